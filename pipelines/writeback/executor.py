@@ -1,0 +1,290 @@
+"""Applying corrections: GET -> compare with the expected old value -> merge -> PUT with `version`.
+
+Per correction:
+1. validate (bad rows are ``rejected`` with a reason and cause no request);
+2. GET the record; if the field already holds the new value -> ``applied`` without a write (this is
+   how a run that was killed after its PUT is finished: exactly once); if it holds neither the
+   expected old value nor the new one -> ``conflict`` (someone else changed that field; never
+   overwritten);
+3. record the intent (``in_flight`` + the version we build on), PUT the full record with the change;
+4. on a version conflict (409, or 406 naming `version` on contacts) refetch, re-check, re-apply and
+   retry with bounded, jittered backoff; past the bound -> ``gave_up``;
+5. record ``applied`` with the new version. Every attempt is a row in ``writeback.audit``.
+
+A dry run does steps 1-2 only and reports each change as a before/after diff.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
+
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.errors import LexwareError, NotFoundError, ValidationError, VersionConflictError
+from pipelines.writeback.model import (
+    APPLIED,
+    CONFLICT,
+    FAILED,
+    GAVE_UP,
+    IN_FLIGHT,
+    REJECTED,
+    Correction,
+)
+from pipelines.writeback.paths import PathError, get_path, set_path
+from pipelines.writeback.payloads import NotUpdatable, check_updatable, put_body
+from pipelines.writeback.store import WritebackStore, now
+from pipelines.writeback.validation import InvalidValue, ValidCorrection, comparable, validate
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5  # PUTs per correction while version conflicts keep coming
+BACKOFF_INITIAL = 0.2  # seconds; random exponential backoff between conflict retries
+BACKOFF_MAX = 5.0
+
+WOULD_APPLY = "would_apply"  # dry-run verdict
+
+
+@dataclass
+class Hooks:
+    """Observation points around the PUT (tests interleave concurrent edits or kill the job here)."""
+
+    before_put: Callable[[ValidCorrection, int], None] | None = None  # (correction, attempt)
+    after_put: Callable[[ValidCorrection, dict], None] | None = None  # (correction, action result)
+
+
+@dataclass
+class Outcome:
+    """What happened to one correction in this run (or, in a dry run, what would happen)."""
+
+    correction: Correction
+    status: str
+    reason: str | None = None
+    path: str | None = None  # Lexware JSON path
+    resource: str | None = None  # /v1/<resource>/<id>
+    before: Any = None
+    after: Any = None
+    version_before: int | None = None
+    version_after: int | None = None
+    attempts: int = 0
+    written: bool = False  # did this run's PUT change the source?
+
+    def diff(self) -> str:
+        """A readable before/after block."""
+        c = self.correction
+        head = f"#{c.id} {c.tenant} {c.entity} {c.record_id} {c.field}"
+        if self.path:
+            head += f" ({self.path}, version {self.version_before})"
+        lines = [head]
+        if self.path:
+            lines += [f"  - {self.before!r}", f"  + {self.after!r}"]
+        lines.append(f"  => {self.status}" + (f": {self.reason}" if self.reason else ""))
+        return "\n".join(lines)
+
+
+@dataclass
+class RunReport:
+    dry_run: bool
+    run_id: str
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(o.status for o in self.outcomes))
+
+    @property
+    def conflicts_retried(self) -> int:
+        return sum(max(0, o.attempts - 1) for o in self.outcomes)
+
+    def touched(self) -> dict[str, dict[str, set[str]]]:
+        """tenant -> resource -> remote ids whose source state changed (or was confirmed) by this run."""
+        out: dict[str, dict[str, set[str]]] = {}
+        for o in self.outcomes:
+            if o.status == APPLIED and o.resource:
+                _, _, resource, remote_id = o.resource.split("/")
+                out.setdefault(o.correction.tenant, {}).setdefault(resource, set()).add(remote_id)
+        return out
+
+    def render(self) -> str:
+        return "\n".join(o.diff() for o in self.outcomes) or "no open corrections"
+
+
+class CorrectionExecutor:
+    """Applies (or plans) the open corrections of a warehouse, one at a time, in id order."""
+
+    def __init__(self, store: WritebackStore, client_for: Callable[[str], LexwareClient], *,
+                 known_tenants: set[str] | None = None, run_id: str | None = None,
+                 max_attempts: int = MAX_ATTEMPTS, backoff_initial: float = BACKOFF_INITIAL,
+                 backoff_max: float = BACKOFF_MAX, hooks: Hooks | None = None) -> None:
+        self.store = store
+        self.client_for = client_for
+        self.known_tenants = known_tenants
+        self.run_id = run_id or f"adhoc-{uuid.uuid4().hex[:12]}"
+        self.max_attempts = max_attempts
+        self.wait = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
+        self.hooks = hooks or Hooks()
+
+    def run(self, *, dry_run: bool = False, tenant: str | None = None,
+            ids: list[int] | None = None) -> RunReport:
+        report = RunReport(dry_run=dry_run, run_id=self.run_id)
+        for correction in self.store.open_corrections(tenant=tenant, ids=ids):
+            outcome = self.process(correction, dry_run=dry_run)
+            log.info("correction %s: %s%s", correction.id, outcome.status,
+                     f" ({outcome.reason})" if outcome.reason else "")
+            report.outcomes.append(outcome)
+        return report
+
+    # -- one correction ---------------------------------------------------------------------------
+    def process(self, correction: Correction, *, dry_run: bool = False) -> Outcome:
+        started = now()
+        try:
+            vc = validate(correction, self.known_tenants)
+        except InvalidValue as exc:
+            outcome = Outcome(correction, REJECTED, str(exc))
+            if not dry_run:
+                self.store.set_status(correction.id, REJECTED, str(exc), run_id=self.run_id)
+            self._audit(outcome, "validate", started, detail=str(exc))
+            return outcome
+        if dry_run:
+            return self._plan(vc)
+        try:
+            for attempt in Retrying(stop=stop_after_attempt(self.max_attempts), wait=self.wait,
+                                    retry=retry_if_exception_type(VersionConflictError), reraise=True):
+                with attempt:
+                    return self._attempt(vc, attempt.retry_state.attempt_number)
+        except VersionConflictError:
+            reason = (f"gave up after {self.max_attempts} attempts: every PUT hit a version conflict "
+                      "(the record kept changing); the source is unchanged - set status back to 'pending' "
+                      "to try again")
+            return self._finish(vc, Outcome(correction, GAVE_UP, reason, attempts=self.max_attempts,
+                                            resource=vc.resource_path, path=vc.field.path))
+        raise AssertionError("unreachable")
+
+    def _read(self, vc: ValidCorrection, outcome: Outcome) -> dict | None:
+        """GET the record into ``outcome``; None (with outcome status/reason set) when it cannot be read."""
+        started = now()
+        try:
+            doc = self.client_for(vc.correction.tenant).get(vc.resource_path)
+        except LexwareError as exc:
+            gone = isinstance(exc, NotFoundError)
+            outcome.status = FAILED
+            outcome.reason = ("the record no longer exists in Lexware Office (404)" if gone
+                              else f"could not read the record: {exc}")
+            if vc.correction.status == IN_FLIGHT and not gone:
+                outcome.status = IN_FLIGHT  # an earlier PUT may have landed: decide on the next run
+                outcome.reason += "; an earlier write is unconfirmed, the next run checks the source again"
+            self._audit(outcome, "get", started, http_status=exc.status, detail=str(exc))
+            return None
+        if not isinstance(doc, dict):
+            outcome.status, outcome.reason = FAILED, "the API returned something other than a record"
+            return None
+        outcome.version_before = doc.get("version")
+        return doc
+
+    def _judge(self, vc: ValidCorrection, doc: dict, outcome: Outcome) -> bool:
+        """Compare the record with the correction; sets the outcome and returns True if a PUT is due."""
+        spec, c = vc.field, vc.correction
+        outcome.after = vc.new_value
+        if spec.requires and not isinstance(doc.get(spec.requires), dict):
+            other = "person" if spec.requires == "company" else "company"
+            outcome.status = REJECTED
+            outcome.reason = f"{spec.name} applies to {spec.requires} contacts only; this one is a {other}"
+            return False
+        try:
+            outcome.before = get_path(doc, spec.path)
+        except PathError as exc:
+            outcome.status, outcome.reason = REJECTED, f"cannot correct {spec.name}: {exc}"
+            return False
+        current = comparable(spec, outcome.before)
+        if current == comparable(spec, vc.new_value):
+            outcome.status = APPLIED
+            outcome.version_after = outcome.version_before
+            outcome.reason = ("the source already holds the new value (our earlier, interrupted write "
+                              "landed); not written again" if c.status == IN_FLIGHT
+                              else "the source already holds the new value; nothing written")
+            return False
+        if current != comparable(spec, vc.expected_old_value):
+            outcome.status = CONFLICT
+            outcome.reason = (f"{spec.name} is now {outcome.before!r}, not the expected "
+                              f"{vc.expected_old_value!r}: someone else changed it; not overwritten")
+            return False
+        try:
+            check_updatable(vc.entity.resource, doc)
+        except NotUpdatable as exc:
+            outcome.status, outcome.reason = FAILED, str(exc)
+            return False
+        return True
+
+    def _plan(self, vc: ValidCorrection) -> Outcome:
+        started = now()
+        outcome = Outcome(vc.correction, WOULD_APPLY, resource=vc.resource_path, path=vc.field.path)
+        doc = self._read(vc, outcome)
+        if doc is not None and self._judge(vc, doc, outcome):
+            outcome.reason = None
+        self._audit(outcome, "plan", started, http_status=200 if doc is not None else None,
+                    detail=f"{outcome.before!r} -> {outcome.after!r}")
+        return outcome
+
+    def _attempt(self, vc: ValidCorrection, attempt: int) -> Outcome:
+        c = vc.correction
+        outcome = Outcome(c, FAILED, attempts=attempt, resource=vc.resource_path, path=vc.field.path)
+        doc = self._read(vc, outcome)
+        if doc is None or not self._judge(vc, doc, outcome):
+            if doc is not None:
+                self._audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
+            return self._finish(vc, outcome)
+        body = put_body(vc.entity.resource, doc)
+        set_path(body, vc.field.path, vc.new_value)
+        # the intent, durable before the request: an interrupted run is resolved by the next one
+        self.store.set_status(c.id, IN_FLIGHT, None, run_id=self.run_id,
+                              version_before=outcome.version_before, attempts=attempt)
+        c.status = IN_FLIGHT
+        if self.hooks.before_put:
+            self.hooks.before_put(vc, attempt)
+        started = now()
+        try:
+            result = self.client_for(c.tenant).put(vc.resource_path, body)
+        except VersionConflictError as exc:
+            outcome.status = "version_conflict"
+            self._audit(outcome, "put", started, http_status=exc.status,
+                        detail="version conflict: refetch, re-check, retry")
+            raise
+        except ValidationError as exc:
+            outcome.status, outcome.reason = FAILED, f"Lexware Office refused the change: {exc}"
+            self._audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
+            return self._finish(vc, outcome)
+        except LexwareError as exc:
+            outcome.status = IN_FLIGHT
+            outcome.reason = f"write unconfirmed ({exc}); the next run checks the source and finishes it"
+            self._audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
+            return self._finish(vc, outcome)
+        if self.hooks.after_put:
+            self.hooks.after_put(vc, result)
+        outcome.status, outcome.written = APPLIED, True
+        outcome.version_after = result.get("version") if isinstance(result, dict) else None
+        if attempt > 1:
+            outcome.reason = f"applied after {attempt - 1} version conflict(s); the other changes were kept"
+        self._audit(outcome, "put", started, http_status=200)
+        return self._finish(vc, outcome)
+
+    def _finish(self, vc: ValidCorrection, outcome: Outcome) -> Outcome:
+        self.store.set_status(vc.correction.id, outcome.status, outcome.reason, run_id=self.run_id,
+                              version_before=outcome.version_before, applied_version=outcome.version_after
+                              if outcome.status == APPLIED else None, attempts=outcome.attempts or None)
+        if outcome.status == GAVE_UP:
+            self._audit(outcome, "give_up", now(), detail=outcome.reason)
+        return outcome
+
+    def _audit(self, outcome: Outcome, action: str, started, *, http_status: int | None = None,
+               detail: str | None = None) -> None:
+        c = outcome.correction
+        self.store.audit(
+            tenant=str(c.tenant or ""), resource=outcome.resource or f"correction:{c.id}", action=action,
+            outcome=outcome.status, started_at=started, correction_id=c.id, run_id=self.run_id,
+            attempt=outcome.attempts or None, version_before=outcome.version_before,
+            version_after=outcome.version_after, http_status=http_status, detail=detail,
+        )
