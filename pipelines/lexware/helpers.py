@@ -1,0 +1,83 @@
+"""Helpers of the Lexware source: row shape, Berlin days, windowed voucherlist paging, run report."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipelines.lexware import settings
+from pipelines.lexware.client import LexwareClient
+
+log = logging.getLogger(__name__)
+BERLIN = ZoneInfo(settings.BERLIN)
+
+
+def row(tenant: str, payload: dict, id_: str | None = None, **extra: Any) -> dict:
+    """A raw-layer row: the payload's fields for dlt to flatten, plus the contract columns
+    (`tenant_id`, `source_system`, `id`, `version`, `raw` = the payload exactly, `is_deleted`)."""
+    return {
+        **payload,
+        **extra,
+        "tenant_id": tenant,
+        "source_system": settings.SOURCE_SYSTEM,
+        "id": id_ or payload["id"],
+        "version": payload.get("version"),
+        "raw": payload,
+        "is_deleted": False,
+    }
+
+
+def parse_ts(value: str) -> datetime:
+    """Lexware's `yyyy-MM-ddTHH:mm:ss.SSSXXX` as an aware datetime (comparable across DST offsets)."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def berlin_day(value: datetime) -> date:
+    return value.astimezone(BERLIN).date()
+
+
+def berlin_today() -> date:
+    return datetime.now(BERLIN).date()
+
+
+def windowed_pages(client: LexwareClient, params: dict, field_prefix: str, start: date,
+                   end: date | None = None) -> Iterator[list[dict]]:
+    """Yield voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive).
+
+    A filter combination returns at most 10,000 rows: if the first page reports that many, the day
+    range is halved and each half listed on its own (the first page's request is the only cost).
+    """
+    query = {**params, f"{field_prefix}DateFrom": start.isoformat()}
+    if end is not None:
+        query[f"{field_prefix}DateTo"] = end.isoformat()
+    for number, page in enumerate(client.pages("/v1/voucherlist", query)):
+        total = page.get("totalElements") or 0
+        if number == 0 and total >= settings.SEARCH_WINDOW:
+            end = end or berlin_today()
+            if end > start:
+                middle = start + (end - start) // 2
+                log.info("tenant %s: %s rows from %s to %s exceed the search window; slicing",
+                         client.name, total, start, end)
+                yield from windowed_pages(client, params, field_prefix, start, middle)
+                yield from windowed_pages(client, params, field_prefix, middle + timedelta(days=1), end)
+                return
+        yield page["content"]
+
+
+@dataclass
+class RunReport:
+    """What one extraction saw, beyond the rows: used for deletes, metadata and logs."""
+
+    tenant: str
+    complete_scans: dict[str, set[str]] = field(default_factory=dict)  # table -> every id at the source
+    not_in_plan: dict[str, str] = field(default_factory=dict)  # table -> reason
+    skipped_details: dict[str, int] = field(default_factory=dict)  # table -> 404/406 detail calls
+    cursor: str | None = None  # voucherlist updatedDate high-water mark after the run
+
+    def skip(self, table: str, reason: str) -> None:
+        log.warning("tenant %s: %s skipped - %s", self.tenant, table, reason)
+        self.not_in_plan[table] = reason

@@ -1,0 +1,38 @@
+"""Constants of the Lexware Office source (see ../shared/reference/lexware-office-api.md)."""
+
+SOURCE_SYSTEM = "lexware"
+DATASET = "raw_lexware"
+PAGE_SIZE = 250  # the largest page every list endpoint accepts (voucherlist rejects 251)
+SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
+BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
+EPOCH_DAY = "2000-01-01"  # lower bound of a first (full) voucherlist scan
+
+# HTTP
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 30.0  # the gateway itself gives up after 30 s (504)
+MAX_ATTEMPTS = 8
+BACKOFF_INITIAL = 0.25  # seconds, doubled per attempt, with jitter
+BACKOFF_MAX = 15.0
+
+# voucherlist type -> (raw table, detail endpoint). Types not listed (quotations, order confirmations,
+# delivery notes, down payment invoices) stay in `voucherlist` only.
+DETAIL_ENDPOINTS = {
+    "invoice": ("invoices", "/v1/invoices"),
+    "creditnote": ("credit_notes", "/v1/credit-notes"),
+    "salesinvoice": ("vouchers", "/v1/vouchers"),
+    "salescreditnote": ("vouchers", "/v1/vouchers"),
+    "purchaseinvoice": ("vouchers", "/v1/vouchers"),
+    "purchasecreditnote": ("vouchers", "/v1/vouchers"),
+}
+# Payment information exists for these types once they left draft/unchecked (reference §4.9).
+PAYMENT_TYPES = frozenset(
+    {"invoice", "creditnote", "downpaymentinvoice", "salesinvoice", "salescreditnote", "purchaseinvoice",
+     "purchasecreditnote"}
+)
+NO_PAYMENT_STATUSES = frozenset({"draft", "unchecked", "blank"})
+
+# Every raw table and the endpoint it comes from (for 403 "not in plan" reporting).
+TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
+          "posting_categories", "profile")
+VOUCHER_TABLES = ("voucherlist", "invoices", "credit_notes", "vouchers", "payments")
+DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.values()}
