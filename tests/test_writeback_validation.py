@@ -69,7 +69,7 @@ def test_valid_correction_is_resolved_and_normalised():
     (dict(entity="invoice", field="due_date"), "invoices are create-only"),
     (dict(field="vat"), "unknown field 'vat' for contact (writable:"),
     (dict(field="customer_number", new_value="10001"), "assigned by Lexware"),
-    (dict(entity="bill", field="total_gross", new_value="1.00"), "derived from the voucher items"),
+    (dict(entity="bill", field="gross_amount", new_value="1.00"), "derived from the voucher items"),
     (dict(new_value="DE12345678"), "does not match the DE format"),
     (dict(new_value="DE123456789"), "wrong check digit"),
     (dict(new_value="XX123456789"), "must start with a country prefix"),
@@ -77,11 +77,11 @@ def test_valid_correction_is_resolved_and_normalised():
     (dict(field="email", new_value="a b@x.de", expected_old_value=None), "not a valid e-mail"),
     (dict(entity="bill", field="due_date", new_value="31.10.2025"), "not a date in the form YYYY-MM-DD"),
     (dict(entity="bill", field="due_date", new_value="2025-02-30"), "not a date in the form YYYY-MM-DD"),
-    (dict(entity="bill", field="category_id", new_value="Büro"), "not a Lexware id"),
+    (dict(entity="bill", field="posting_category_id", new_value="Büro"), "not a Lexware id"),
     (dict(field="billing_country_code", new_value="Germany"), "not an ISO 3166"),
     (dict(field="note", new_value="x" * 1001), "at most 1000 allowed"),
     (dict(field="zip", new_value=24103), "unknown field 'zip'"),
-    (dict(field="billing_zip", new_value=24103), "expects text, got int"),
+    (dict(field="billing_postal_code", new_value=24103), "expects text, got int"),
     (dict(field="name", new_value=None), "name cannot be cleared"),
     (dict(record_id="lexware:other:" + RID), "belongs to tenant 'other'"),
     (dict(record_id="12345"), "not a Lexware id"),
@@ -148,13 +148,14 @@ def test_csv_and_yaml_files_import_valid_rows_and_reject_bad_ones(tmp_path):
         f"demo,contact,{RID},email,info@elbufer.example,\n"
         f"demo,contact,{RID},email,not-an-email,old@x.de\n", encoding="utf-8")
     yaml_file = tmp_path / "fixes.yaml"
-    yaml_file.write_text(
-        "corrections:\n"
-        f"  - {{tenant: demo, entity: bill, record_id: '{RID}', field: due_date, new_value: 2025-10-31,"
-        " expected_old_value: 2025-10-12}\n"
-        f"  - {{tenant: demo, entity: bill, record_id: '{RID}', field: category_id, new_value: '{CAT}',"
-        " expected_old_value: null}\n"
-        f"  - {{tenant: demo, entity: contact, record_id: '{RID}', field: billing_zip, new_value: 2045}}\n",
+    yaml_file.write_text(f"""
+corrections:
+  - {{tenant: demo, entity: bill, record_id: '{RID}', field: due_date,
+      new_value: 2025-10-31, expected_old_value: 2025-10-12}}
+  - {{tenant: demo, entity: bill, record_id: '{RID}', field: posting_category_id,
+      new_value: 'lexware:demo:{CAT}', expected_old_value: null}}
+  - {{tenant: demo, entity: contact, record_id: '{RID}', field: billing_postal_code, new_value: 2045}}
+""",
         encoding="utf-8")
     ids = import_corrections_file(store, csv_file, {"demo"})
     ids += import_corrections_file(store, yaml_file, {"demo"})
@@ -181,3 +182,14 @@ def test_bad_files_are_refused_as_a_whole(tmp_path):
         read_corrections_file(bad_yaml)
     with pytest.raises(CorrectionFileError, match="unsupported file type"):
         read_corrections_file(tmp_path / "c.xlsx")
+
+
+def test_email_is_corrected_where_the_cdm_found_it():
+    from pipelines.writeback.fields import CONTACT, locate
+
+    spec = CONTACT.fields["email"]
+    only_person = {"company": {"contactPersons": [{"lastName": "Hansen", "emailAddress": "m@x.de"}]}}
+    assert locate(spec, only_person) == "company.contactPersons[0].emailAddress"
+    both = {**only_person, "emailAddresses": {"office": ["o@x.de"]}}
+    assert get_path(both, locate(spec, both)) == "o@x.de"
+    assert locate(spec, {}) == spec.path  # nothing anywhere: a new business address

@@ -27,6 +27,7 @@ from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait
 
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError, NotFoundError, ValidationError, VersionConflictError
+from pipelines.writeback.fields import locate
 from pipelines.writeback.model import (
     APPLIED,
     CONFLICT,
@@ -195,7 +196,8 @@ class CorrectionExecutor:
             outcome.reason = f"{spec.name} applies to {spec.requires} contacts only; this one is a {other}"
             return False
         try:
-            outcome.before = get_path(doc, spec.path)
+            outcome.path = locate(spec, doc)
+            outcome.before = get_path(doc, outcome.path)
         except PathError as exc:
             outcome.status, outcome.reason = REJECTED, f"cannot correct {spec.name}: {exc}"
             return False
@@ -238,7 +240,7 @@ class CorrectionExecutor:
                 self._audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
             return self._finish(vc, outcome)
         body = put_body(vc.entity.resource, doc)
-        set_path(body, vc.field.path, vc.new_value)
+        set_path(body, outcome.path, vc.new_value)
         # the intent, durable before the request: an interrupted run is resolved by the next one
         self.store.set_status(c.id, IN_FLIGHT, None, run_id=self.run_id,
                               version_before=outcome.version_before, attempts=attempt)

@@ -59,6 +59,12 @@ class ValidCorrection:
         return f"/v1/{self.entity.resource}/{self.remote_id}"
 
 
+def _unqualify(value: str) -> str:
+    """'lexware:<tenant>:<uuid>' (a CDM id) -> '<uuid>'; anything else unchanged."""
+    parts = value.split(":")
+    return parts[-1] if len(parts) == 3 and parts[0] in SYSTEMS else value
+
+
 def _de_check_digit_ok(digits: str) -> bool:
     """German USt-IdNr check digit (ISO 7064 MOD 11,10)."""
     product = 10
@@ -117,6 +123,7 @@ def normalize_value(spec: FieldSpec, value: Any) -> str | None:
             raise InvalidValue(f"{spec.name} {value!r} is outside 1900..2100")
         return value
     if spec.kind == "uuid":
+        value = _unqualify(value)
         if not _UUID.match(value.lower()):
             raise InvalidValue(f"{spec.name} {value!r} is not a Lexware id (UUID)")
         return value.lower()
@@ -138,7 +145,9 @@ def comparable(spec: FieldSpec, value: Any) -> str | None:
         return text.strip().lower()
     if spec.kind == "vat_id":
         return re.sub(r"[\s.\-]", "", text).upper()
-    if spec.kind in ("uuid", "country_code"):
+    if spec.kind == "uuid":
+        return _unqualify(text.strip()).lower()
+    if spec.kind == "country_code":
         return text.strip().lower()
     return text
 
