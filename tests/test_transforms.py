@@ -1,0 +1,317 @@
+"""Staging -> CDM -> marts built from a hand-made raw fixture; figures computed by hand from
+tests/raw_fixtures.py (as of 2025-12-31)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal as D
+
+import duckdb
+import pytest
+
+from tests import raw_fixtures as fx
+from transforms.graph import build_order, discover, model_deps, source_deps
+from transforms.runner import build
+
+AS_OF = dt.date(2025, 12, 31)
+
+
+def acme(contact: str) -> str:
+    return f"lexware:acme:{contact}"
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path_factory.mktemp("wh") / "warehouse.duckdb"))
+    fx.load_small_fixture(con)
+    results = build(con, as_of=AS_OF)
+    assert [(r.key, r.error) for r in results if r.status != "ok"] == []
+    yield con
+    con.close()
+
+
+def rows(con, sql: str, params=None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def test_dependencies_come_from_the_sql():
+    models = discover()
+    assert model_deps(models["cdm.invoice_lines"], models) == {
+        "cdm.invoices",
+        "staging.stg_lexware__document_lines",
+        "staging.stg_lexware__posting_categories",
+    }
+    assert source_deps(models["staging.stg_lexware__sales_vouchers"], models) == {
+        "raw_lexware.invoices",
+        "raw_lexware.credit_notes",
+        "raw_lexware._dlt_loads",
+    }
+    order = [m.key for m in build_order(models)]
+    assert (
+        order.index("staging.stg_lexware__documents")
+        < order.index("cdm.invoices")
+        < order.index("marts.ar_aging")
+    )
+
+
+def test_contacts_are_typed_and_flattened(wh):
+    got = rows(
+        wh,
+        """SELECT name, contact_type, is_customer, is_supplier, customer_number, supplier_number,
+                        vat_id, email, phone, billing_city, shipping_postal_code, status
+                      FROM cdm.contacts WHERE id = ?""",
+        [acme(fx.C1)],
+    )
+    assert got == [
+        (
+            "Elbufer Logistik KG",
+            "company",
+            True,
+            True,
+            10412,
+            70058,
+            "DE298765432",
+            "buchhaltung@elbufer.example",
+            "040 5550100",
+            "Hamburg",
+            "21129",
+            "active",
+        )
+    ]
+    assert rows(
+        wh, "SELECT name, contact_type, is_supplier FROM cdm.contacts WHERE id = ?", [acme(fx.C2)]
+    ) == [("Tobias Krämer", "person", False)]
+    assert rows(wh, "SELECT status FROM cdm.contacts WHERE id = ?", [acme(fx.C3)]) == [("archived",)]
+
+
+def test_invoice_from_the_reference_example(wh):
+    got = rows(
+        wh,
+        """SELECT document_number, status, source_status, issue_date, due_date, net_amount,
+                        tax_amount, gross_amount, open_amount, paid_amount, contact_id, remote_version,
+                        remote_updated_at, currency_code, typeof(gross_amount)
+                      FROM cdm.invoices WHERE remote_id = ?""",
+        [fx.I1],
+    )
+    assert got == [
+        (
+            "RE-2025-0142",
+            "partially_paid",
+            "open",
+            dt.date(2025, 10, 1),
+            dt.date(2025, 10, 15),
+            D("1391.00"),
+            D("264.29"),
+            D("1655.29"),
+            D("655.29"),
+            D("1000.00"),
+            acme(fx.C1),
+            3,
+            dt.datetime(2025, 10, 3, 7, 10, 44, 512000, tzinfo=dt.UTC),
+            "EUR",
+            "DECIMAL(18,2)",
+        )
+    ]
+    lines = rows(
+        wh,
+        """SELECT line_number, line_type, quantity, unit_price_gross, net_amount, tax_amount
+                        FROM cdm.invoice_lines WHERE invoice_id = ? ORDER BY line_number""",
+        [acme(fx.I1)],
+    )
+    assert lines == [
+        (1, "custom", D("6.0000"), D("113.0500"), D("570.00"), D("108.30")),
+        (2, "material", D("2.0000"), D("488.4950"), D("821.00"), D("155.99")),
+        (3, "text", None, None, None, None),
+    ]
+
+
+def test_statuses_and_open_amounts(wh):
+    got = dict(
+        rows(
+            wh,
+            "SELECT document_number, status || '/' || open_amount FROM cdm.invoices WHERE tenant_id = 'acme'",
+        )
+    )
+    assert got == {
+        "RE-2025-0142": "partially_paid/655.29",
+        "RE-2": "open/107.00",
+        "RE-3": "paid/0.00",
+        "RE-4": "draft/0.00",
+        "RE-5": "voided/0.00",
+        "RE-6": "open/1190.00",
+        "RE-7": "open/595.00",
+        "RE-8": "unknown/11.90",
+        "EXT-3": "open/238.00",
+    }
+    assert rows(wh, "SELECT document_kind FROM cdm.invoices WHERE remote_id = ?", [fx.V3]) == [
+        ("sales_voucher",)
+    ]
+    assert rows(wh, "SELECT invoice_id, status, open_amount FROM cdm.credit_notes") == [
+        (acme(fx.I3), "open", D("119.00"))
+    ]
+    assert rows(
+        wh,
+        "SELECT document_number, contact_id, uses_collective_contact, status, net_amount "
+        "FROM cdm.bills ORDER BY 1",
+    ) == [("L-88231", None, True, "open", D("75.00")), ("P-2", acme(fx.C3), False, "paid", D("100.00"))]
+    assert rows(
+        wh,
+        "SELECT posting_category_name, net_amount, gross_amount FROM cdm.bill_lines WHERE bill_id = ?",
+        [acme(fx.V1)],
+    ) == [("Bürobedarf", D("75.00"), D("89.25"))]
+
+
+def test_payments(wh):
+    got = rows(
+        wh,
+        "SELECT document_number, document_table, direction, payment_date, amount FROM cdm.payments "
+        "ORDER BY payment_date",
+    )
+    assert got == [
+        ("RE-2025-0142", "invoices", "incoming", dt.date(2025, 10, 3), D("1000.00")),
+        ("P-2", "bills", "outgoing", dt.date(2025, 11, 5), D("119.00")),
+        ("RE-3", "invoices", "incoming", dt.date(2025, 11, 20), D("238.00")),
+    ]
+
+
+def test_quarantine_unknown_enum_missing_field_malformed_date(wh):
+    got = rows(
+        wh, "SELECT remote_id, field, reason, source_value, severity FROM quarantine.issues ORDER BY 1"
+    )
+    assert got == [
+        (fx.I_UNKNOWN, "voucherStatus", "unknown enum value", "weird", "flagged"),
+        (fx.I_BADDATE, "voucherDate", "malformed date", "03.12.2025", "rejected"),
+        (fx.I_NODATE, "voucherDate", "missing required field", None, "rejected"),
+    ]
+    kept = {r[0] for r in rows(wh, "SELECT remote_id FROM cdm.invoices")}
+    assert fx.I_UNKNOWN in kept and fx.I_BADDATE not in kept and fx.I_NODATE not in kept
+
+
+def test_ar_aging(wh):
+    got = rows(
+        wh,
+        """SELECT tenant_id, customer_name, as_of_date, total_open_amount, not_yet_due_amount,
+                        overdue_amount, bucket_0_30, bucket_31_60, bucket_61_90, bucket_90_plus,
+                        open_document_count FROM marts.ar_aging ORDER BY 1, 2""",
+    )
+    assert got == [
+        (
+            "acme",
+            "Elbufer Logistik KG",
+            AS_OF,
+            D("1250.29"),
+            D("0"),
+            D("1250.29"),
+            D("0"),
+            D("0"),
+            D("655.29"),
+            D("595.00"),
+            2,
+        ),
+        (
+            "acme",
+            "Tobias Krämer",
+            AS_OF,
+            D("1535.00"),
+            D("1190.00"),
+            D("345.00"),
+            D("1535.00"),
+            D("0"),
+            D("0"),
+            D("0"),
+            3,
+        ),
+        ("beta", "Beta", AS_OF, D("119.00"), D("0"), D("119.00"), D("119.00"), D("0"), D("0"), D("0"), 1),
+    ]
+
+
+def test_ap_aging(wh):
+    assert rows(
+        wh, "SELECT supplier_key, total_open_amount, bucket_61_90, max_days_past_due FROM marts.ap_aging"
+    ) == [("name:Sammellieferant", D("89.25"), D("89.25"), 80)]
+
+
+def test_revenue_by_month(wh):
+    got = rows(
+        wh,
+        "SELECT month, tax_rate_percent, net_amount, tax_amount FROM marts.revenue_by_month "
+        "WHERE tenant_id = 'acme' ORDER BY 1, 2",
+    )
+    assert got == [
+        (dt.date(2025, 7, 1), D("19"), D("500"), D("95")),
+        (dt.date(2025, 10, 1), D("19"), D("1391"), D("264.29")),
+        (dt.date(2025, 11, 1), D("19"), D("100"), D("19")),  # RE-3 200 minus credit note 100
+        (dt.date(2025, 12, 1), D("7"), D("100"), D("7")),
+        (dt.date(2025, 12, 1), D("19"), D("1200"), D("228")),
+    ]  # RE-6 1000 + EXT-3 200
+
+
+def test_customer_balances(wh):
+    got = rows(
+        wh,
+        """SELECT customer_name, invoiced_amount, credited_amount, received_amount, open_receivables,
+                        open_credits, balance, overdue_amount FROM marts.customer_balances
+                      WHERE tenant_id = 'acme' ORDER BY 1""",
+    )
+    assert got == [
+        (
+            "Elbufer Logistik KG",
+            D("2488.29"),
+            D("119"),
+            D("1238"),
+            D("1250.29"),
+            D("119"),
+            D("1131.29"),
+            D("1250.29"),
+        ),
+        ("Tobias Krämer", D("1535"), D("0"), D("0"), D("1535"), D("0"), D("1535"), D("345")),
+    ]
+
+
+def test_dso_by_month(wh):
+    got = rows(
+        wh,
+        "SELECT month, revenue_gross_amount, receivables_at_month_end, dso_days "
+        "FROM marts.dso_by_month WHERE tenant_id = 'acme' AND month >= '2025-10-01' ORDER BY 1",
+    )
+    # Dec: open 655.29 + 595 + 107 + 1190 + 238 = 2785.29 over revenue 107 + 1190 + 238 = 1535 -> x 31 days
+    assert got == [
+        (dt.date(2025, 10, 1), D("1655.29"), D("1250.29"), D("23.4")),
+        (dt.date(2025, 11, 1), D("238"), D("1250.29"), D("157.6")),
+        (dt.date(2025, 12, 1), D("1535"), D("2785.29"), D("56.3")),
+    ]
+
+
+def test_as_of_is_a_parameter(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fx.load_small_fixture(con)
+    build(con, as_of=dt.date(2025, 11, 30))
+    # On 30 Nov the December invoices do not exist yet and RE-7 is 138 days past due.
+    got = rows(
+        con,
+        "SELECT customer_name, total_open_amount, bucket_90_plus FROM marts.ar_aging "
+        "WHERE tenant_id = 'acme'",
+    )
+    assert got == [("Elbufer Logistik KG", D("1250.29"), D("595.00"))]
+
+
+def test_failed_model_keeps_previous_version_and_skips_downstream(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fx.load_small_fixture(con)
+    build(con, as_of=AS_OF)
+    before = rows(con, "SELECT count(*) FROM cdm.invoices")[0][0]
+    con.execute("DROP TABLE staging.stg_lexware__voucher_statuses")  # makes the next staging build fail...
+    con.execute("CREATE TABLE staging.stg_lexware__voucher_statuses (source_status INT)")  # ...type error
+    results = {
+        r.key: r
+        for r in build(
+            con,
+            as_of=AS_OF,
+            select={"staging.stg_lexware__sales_vouchers", "staging.stg_lexware__documents", "cdm.invoices"},
+        )
+    }
+    assert results["staging.stg_lexware__sales_vouchers"].status == "failed"
+    assert "stg_lexware__sales_vouchers.sql" in results["staging.stg_lexware__sales_vouchers"].error
+    assert results["cdm.invoices"].status == "skipped"
+    assert rows(con, "SELECT count(*) FROM cdm.invoices")[0][0] == before
+    assert rows(con, "SELECT count(*) FROM staging.stg_lexware__sales_vouchers")[0][0] == 12

@@ -1,0 +1,106 @@
+-- Lexware contacts (/v1/contacts), typed and flattened: one row per contact.
+-- Lexware contacts have no created/updated timestamps (only a version), so those stay NULL.
+-- grain: tenant_id, remote_id
+WITH src AS (
+    SELECT
+        r.tenant_id,
+        r.source_system,
+        r.id AS remote_id,
+        r.version AS raw_version,
+        r.is_deleted,
+        l.inserted_at AS loaded_at,
+        from_json(r.raw, '{
+            "version": "VARCHAR",
+            "roles": {"customer": {"number": "VARCHAR"}, "vendor": {"number": "VARCHAR"}},
+            "company": {"name": "VARCHAR", "taxNumber": "VARCHAR", "vatRegistrationId": "VARCHAR",
+                        "allowTaxFreeInvoices": "BOOLEAN",
+                        "contactPersons": [{"salutation": "VARCHAR", "firstName": "VARCHAR",
+                                            "lastName": "VARCHAR", "primary": "BOOLEAN",
+                                            "emailAddress": "VARCHAR", "phoneNumber": "VARCHAR"}]},
+            "person": {"salutation": "VARCHAR", "firstName": "VARCHAR", "lastName": "VARCHAR"},
+            "addresses": {
+                "billing": [{"supplement": "VARCHAR", "street": "VARCHAR", "zip": "VARCHAR",
+                             "city": "VARCHAR", "countryCode": "VARCHAR"}],
+                "shipping": [{"supplement": "VARCHAR", "street": "VARCHAR", "zip": "VARCHAR",
+                              "city": "VARCHAR", "countryCode": "VARCHAR"}]},
+            "emailAddresses": {"business": ["VARCHAR"], "office": ["VARCHAR"], "private": ["VARCHAR"],
+                               "other": ["VARCHAR"]},
+            "phoneNumbers": {"business": ["VARCHAR"], "office": ["VARCHAR"], "mobile": ["VARCHAR"],
+                             "private": ["VARCHAR"], "fax": ["VARCHAR"], "other": ["VARCHAR"]},
+            "note": "VARCHAR",
+            "archived": "BOOLEAN"
+        }') AS j
+    FROM raw_lexware.contacts AS r
+    LEFT JOIN raw_lexware._dlt_loads AS l ON l.load_id = r._dlt_load_id
+),
+
+typed AS (
+    SELECT
+        tenant_id,
+        source_system,
+        remote_id,
+        coalesce(TRY_CAST(j.version AS BIGINT), raw_version) AS remote_version,
+        coalesce(is_deleted, FALSE) AS is_deleted,
+        loaded_at,
+        CASE WHEN j.company IS NOT NULL THEN 'company' WHEN j.person IS NOT NULL THEN 'person' END
+            AS contact_type,
+        nullif(trim(coalesce(
+            j.company.name, concat_ws(' ', j.person.firstName, j.person.lastName)
+        )), '') AS name,
+        j.person.salutation AS salutation,
+        j.person.firstName AS first_name,
+        j.person.lastName AS last_name,
+        j.roles.customer IS NOT NULL AS is_customer,
+        j.roles.vendor IS NOT NULL AS is_supplier,
+        TRY_CAST(j.roles.customer.number AS BIGINT) AS customer_number,
+        TRY_CAST(j.roles.vendor.number AS BIGINT) AS supplier_number,
+        j.company.vatRegistrationId AS vat_id,
+        j.company.taxNumber AS tax_number,
+        coalesce(j.company.allowTaxFreeInvoices, FALSE) AS allows_tax_free_invoices,
+        list_concat(
+            j.emailAddresses.business, j.emailAddresses.office,
+            j.emailAddresses.private, j.emailAddresses.other
+        ) AS email_addresses,
+        list_concat(
+            j.phoneNumbers.business, j.phoneNumbers.office, j.phoneNumbers.mobile,
+            j.phoneNumbers.private, j.phoneNumbers.fax, j.phoneNumbers.other
+        ) AS phone_numbers,
+        coalesce(
+            list_filter(j.company.contactPersons, lambda p: p.primary)[1], j.company.contactPersons[1]
+        ) AS primary_person,
+        j.addresses.billing[1] AS billing,
+        j.addresses.shipping[1] AS shipping,
+        j.note AS note,
+        coalesce(j.archived, FALSE) AS is_archived,
+        j AS _j
+    FROM src
+)
+
+SELECT
+    * EXCLUDE (_j, primary_person, billing, shipping, email_addresses, phone_numbers),
+    coalesce(email_addresses[1], primary_person.emailAddress) AS email,
+    coalesce(email_addresses, []) AS email_addresses,
+    coalesce(phone_numbers[1], primary_person.phoneNumber) AS phone,
+    coalesce(phone_numbers, []) AS phone_numbers,
+    nullif(concat_ws(' ', primary_person.firstName, primary_person.lastName), '') AS contact_person_name,
+    billing.supplement AS billing_supplement,
+    billing.street AS billing_street,
+    billing.zip AS billing_postal_code,
+    billing.city AS billing_city,
+    upper(billing.countryCode) AS billing_country_code,
+    shipping.supplement AS shipping_supplement,
+    shipping.street AS shipping_street,
+    shipping.zip AS shipping_postal_code,
+    shipping.city AS shipping_city,
+    upper(shipping.countryCode) AS shipping_country_code,
+    list_filter([
+        CASE WHEN name IS NULL THEN {
+            'field': 'company.name|person.lastName', 'reason': 'missing required field',
+            'source_value': NULL::VARCHAR, 'blocking': TRUE
+        } END,
+        CASE WHEN NOT is_customer AND NOT is_supplier THEN {
+            'field': 'roles', 'reason': 'missing required field',
+            'source_value': NULL::VARCHAR, 'blocking': FALSE
+        } END
+    ], lambda i: i IS NOT NULL) AS _issues
+FROM typed

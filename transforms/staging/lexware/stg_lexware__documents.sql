@@ -1,0 +1,59 @@
+-- Every Lexware invoice-like document in one shape: sales invoices and credit notes written in Lexware
+-- plus bookkeeping vouchers, with the CDM document family/kind, the open amount and the final status.
+-- open_amount: 0 for draft/voided; otherwise /v1/payments openAmount, else the voucher list's openAmount,
+-- else 0 when paid and the gross total when open. status "partially_paid" = open with 0 < open < total.
+-- grain: tenant_id, remote_id
+WITH docs AS (
+    SELECT
+        tenant_id, source_system, remote_id, raw_table, remote_version, remote_created_at, remote_updated_at,
+        loaded_at, is_deleted, document_type AS voucher_type, document_number, source_status, status,
+        issue_date, due_date, service_date, contact_remote_id, contact_name,
+        FALSE AS uses_collective_contact, currency_code, tax_type, net_amount, tax_amount, gross_amount,
+        discount_amount, payment_term_days, related_invoice_remote_id, is_archived, title, memo, _issues
+    FROM staging.stg_lexware__sales_vouchers
+    UNION ALL
+    SELECT
+        tenant_id, source_system, remote_id, 'raw_lexware.vouchers' AS raw_table, remote_version,
+        remote_created_at, remote_updated_at, loaded_at, is_deleted, voucher_type, document_number,
+        source_status, status, issue_date, due_date, service_date, contact_remote_id, contact_name,
+        uses_collective_contact, currency_code, tax_type, net_amount, tax_amount, gross_amount,
+        0::DECIMAL(18, 2) AS discount_amount, NULL::INTEGER AS payment_term_days,
+        NULL::VARCHAR AS related_invoice_remote_id, FALSE AS is_archived, NULL::VARCHAR AS title, memo,
+        _issues
+    FROM staging.stg_lexware__vouchers
+),
+
+resolved AS (
+    SELECT
+        d.*,
+        CASE d.voucher_type
+            WHEN 'invoice' THEN 'invoice' WHEN 'salesinvoice' THEN 'invoice'
+            WHEN 'creditnote' THEN 'credit_note' WHEN 'salescreditnote' THEN 'credit_note'
+            WHEN 'purchaseinvoice' THEN 'bill' WHEN 'purchasecreditnote' THEN 'bill'
+        END AS document_family,
+        CASE d.voucher_type
+            WHEN 'invoice' THEN 'invoice' WHEN 'salesinvoice' THEN 'sales_voucher'
+            WHEN 'creditnote' THEN 'credit_note' WHEN 'salescreditnote' THEN 'sales_credit_voucher'
+            WHEN 'purchaseinvoice' THEN 'purchase_invoice' WHEN 'purchasecreditnote' THEN 'purchase_credit_note'
+        END AS document_kind,
+        p.paid_on,
+        CASE
+            WHEN d.status IN ('draft', 'voided') THEN 0
+            ELSE coalesce(p.open_amount, vl.open_amount, CASE WHEN d.status = 'paid' THEN 0 ELSE d.gross_amount END)
+        END::DECIMAL(18, 2) AS open_amount
+    FROM docs AS d
+    LEFT JOIN staging.stg_lexware__payments AS p
+        ON p.tenant_id = d.tenant_id AND p.remote_id = d.remote_id AND NOT p.is_deleted
+    LEFT JOIN staging.stg_lexware__voucherlist AS vl
+        ON vl.tenant_id = d.tenant_id AND vl.remote_id = d.remote_id AND NOT vl.is_deleted
+)
+
+SELECT
+    * EXCLUDE (status, _issues),
+    CASE
+        WHEN status = 'open' AND open_amount > 0 AND open_amount < gross_amount THEN 'partially_paid'
+        ELSE status
+    END AS status,
+    (gross_amount - open_amount)::DECIMAL(18, 2) AS paid_amount,
+    len(list_filter(_issues, lambda i: i.blocking)) > 0 AS is_rejected
+FROM resolved

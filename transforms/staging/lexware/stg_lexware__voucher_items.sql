@@ -1,0 +1,35 @@
+-- Positions of Lexware bookkeeping vouchers (voucherItems, grouped by tax rate and posting category),
+-- one row per position. `amount` is net or gross depending on the voucher's taxType; net/gross derived.
+-- grain: tenant_id, remote_id, line_number
+WITH items AS (
+    SELECT
+        v.tenant_id,
+        v.source_system,
+        v.remote_id,
+        v.tax_type,
+        unnest(v.voucher_items) AS vi,
+        generate_subscripts(v.voucher_items, 1) AS line_number
+    FROM staging.stg_lexware__vouchers AS v
+),
+
+typed AS (
+    SELECT
+        tenant_id,
+        source_system,
+        remote_id,
+        line_number,
+        tax_type,
+        TRY_CAST(vi.amount AS DECIMAL(18, 2)) AS line_amount,
+        TRY_CAST(vi.taxAmount AS DECIMAL(18, 2)) AS tax_amount,
+        TRY_CAST(vi.taxRatePercent AS DECIMAL(5, 2)) AS tax_rate_percent,
+        vi.categoryId AS posting_category_remote_id
+    FROM items
+)
+
+SELECT
+    *,
+    CASE WHEN tax_type = 'gross' THEN line_amount - tax_amount ELSE line_amount END::DECIMAL(18, 2)
+        AS net_amount,
+    CASE WHEN tax_type = 'gross' THEN line_amount ELSE line_amount + tax_amount END::DECIMAL(18, 2)
+        AS gross_amount
+FROM typed
