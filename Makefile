@@ -24,5 +24,14 @@ test: setup lint
 sandbox: setup
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8765
 
+# The sandbox's demo key (not a secret); real tenants set their own variables named in kontor.yaml.
+sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
+
+sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.)
+	$(PY) -m pipelines.cli sync $(ARGS)
+
+ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
 clean:
 	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules

@@ -8,6 +8,7 @@ from the start of the cursor's day; dlt drops rows already loaded) and the trans
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -47,12 +48,13 @@ def lexware_source(
     mode: Mode = "incremental",
     voucher_date_from: date | None = None,
     voucher_date_to: date | None = None,
-    reconcile: bool = False,
+    reconcile: bool | None = None,
 ) -> list[DltResource]:
     """All resources of one tenant.
 
     mode `incremental`: everything changed since the stored cursors; `reconcile` adds a full ID scan
-    of the voucher list (list pages only) so records that vanished get flagged `is_deleted`.
+    of the voucher list (list pages only) so records that vanished get flagged `is_deleted`; by
+    default (None) that happens when the last reconciliation is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
     `voucher_date_to` (inclusive); the incremental cursor is neither used nor moved.
     mode `full`: forget cursors and contact versions, re-extract everything, reconcile deletes.
@@ -60,11 +62,17 @@ def lexware_source(
     """
     tenant = client.name if client else "unbound"
     report = report or RunReport(tenant)
-    if mode == "full":
-        resources_state = dlt.current.source_state().setdefault("resources", {})
-        for name in ("voucherlist", "contacts"):
-            resources_state.pop(name, None)
-        reconcile = True
+    if client is not None and mode != "backfill":
+        state = dlt.current.source_state()
+        if mode == "full":
+            for name in ("voucherlist", "contacts"):
+                state.setdefault("resources", {}).pop(name, None)
+            reconcile = True
+        if reconcile is None:
+            last = state.get("reconciled_at", 0)
+            reconcile = time.time() - last >= settings.RECONCILE_EVERY.total_seconds()
+        if reconcile:
+            state["reconciled_at"] = time.time()  # committed only if the run's load succeeds
     if mode == "backfill" and not (voucher_date_from and voucher_date_to):
         raise ValueError("a backfill needs voucher_date_from and voucher_date_to")
 

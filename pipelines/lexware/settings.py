@@ -1,11 +1,13 @@
 """Constants of the Lexware Office source (see ../shared/reference/lexware-office-api.md)."""
 
+from datetime import timedelta
+
 SOURCE_SYSTEM = "lexware"
 DATASET = "raw_lexware"
 PAGE_SIZE = 250  # the largest page every list endpoint accepts (voucherlist rejects 251)
 SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
 BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
-EPOCH_DAY = "2000-01-01"  # lower bound of a first (full) voucherlist scan
+RECONCILE_EVERY = timedelta(hours=24)  # full ID scan of the voucher list (list pages only)
 
 # HTTP
 CONNECT_TIMEOUT = 10.0

@@ -1,0 +1,118 @@
+"""Raw extraction assets: one dlt asset per Lexware resource (`raw_lexware/<table>`), one partition
+per tenant from kontor.yaml; run config selects incremental (default), backfill or full refresh."""
+
+from datetime import date
+from typing import Literal
+
+import dlt
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    Config,
+    ConfigurableResource,
+    MaterializeResult,
+    MetadataValue,
+    StaticPartitionsDefinition,
+)
+from dagster_dlt import DagsterDltTranslator, dlt_assets
+from dagster_dlt.translator import DltResourceTranslatorData
+from pydantic import Field
+
+from pipelines.config import KontorConfig, load_config
+from pipelines.lexware import lexware_source, settings
+from pipelines.lexware.sync import SyncResult, sync_tenant
+
+GROUP = "raw_lexware"
+
+
+class KontorConfigResource(ConfigurableResource):
+    """Where kontor.yaml lives (empty: `KONTOR_CONFIG` or the repo root)."""
+
+    path: str = ""
+
+    def load(self) -> KontorConfig:
+        return load_config(self.path or None)
+
+
+class ExtractionConfig(Config):
+    """Run config of a sync. Backfill: `mode: backfill` with both voucher dates (yyyy-MM-dd)."""
+
+    mode: Literal["incremental", "backfill", "full"] = Field(
+        default="incremental", description="incremental | backfill (voucher-date window) | full refresh")
+    voucher_date_from: str | None = Field(default=None, description="backfill: first voucher date")
+    voucher_date_to: str | None = Field(default=None, description="backfill: last voucher date (inclusive)")
+    reconcile: bool | None = Field(
+        default=None, description="force (true) or skip (false) the ID scan that flags deletes; "
+                                  "default: once per 24 h")
+
+
+class KontorDltTranslator(DagsterDltTranslator):
+    """Asset keys `raw_lexware/<table>`, group `raw_lexware`, kinds dlt + duckdb; the detail
+    tables depend on `raw_lexware/voucherlist`, which feeds them."""
+
+    def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
+        spec = super().get_asset_spec(data)
+        name = data.resource.name
+        deps = [AssetKey([GROUP, "voucherlist"])] if data.resource.is_transformer else []
+        return spec.replace_attributes(
+            key=AssetKey([GROUP, name]), group_name=GROUP, kinds={"dlt", "duckdb"}, deps=deps,
+            description=f"Lexware `{name}` for every tenant (raw layer contract, docs/architecture.md).",
+        )
+
+
+def _tenant_names() -> list[str]:
+    return [t.name for t in load_config().tenants]
+
+
+tenants_partitions = StaticPartitionsDefinition(_tenant_names())
+
+
+@dlt_assets(
+    dlt_source=lexware_source(),
+    dlt_pipeline=dlt.pipeline(pipeline_name="kontor_lexware", destination="duckdb",
+                              dataset_name=settings.DATASET,
+                              pipelines_dir=str(load_config().data_dir / ".dlt")),
+    name="lexware_raw",
+    dagster_dlt_translator=KontorDltTranslator(),
+    partitions_def=tenants_partitions,
+)
+def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor: KontorConfigResource):
+    """Sync the partition's tenant; writes are serialised by the warehouse lock inside `sync_tenant`."""
+    result = sync_tenant(
+        kontor.load(),
+        context.partition_key,
+        mode=config.mode,
+        voucher_date_from=date.fromisoformat(config.voucher_date_from) if config.voucher_date_from else None,
+        voucher_date_to=date.fromisoformat(config.voucher_date_to) if config.voucher_date_to else None,
+        reconcile=config.reconcile,
+        tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
+    )
+    context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
+    for key in sorted(context.selected_asset_keys, key=str):
+        yield MaterializeResult(asset_key=key, metadata=materialization_metadata(result, key.path[-1]))
+
+
+def materialization_metadata(result: SyncResult, table: str) -> dict:
+    """Per-table rows plus the run's request figures; never the API key."""
+    stats = result.client
+    meta = {
+        "tenant": result.tenant,
+        "mode": result.mode,
+        "rows_loaded": MetadataValue.int(result.rows.get(table, 0)),
+        "rows_by_table": MetadataValue.json(result.rows),
+        "requests": MetadataValue.int(stats["requests"]),
+        "rate_limited_429": MetadataValue.int(stats["rate_limited_429"]),
+        "retries": MetadataValue.int(stats["retries"]),
+        "effective_rps": MetadataValue.float(stats["effective_rps"]),
+        "duration_s": MetadataValue.float(result.duration_s),
+        "cursor_updated_date": result.cursor or "",
+        "reconciled": result.reconciled,
+        "flagged_deleted": MetadataValue.int(result.flagged_deleted.get(table, 0)),
+        "load_id": result.load_id or "",
+    }
+    if table in result.not_in_plan:
+        meta["not_in_plan"] = result.not_in_plan[table]
+    if table in result.skipped_details:
+        meta["skipped_details"] = MetadataValue.int(result.skipped_details[table])
+    return meta

@@ -1,0 +1,43 @@
+"""Jobs and the schedule of the raw extraction: hourly incremental sync of every tenant, and jobs
+that pre-fill the run config of a backfill or a full refresh in the launchpad."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetSelection,
+    RunConfig,
+    RunRequest,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
+
+from assets.extraction import ExtractionConfig, tenants_partitions
+
+RAW = AssetSelection.groups("raw_lexware")
+OP = "lexware_raw"
+
+lexware_sync_job = define_asset_job(
+    "lexware_sync", selection=RAW, partitions_def=tenants_partitions,
+    description="Incremental sync of the chosen tenants (partitions).",
+)
+lexware_backfill_job = define_asset_job(
+    "lexware_backfill", selection=RAW, partitions_def=tenants_partitions,
+    config=RunConfig(ops={OP: ExtractionConfig(mode="backfill", voucher_date_from="2025-01-01",
+                                               voucher_date_to="2025-01-31")}),
+    description="Re-extract vouchers dated in a window for the chosen tenants; edit the dates in the "
+                "launchpad. The incremental cursor does not move.",
+)
+lexware_full_refresh_job = define_asset_job(
+    "lexware_full_refresh", selection=RAW, partitions_def=tenants_partitions,
+    config=RunConfig(ops={OP: ExtractionConfig(mode="full")}),
+    description="Forget the cursors of the chosen tenants, re-extract everything, flag deletes.",
+)
+
+
+@schedule(job=lexware_sync_job, cron_schedule="0 * * * *", execution_timezone="Europe/Berlin")
+def lexware_hourly(context: ScheduleEvaluationContext):
+    """Every hour, one incremental run per tenant (each tenant has its own rate budget)."""
+    for tenant in tenants_partitions.get_partition_keys():
+        hour = f"{context.scheduled_execution_time:%Y%m%dT%H}"
+        yield RunRequest(run_key=f"{tenant}-{hour}", partition_key=tenant)

@@ -1,0 +1,58 @@
+"""Headless sync: `python -m pipelines.cli sync [--tenant NAME ...] [--mode incremental|backfill|full]
+[--from yyyy-MM-dd --to yyyy-MM-dd]`. Tenants run in parallel processes (each has its own budget);
+writes queue on the warehouse lock. Exit code 1 if any tenant failed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict
+from datetime import date
+
+from pipelines.config import ConfigError, load_config
+from pipelines.lexware.errors import LexwareError
+from pipelines.lexware.sync import sync_tenant
+
+
+def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
+    try:
+        result = sync_tenant(load_config(config_path), tenant, mode,
+                             date.fromisoformat(start) if start else None,
+                             date.fromisoformat(end) if end else None)
+        return {"ok": True, **asdict(result)}
+    except (LexwareError, ConfigError) as exc:
+        return {"ok": False, "tenant": tenant, "error": str(exc)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipelines.cli")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sync = sub.add_parser("sync", help="sync tenants into the warehouse")
+    sync.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
+    sync.add_argument("--tenant", action="append", help="tenant name (repeatable; default: all)")
+    sync.add_argument("--mode", choices=("incremental", "backfill", "full"), default="incremental")
+    sync.add_argument("--from", dest="start", help="backfill: first voucher date (yyyy-MM-dd)")
+    sync.add_argument("--to", dest="end", help="backfill: last voucher date (inclusive)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config)
+        tenants = args.tenant or [t.name for t in config.tenants]
+        for name in tenants:
+            config.tenant(name)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    with ProcessPoolExecutor(max_workers=len(tenants)) as pool:
+        results = list(pool.map(_run, [str(config.path)] * len(tenants), tenants, [args.mode] * len(tenants),
+                                [args.start] * len(tenants), [args.end] * len(tenants)))
+    for result in results:
+        print(json.dumps(result, default=str))
+    return 0 if all(r["ok"] for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

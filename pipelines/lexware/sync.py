@@ -1,0 +1,134 @@
+"""Run the Lexware source for one tenant into the warehouse: extract and normalise outside the
+warehouse lock (tenants extract in parallel), then load, flag deletes and publish the analysts'
+snapshot while holding it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dlt
+import duckdb
+
+from pipelines.config import KontorConfig, TenantConfig
+from pipelines.lexware import Mode, lexware_source, settings
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.helpers import RunReport
+from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncResult:
+    """Everything an operator wants to know about one tenant's run (no secrets)."""
+
+    tenant: str
+    mode: str
+    rows: dict[str, int] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    duration_s: float = 0.0
+    cursor: str | None = None
+    reconciled: bool = False
+    flagged_deleted: dict[str, int] = field(default_factory=dict)
+    not_in_plan: dict[str, str] = field(default_factory=dict)
+    skipped_details: dict[str, int] = field(default_factory=dict)
+    load_id: str | None = None
+
+
+def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
+    """The tenant's dlt pipeline: its own state (cursors), the shared `raw_lexware` dataset."""
+    return dlt.pipeline(
+        pipeline_name=f"kontor_lexware_{tenant.name}",
+        pipelines_dir=str(config.data_dir / ".dlt"),
+        destination=dlt.destinations.duckdb(str(config.warehouse)),
+        dataset_name=settings.DATASET,
+    )
+
+
+def sync_tenant(
+    config: KontorConfig,
+    tenant_name: str,
+    mode: Mode = "incremental",
+    voucher_date_from: date | None = None,
+    voucher_date_to: date | None = None,
+    reconcile: bool | None = None,
+    client: LexwareClient | None = None,
+    tables: list[str] | None = None,
+) -> SyncResult:
+    """Sync one tenant (only `tables` if given). Raises `LexwareError` subclasses (e.g. `AuthError`)
+    with nothing loaded."""
+    tenant = config.tenant(tenant_name)
+    started = time.monotonic()
+    pipeline = pipeline_for(config, tenant)
+    client = client or LexwareClient(tenant)
+    report = RunReport(tenant.name)
+    try:
+        with warehouse_lock(config.warehouse):
+            when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
+            if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
+                log.info("tenant %s: completing a pending load package", tenant.name)
+                pipeline.normalize()
+                when_free(pipeline.load)
+        source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
+        if tables is not None:
+            source = source.with_resources(*[t for t in tables if t in source.resources])
+        pipeline.extract(source)
+        normalize_info = pipeline.normalize()
+        with warehouse_lock(config.warehouse):
+            load_info = when_free(pipeline.load)
+            load_info.raise_on_failed_jobs()
+            flagged = when_free(lambda: flag_deleted(config.warehouse, tenant.name, report.complete_scans))
+            publish_snapshot(config.warehouse)
+    finally:
+        client.close()
+    state = pipeline.state.get("sources", {}).get("lexware", {})
+    cursor = (state.get("resources", {}).get("voucherlist", {}).get("incremental", {})
+              .get("updatedDate", {}).get("last_value"))
+    return SyncResult(
+        tenant=tenant.name,
+        mode=mode,
+        rows={t: n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")},
+        client=client.stats.as_dict(),
+        duration_s=round(time.monotonic() - started, 3),
+        cursor=str(cursor) if cursor else None,
+        reconciled="voucherlist" in report.complete_scans,
+        flagged_deleted=flagged,
+        not_in_plan=report.not_in_plan,
+        skipped_details=report.skipped_details,
+        load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
+    )
+
+
+def flag_deleted(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, int]:
+    """Mark rows `is_deleted` whose id was absent from a complete list scan of their resource.
+    A vanished voucherlist id flags its detail rows (invoices, vouchers, payments, ...) too."""
+    flagged: dict[str, int] = {}
+    if not complete_scans:
+        return flagged
+    con = duckdb.connect(str(warehouse))
+    try:
+        existing = {r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [settings.DATASET]
+        ).fetchall()}
+        con.execute("BEGIN")
+        for scanned, ids in complete_scans.items():
+            tables = settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,)
+            for table in (t for t in tables if t in existing):
+                n = con.execute(
+                    f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
+                    "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
+                    [tenant, sorted(ids)],
+                ).fetchone()[0]
+                if n:
+                    flagged[table] = n
+        con.execute("COMMIT")
+    finally:
+        con.close()
+    if flagged:
+        log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
+    return flagged
