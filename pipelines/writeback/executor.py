@@ -101,13 +101,13 @@ class RunReport:
     def conflicts_retried(self) -> int:
         return sum(max(0, o.attempts - 1) for o in self.outcomes)
 
-    def touched(self) -> dict[str, dict[str, set[str]]]:
-        """tenant -> resource -> remote ids whose source state changed (or was confirmed) by this run."""
-        out: dict[str, dict[str, set[str]]] = {}
+    def touched(self) -> dict[str, dict[str, dict[str, int | None]]]:
+        """tenant -> resource -> remote id -> version, for every record this run found or left applied."""
+        out: dict[str, dict[str, dict[str, int | None]]] = {}
         for o in self.outcomes:
             if o.status == APPLIED and o.resource:
                 _, _, resource, remote_id = o.resource.split("/")
-                out.setdefault(o.correction.tenant, {}).setdefault(resource, set()).add(remote_id)
+                out.setdefault(o.correction.tenant, {}).setdefault(resource, {})[remote_id] = o.version_after
         return out
 
     def render(self) -> str:

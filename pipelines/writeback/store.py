@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
+from pipelines.warehouse import warehouse_lock, when_free
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 
 DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
@@ -94,10 +94,6 @@ def warehouse_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("KONTOR_WAREHOUSE") or DEFAULT_WAREHOUSE)
 
 
-def _locked(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
-
-
 @dataclass(frozen=True)
 class WritebackStore:
     """Short-lived DuckDB transactions against the ``writeback`` schema of one warehouse file."""
@@ -114,22 +110,18 @@ class WritebackStore:
 
     @contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One transaction; waits (bounded) while another process holds the file."""
-        con = self._connect()
-        try:
-            con.execute("BEGIN")
-            yield con
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        finally:
-            con.close()
-
-    @retry(retry=retry_if_exception(_locked), stop=stop_after_delay(60),
-           wait=wait_random_exponential(0.05, max=2), reraise=True)
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        return duckdb.connect(str(self.path))
+        """One short transaction under the warehouse's write lock (waits while a load holds it)."""
+        with warehouse_lock(self.path):
+            con = when_free(lambda: duckdb.connect(str(self.path)))
+            try:
+                con.execute("BEGIN")
+                yield con
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            finally:
+                con.close()
 
     # --- corrections -------------------------------------------------------------------------
     def insert_corrections(self, corrections: list[Correction], source: str) -> list[int]:
@@ -261,4 +253,20 @@ def _correction(row: tuple) -> Correction:
                       attempts=attempts, applied_version=applied)
 
 
-__all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "warehouse_path"]
+__all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "warehouse_path"]
+
+
+def pending_summary(path: str | os.PathLike) -> tuple[int, int | None] | None:
+    """(number of pending corrections, newest pending id), or None if the file is busy/not set up.
+    Never waits: for sensors that poll."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return con.execute(
+            "SELECT count(*), max(id) FROM writeback.corrections WHERE status = 'pending'").fetchone()
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()

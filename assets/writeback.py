@@ -1,0 +1,132 @@
+"""Write-back: the `apply_corrections` job (manual, or started by the pending-corrections sensor).
+
+Op 1 applies the open rows of `writeback.corrections` to Lexware (config `dry_run: true` only plans and
+reports each change as a before/after diff). Op 2 re-syncs the tenants whose records were written,
+rebuilds the SQL models and publishes the analysts' snapshot, so `cdm` shows the new state at once.
+"""
+
+from dagster import (
+    Config,
+    DefaultSensorStatus,
+    MetadataValue,
+    OpExecutionContext,
+    Out,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    job,
+    op,
+    sensor,
+)
+from pydantic import Field
+
+from assets.extraction import KontorConfigResource
+from pipelines.lexware.client import LexwareClient
+from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
+from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
+from pipelines.writeback.resync import resync_touched
+from pipelines.writeback.store import WritebackStore, pending_summary
+
+# Op 1 -----------------------------------------------------------------------------------------------
+
+
+class ApplyCorrectionsConfig(Config):
+    """Run config of `apply_corrections` (launchpad: ops.apply_pending_corrections.config)."""
+
+    dry_run: bool = Field(default=False,
+                          description="plan only: GET each record, show before/after, write nothing")
+    tenant: str | None = Field(default=None, description="only this tenant's corrections (default: all)")
+    max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1, le=20,
+                              description="PUT attempts per correction while version conflicts keep coming")
+    resync: bool = Field(default=True,
+                         description="re-sync touched records and rebuild the models afterwards")
+
+
+@op(out=Out(dict, description="tenant -> resource -> remote id -> written version"))
+def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrectionsConfig,
+                              kontor: KontorConfigResource) -> dict:
+    """Apply (or plan) every pending/in-flight correction; every attempt lands in writeback.audit."""
+    cfg = kontor.load()
+    store = WritebackStore.open(cfg.warehouse)
+    clients: dict[str, LexwareClient] = {}
+
+    def client_for(name: str) -> LexwareClient:
+        if name not in clients:
+            clients[name] = LexwareClient(cfg.tenant(name))
+        return clients[name]
+
+    executor = CorrectionExecutor(store, client_for, known_tenants={t.name for t in cfg.tenants},
+                                  run_id=context.run_id, max_attempts=config.max_attempts)
+    try:
+        report = executor.run(dry_run=config.dry_run, tenant=config.tenant)
+    finally:
+        for client in clients.values():
+            client.close()
+    stats = [c.stats.as_dict() for c in clients.values()]
+    counts = report.counts()
+    verb = "planned" if config.dry_run else "processed"
+    context.log.info(f"corrections {verb}: {counts}\n{report.render()}")
+    context.add_output_metadata({
+        "dry_run": config.dry_run,
+        "corrections": MetadataValue.int(len(report.outcomes)),
+        "by_status": MetadataValue.json(counts),
+        "version_conflicts_retried": MetadataValue.int(report.conflicts_retried),
+        "requests": MetadataValue.int(sum(s["requests"] for s in stats)),
+        "rate_limited_429": MetadataValue.int(sum(s["rate_limited_429"] for s in stats)),
+        "changes": MetadataValue.md(f"```\n{report.render()}\n```"),
+    })
+    return {} if config.dry_run or not config.resync else report.touched()
+
+
+# Op 2 -----------------------------------------------------------------------------------------------
+
+
+@op
+def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: KontorConfigResource) -> None:
+    """Incremental sync of the touched tenants, then rebuild the models and publish the snapshot."""
+    if not touched:
+        context.log.info("nothing written: no re-sync needed")
+        return
+    from transforms.runner import build
+
+    cfg = kontor.load()
+    results = resync_touched(cfg, touched)
+    with warehouse_lock(cfg.warehouse):
+        def rebuild() -> list:
+            import duckdb
+
+            con = duckdb.connect(str(cfg.warehouse))
+            try:
+                return build(con)
+            finally:
+                con.close()
+
+        models = when_free(rebuild)
+        publish_snapshot(cfg.warehouse)
+    failed = [m.key for m in models if m.status != "ok"]
+    context.add_output_metadata({
+        "tenants": MetadataValue.json([r.tenant for r in results]),
+        "records": MetadataValue.int(sum(len(ids) for t in touched.values() for ids in t.values())),
+        "resync_requests": MetadataValue.int(sum(r.requests for r in results)),
+        "stale_after_resync": MetadataValue.json([s for r in results for s in r.stale]),
+        "models_rebuilt": MetadataValue.int(len(models) - len(failed)),
+        "models_not_built": MetadataValue.json(failed),
+    })
+
+
+@job(description="Apply analysts' corrections (writeback.corrections) to Lexware with version-checked "
+                 "updates; dry_run only plans. Then re-sync the touched records and rebuild the models.")
+def apply_corrections():
+    resync_touched_records(apply_pending_corrections())
+
+
+@sensor(job=apply_corrections, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED)
+def pending_corrections_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
+    """Start `apply_corrections` when new pending corrections appear (one run per newest correction id)."""
+    summary = pending_summary(kontor.load().warehouse)
+    if summary is None:
+        return SkipReason("warehouse busy or no writeback schema yet")
+    count, newest = summary
+    if not count:
+        return SkipReason("no pending corrections")
+    return RunRequest(run_key=f"corrections-up-to-{newest}")
