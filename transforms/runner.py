@@ -141,6 +141,16 @@ def quarantine_counts(con: duckdb.DuckDBPyConnection, model_key: str) -> dict[st
     return dict(rows)
 
 
+def quarantine_summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """All quarantined rows counted by ``"<severity>: <reason>"`` (empty when nothing is quarantined)."""
+    if "quarantine.issues" not in existing_tables(con):
+        return {}
+    rows = con.execute(
+        "SELECT severity || ': ' || reason, count(*) FROM quarantine.issues GROUP BY ALL ORDER BY 1"
+    ).fetchall()
+    return dict(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("warehouse", nargs="?", default="data/warehouse.duckdb")
