@@ -3,14 +3,16 @@
 from dagster import Definitions
 
 from assets.checks import transform_checks
+from assets.extraction import KontorConfigResource, lexware_raw
 from assets.resources import WarehouseResource
+from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
-EXTRACTION_ASSETS: list = []
-EXTRACTION_JOBS: list = []
-EXTRACTION_SCHEDULES: list = []
-EXTRACTION_RESOURCES: dict = {}
+EXTRACTION_ASSETS: list = [lexware_raw]
+EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job]
+EXTRACTION_SCHEDULES: list = [lexware_hourly]
+EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---
 WRITEBACK_ASSETS: list = []
