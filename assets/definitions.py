@@ -7,6 +7,7 @@ from assets.extraction import KontorConfigResource, lexware_raw
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
+from assets.writeback import apply_corrections, pending_corrections_sensor
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
 EXTRACTION_ASSETS: list = [lexware_raw]
@@ -16,13 +17,15 @@ EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---
 WRITEBACK_ASSETS: list = []
-WRITEBACK_JOBS: list = []
-WRITEBACK_RESOURCES: dict = {}
+WRITEBACK_JOBS: list = [apply_corrections]
+WRITEBACK_SENSORS: list = [pending_corrections_sensor]
+WRITEBACK_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 defs = Definitions(
     assets=[*EXTRACTION_ASSETS, sql_transforms, *WRITEBACK_ASSETS],
     asset_checks=transform_checks,
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
+    sensors=[*WRITEBACK_SENSORS],
     resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
 )

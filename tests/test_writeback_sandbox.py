@@ -1,0 +1,285 @@
+"""Write-back against the real sandbox process: versions, conflicts, retries, exactly once, no requests
+for invalid rows. Concurrent edits come from the sandbox's operator API ("edit as another user")."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from pipelines.config import load_config
+from pipelines.lexware.client import LexwareClient
+from pipelines.writeback.executor import CorrectionExecutor, Hooks
+from pipelines.writeback.model import Correction
+from pipelines.writeback.store import WritebackStore
+from sandbox.process import start_sandbox
+
+TENANT = "demo"
+KEY_ENV = "KONTOR_WRITEBACK_TEST_KEY"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _valid_de_vat_ids():
+    """Distinct German VAT ids with a correct check digit (ISO 7064 MOD 11,10)."""
+    for base in itertools.count(21000000):
+        digits = str(base)
+        product = 10
+        for ch in digits:
+            product = (2 * ((int(ch) + product) % 10 or 10)) % 11
+        yield f"DE{digits}{(11 - product) % 10}"
+
+
+NEW_VATS = _valid_de_vat_ids()
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+def op(sandbox, method: str, path: str, **kw):
+    r = httpx.request(method, f"{sandbox.base_url}/_sandbox{path}", timeout=30, **kw)
+    r.raise_for_status()
+    return r.json()
+
+
+def export(sandbox) -> dict:
+    return op(sandbox, "GET", f"/tenants/{TENANT}/export")
+
+
+def contact(sandbox, cid: str) -> dict:
+    return next(c for c in export(sandbox)["contacts"] if c["id"] == cid)
+
+
+def edit_as_other_user(sandbox, resource: str, rid: str, changes: dict) -> dict:
+    body = {"resource": resource, "id": rid, "changes": changes}
+    return op(sandbox, "POST", f"/tenants/{TENANT}/edit", json=body)
+
+
+def requests_made(sandbox, prefix: str = "") -> int:
+    stats = op(sandbox, "GET", "/stats")["tenants"].get(TENANT, {})
+    if not prefix:
+        return stats.get("requests", 0)
+    return sum(n for k, n in stats.get("by_endpoint", {}).items() if k.startswith(prefix))
+
+
+def _updatable(c: dict) -> bool:
+    lists = [*(c.get("emailAddresses") or {}).values(), *(c.get("phoneNumbers") or {}).values(),
+             *(c.get("addresses") or {}).values(), (c.get("company") or {}).get("contactPersons") or []]
+    return "company" in c and all(len(x) <= 1 for x in lists)
+
+
+@pytest.fixture(scope="module")
+def sandbox():
+    with start_sandbox(rate_limit=200, burst=50, size="small") as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def fresh_contacts(sandbox):
+    """Company contacts the API may update, handed out one per use so tests never share a record."""
+    return iter([c["id"] for c in export(sandbox)["contacts"] if _updatable(c)])
+
+
+@pytest.fixture
+def kontor(tmp_path, sandbox, monkeypatch):
+    monkeypatch.setenv(KEY_ENV, sandbox.api_key(TENANT))
+    path = tmp_path / "kontor.yaml"
+    path.write_text(textwrap.dedent(f"""
+        warehouse: wh.duckdb
+        tenants:
+          - name: {TENANT}
+            base_url: {sandbox.base_url}
+            api_key_env: {KEY_ENV}
+            rps: 50
+    """), encoding="utf-8")
+    return load_config(path)
+
+
+@pytest.fixture
+def store(kontor):
+    return WritebackStore.open(kontor.warehouse)
+
+
+@pytest.fixture
+def client(kontor):
+    with LexwareClient(kontor.tenant(TENANT)) as c:
+        yield c
+
+
+def executor(store, client, **kw) -> CorrectionExecutor:
+    kw.setdefault("backoff_initial", 0.01)
+    kw.setdefault("backoff_max", 0.05)
+    return CorrectionExecutor(store, lambda _: client, known_tenants={TENANT}, **kw)
+
+
+def vat_correction(store, sandbox, cid: str, **kw) -> int:
+    current = contact(sandbox, cid)["company"].get("vatRegistrationId")
+    values = dict(tenant=TENANT, entity="contact", record_id=f"lexware:{TENANT}:{cid}", field="vat_id",
+                  new_value=next(NEW_VATS), expected_old_value=current)
+    [cid_] = store.insert_corrections([Correction(**{**values, **kw})], source="test")
+    return cid_
+
+
+# --- the tests ---------------------------------------------------------------------------------------
+def test_correction_applies_and_the_new_version_is_recorded(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    before = contact(sandbox, cid)
+    corr_id = vat_correction(store, sandbox, cid)
+    report = executor(store, client).run()
+    c = store.get(corr_id)
+    after = contact(sandbox, cid)
+    assert c.status == "applied", c.reason
+    assert after["version"] == before["version"] + 1 == c.applied_version
+    assert after["company"]["vatRegistrationId"] == c.new_value
+    assert after["company"]["name"] == before["company"]["name"]  # full record sent back, nothing lost
+    assert report.touched() == {TENANT: {"contacts": {cid: after["version"]}}}
+    [put] = [a for a in store.audit_rows(corr_id) if a["action"] == "put"]
+    assert (put["http_status"], put["outcome"]) == (200, "applied")
+    assert (put["version_before"], put["version_after"]) == (before["version"], after["version"])
+    assert "sandbox-demo-key" not in repr(store.audit_rows())
+
+
+def test_dry_run_shows_the_diff_and_writes_nothing(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    before = contact(sandbox, cid)
+    corr_id = vat_correction(store, sandbox, cid)
+    puts = requests_made(sandbox, "PUT ")
+    report = executor(store, client).run(dry_run=True)
+    [o] = report.outcomes
+    assert o.status == "would_apply"
+    assert (o.before, o.after) == (before["company"].get("vatRegistrationId"), store.get(corr_id).new_value)
+    assert f"- {o.before!r}" in report.render() and f"+ {o.after!r}" in report.render()
+    assert requests_made(sandbox, "PUT ") == puts
+    assert contact(sandbox, cid)["version"] == before["version"]
+    assert store.get(corr_id).status == "pending"
+
+
+def test_concurrent_edit_of_another_field_is_kept(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    before = contact(sandbox, cid)
+    corr_id = vat_correction(store, sandbox, cid)
+
+    def other_user(vc, attempt):
+        if attempt == 1:  # between our GET and our PUT
+            edit_as_other_user(sandbox, "contacts", cid, {"note": "changed by a colleague"})
+
+    executor(store, client, hooks=Hooks(before_put=other_user)).run()
+    c, after = store.get(corr_id), contact(sandbox, cid)
+    assert c.status == "applied", c.reason
+    assert after["company"]["vatRegistrationId"] == c.new_value  # our change
+    assert after["note"] == "changed by a colleague"  # and theirs: no lost update
+    assert after["version"] == before["version"] + 2 == c.applied_version
+    outcomes = [(a["action"], a["outcome"], a["http_status"]) for a in store.audit_rows(corr_id)]
+    assert outcomes[0][:2] == ("put", "version_conflict") and outcomes[0][2] in (406, 409)
+    assert outcomes[-1] == ("put", "applied", 200)
+
+
+def test_concurrent_edit_of_the_same_field_is_a_conflict(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    corr_id = vat_correction(store, sandbox, cid)
+
+    def other_user(vc, attempt):
+        edit_as_other_user(sandbox, "contacts", cid, {"company": {"vatRegistrationId": "DE999999999"}})
+
+    executor(store, client, hooks=Hooks(before_put=other_user)).run()
+    c = store.get(corr_id)
+    assert c.status == "conflict"
+    assert "DE999999999" in c.reason and "not overwritten" in c.reason
+    assert contact(sandbox, cid)["company"]["vatRegistrationId"] == "DE999999999"
+
+
+def test_a_version_conflict_storm_gives_up_after_the_bound(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    before = contact(sandbox, cid)
+    corr_id = vat_correction(store, sandbox, cid)
+    counter = itertools.count()
+
+    def busy_colleague(vc, attempt):
+        edit_as_other_user(sandbox, "contacts", cid, {"note": f"edit {next(counter)}"})
+
+    executor(store, client, max_attempts=3, hooks=Hooks(before_put=busy_colleague)).run()
+    c, after = store.get(corr_id), contact(sandbox, cid)
+    assert c.status == "gave_up"
+    assert "gave up after 3 attempts" in c.reason
+    assert after["company"].get("vatRegistrationId") == before["company"].get("vatRegistrationId")
+    audit = store.audit_rows(corr_id)
+    assert [a["outcome"] for a in audit if a["action"] == "put"] == ["version_conflict"] * 3
+    assert audit[-1]["action"] == "give_up"
+
+
+def test_invalid_corrections_are_rejected_without_any_request(sandbox, store, client):
+    rid = f"lexware:{TENANT}:d2b5c3f1-9e44-4a0b-9c2d-6f7a8e1b3c55"
+    bad = [
+        Correction(TENANT, "contact", rid, "vat_id", "DE123", "x"),
+        Correction(TENANT, "contact", rid, "email", "no-at-sign", None),
+        Correction(TENANT, "bill", rid, "due_date", "2025-13-01", None),
+        Correction(TENANT, "invoice", rid, "due_date", "2025-12-01", None),
+        Correction(TENANT, "contact", rid, "customer_number", "4711", None),
+        Correction("nobody", "contact", rid, "note", "x", None),
+    ]
+    ids = store.insert_corrections(bad, source="test")
+    before = requests_made(sandbox)
+    report = executor(store, client).run()
+    assert requests_made(sandbox) == before
+    assert client.stats.requests == 0
+    assert report.counts() == {"rejected": len(bad)}
+    reasons = [store.get(i).reason for i in ids]
+    assert all(reasons) and len(set(reasons)) == len(bad)
+    assert [a["action"] for a in store.audit_rows() if a["correction_id"] in ids] == ["validate"] * len(bad)
+
+
+KILLED_RUN = textwrap.dedent("""
+    import sys, time, pathlib
+    from pipelines.config import load_config
+    from pipelines.lexware.client import LexwareClient
+    from pipelines.writeback.executor import CorrectionExecutor, Hooks
+    from pipelines.writeback.store import WritebackStore
+    cfg = load_config(sys.argv[1])
+    marker, victim = pathlib.Path(sys.argv[2]), int(sys.argv[3])
+    client = LexwareClient(cfg.tenant("demo"))
+    def after_put(vc, result):
+        if vc.correction.id == victim:  # the PUT landed; die before its result is written
+            marker.write_text(str(result["version"]))
+            time.sleep(300)
+    CorrectionExecutor(WritebackStore.open(cfg.warehouse), lambda _: client, known_tenants={"demo"},
+                       hooks=Hooks(after_put=after_put)).run()
+""")
+
+
+def test_killed_between_put_and_result_then_rerun_applies_each_correction_once(
+        sandbox, kontor, store, client, fresh_contacts, tmp_path):
+    from assets.extraction import KontorConfigResource
+    from assets.writeback import apply_corrections
+
+    cids = [next(fresh_contacts) for _ in range(3)]
+    versions = {cid: contact(sandbox, cid)["version"] for cid in cids}
+    ids = [vat_correction(store, sandbox, cid) for cid in cids]
+    marker = tmp_path / "put-done"
+    puts = requests_made(sandbox, "PUT ")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(kontor.path), str(marker), str(ids[1])],
+                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 60
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), "the job never reached the PUT"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert [store.get(i).status for i in ids] == ["applied", "in_flight", "pending"]
+    assert contact(sandbox, cids[1])["company"]["vatRegistrationId"] == store.get(ids[1]).new_value
+
+    result = apply_corrections.execute_in_process(
+        run_config={"ops": {"apply_pending_corrections": {"config": {"resync": False}}}},
+        resources={"kontor": KontorConfigResource(path=str(kontor.path))},
+    )
+    assert result.success
+    final = [store.get(i) for i in ids]
+    assert [c.status for c in final] == ["applied"] * 3
+    assert "interrupted" in final[1].reason
+    assert requests_made(sandbox, "PUT ") - puts == 3  # one PUT per correction, none repeated
+    for cid, c in zip(cids, final, strict=True):
+        assert contact(sandbox, cid)["version"] == versions[cid] + 1 == c.applied_version
