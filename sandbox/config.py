@@ -1,0 +1,38 @@
+"""Sandbox settings (filled by the CLI; see `python -m sandbox serve --help`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .seed import SIZES, Counts
+
+PLANS = ("xl", "partner", "none")
+
+
+@dataclass
+class TenantSpec:
+    name: str
+    api_key: str
+    plan: str = "xl"
+
+
+@dataclass
+class SandboxConfig:
+    tenants: list[TenantSpec] = field(default_factory=lambda: [TenantSpec("demo", "sandbox-demo-key")])
+    seed: int = 42
+    counts: Counts = field(default_factory=lambda: Counts(**SIZES["small"]))
+    rate_limit: float = 2.0
+    burst: int = 2
+    retry_after: bool = False
+    latency_ms: float = 0.0
+    faults: str = ""
+    fault_seed: int = 0
+    slow_seconds: float = 35.0
+    churn: float = 0.0
+    state_file: str | None = None
+    stale_version_status: int = 406
+    unknown_method_status: int = 404
+    webhook_retry_seconds: tuple[float, ...] = (10, 20, 40, 80, 160)
+    webhook_timeout: float = 5.0
+    webhook_head_check: bool = True
+    ocr_seconds: float = 1.0

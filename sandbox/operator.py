@@ -1,0 +1,91 @@
+"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, reset, webhook key."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from . import churn, state
+from .app import Sandbox
+from .operations import OperationError, edit
+
+
+def build_operator_app(sb: Sandbox) -> Starlette:
+    def tenant_or_404(request: Request):
+        t = sb.tenants.get(request.path_params["name"])
+        if t is None:
+            return None, JSONResponse({"error": f"unknown tenant '{request.path_params['name']}'"}, 404)
+        return t, None
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def stats(request: Request) -> JSONResponse:
+        return JSONResponse(sb.stats.snapshot())
+
+    async def stats_reset(request: Request) -> JSONResponse:
+        sb.stats.reset()
+        return JSONResponse({"status": "ok"})
+
+    async def export(request: Request) -> Response:
+        t, err = tenant_or_404(request)
+        return err or JSONResponse(t.export())
+
+    async def do_edit(request: Request) -> JSONResponse:
+        t, err = tenant_or_404(request)
+        if err:
+            return err
+        try:
+            body = json.loads(await request.body())
+            rec = edit(sb, t, body["resource"], body["id"], body.get("changes"), body.get("action"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad edit request: {exc}"}, 400)
+        except OperationError as exc:
+            return JSONResponse({"error": str(exc)}, exc.status)
+        return JSONResponse({"deleted": True, "id": body["id"]} if rec is None else rec)
+
+    async def reset(request: Request) -> JSONResponse:
+        sb.reset()
+        return JSONResponse({"status": "ok"})
+
+    async def public_key(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(sb.webhooks.public_key_pem, media_type="application/x-pem-file")
+
+    async def deliveries(request: Request) -> JSONResponse:
+        return JSONResponse({"deliveries": sb.webhooks.deliveries})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        tasks = []
+        if sb.config.churn > 0:
+            tasks.append(asyncio.create_task(churn.run(sb)))
+        if sb.config.state_file:
+            tasks.append(asyncio.create_task(state.autosave(sb, sb.config.state_file)))
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await sb.close()
+            if sb.config.state_file:
+                state.save(sb, sb.config.state_file)
+
+    return Starlette(
+        routes=[
+            Route("/_sandbox/health", health),
+            Route("/_sandbox/stats", stats),
+            Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
+            Route("/_sandbox/tenants/{name}/export", export),
+            Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
+            Route("/_sandbox/reset", reset, methods=["POST"]),
+            Route("/_sandbox/webhook-public-key", public_key),
+            Route("/_sandbox/webhooks/deliveries", deliveries),
+        ],
+        lifespan=lifespan,
+    )
