@@ -1,0 +1,148 @@
+"""Transform benchmark: 1,000,000 invoices with 5,000,000 lines (plus voucher list, payments and
+contacts) generated in DuckDB SQL straight into the raw tables, then staging + CDM + marts timed.
+
+    .venv/bin/python bench/bench_transforms.py [--invoices 1000000] [--memory-limit 3GB] [--threads 2]
+
+Generation runs in a child process, so the reported peak memory (max RSS) is the build's alone.
+"""
+
+import argparse
+import datetime as dt
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from transforms.runner import build
+
+CONTACTS = 10_000
+LINES_PER_INVOICE = 5
+
+GENERATE = """
+CREATE SCHEMA raw_lexware;
+CREATE TABLE raw_lexware._dlt_loads AS
+    SELECT '1' AS load_id, 'lexware' AS schema_name, 0 AS status, now() AS inserted_at;
+CREATE TABLE raw_lexware.contacts AS
+SELECT 'bench' AS tenant_id, 'lexware' AS source_system, printf('c0000000-0000-4000-8000-%012d', c) AS id,
+    1::BIGINT AS version,
+    to_json({'id': printf('c0000000-0000-4000-8000-%012d', c), 'version': 1,
+             'roles': {'customer': {'number': 10000 + c}},
+             'company': {'name': 'Kunde ' || c, 'vatRegistrationId': 'DE' || (100000000 + c)},
+             'addresses': {'billing': [{'street': 'Weg ' || c, 'zip': '20457', 'city': 'Hamburg',
+                                        'countryCode': 'DE'}]},
+             'emailAddresses': {'business': ['k' || c || '@example.com']}, 'archived': false}) AS raw,
+    false AS is_deleted, '1' AS _dlt_load_id
+FROM range($CONTACTS) AS t (c);
+CREATE TABLE bench_docs AS
+SELECT i, printf('10000000-0000-4000-8000-%012d', i) AS id,
+    printf('c0000000-0000-4000-8000-%012d', i % $CONTACTS) AS contact,
+    DATE '2023-01-01' + (i % 1000)::INTEGER AS day,
+    CASE WHEN i % 10 = 0 THEN 'draft' WHEN i % 10 = 1 THEN 'voided'
+        WHEN i % 10 < 6 THEN 'paid' ELSE 'open' END AS status,
+    list_transform(range($LINES), lambda k: {'q': k + 1, 'p': (10 + i % 97 + k)::DECIMAL(18, 2)}) AS ls
+FROM range($INVOICES) AS t (i);
+CREATE TABLE bench_totals AS
+SELECT *, list_sum(list_transform(ls, lambda l: l.q * l.p))::DECIMAL(18, 2) AS net,
+    round(list_sum(list_transform(ls, lambda l: l.q * l.p)) * 0.19, 2)::DECIMAL(18, 2) AS tax
+FROM bench_docs;
+CREATE TABLE raw_lexware.invoices AS
+SELECT 'bench' AS tenant_id, 'lexware' AS source_system, id, 2::BIGINT AS version,
+    to_json({'id': id, 'version': 2, 'createdDate': strftime(day, '%Y-%m-%dT10:00:00.000+01:00'),
+             'updatedDate': strftime(day, '%Y-%m-%dT11:00:00.000+01:00'), 'archived': false,
+             'voucherStatus': status, 'voucherNumber': 'RE-' || i,
+             'voucherDate': strftime(day, '%Y-%m-%dT00:00:00.000+01:00'),
+             'dueDate': strftime(day + 14, '%Y-%m-%dT00:00:00.000+01:00'),
+             'address': {'contactId': contact, 'name': 'Kunde'},
+             'lineItems': list_transform(ls, lambda l: {
+                 'type': 'custom', 'name': 'Position', 'quantity': l.q, 'unitName': 'Stück',
+                 'unitPrice': {'currency': 'EUR', 'netAmount': l.p, 'grossAmount': round(l.p * 1.19, 4),
+                               'taxRatePercentage': 19},
+                 'discountPercentage': 0, 'lineItemAmount': l.q * l.p}),
+             'totalPrice': {'currency': 'EUR', 'totalNetAmount': net, 'totalGrossAmount': net + tax,
+                            'totalTaxAmount': tax},
+             'taxAmounts': [{'taxRatePercentage': 19, 'taxAmount': tax, 'netAmount': net}],
+             'taxConditions': {'taxType': 'net'}, 'paymentConditions': {'paymentTermDuration': 14},
+             'shippingConditions': {'shippingDate': strftime(day, '%Y-%m-%dT00:00:00.000+01:00'),
+                                    'shippingType': 'service'},
+             'relatedVouchers': [], 'title': 'Rechnung'}) AS raw,
+    false AS is_deleted, '1' AS _dlt_load_id
+FROM bench_totals;
+CREATE TABLE raw_lexware.voucherlist AS
+SELECT 'bench' AS tenant_id, 'lexware' AS source_system, id, NULL::BIGINT AS version,
+    to_json({'id': id, 'voucherType': 'invoice', 'voucherStatus': status, 'voucherNumber': 'RE-' || i,
+             'voucherDate': strftime(day, '%Y-%m-%dT00:00:00.000+01:00'),
+             'createdDate': strftime(day, '%Y-%m-%dT10:00:00.000+01:00'),
+             'updatedDate': strftime(day, '%Y-%m-%dT11:00:00.000+01:00'),
+             'dueDate': strftime(day + 14, '%Y-%m-%dT00:00:00.000+01:00'), 'contactId': contact,
+             'contactName': 'Kunde', 'totalAmount': net + tax,
+             'openAmount': CASE WHEN status = 'open' THEN net + tax
+                                WHEN status = 'draft' THEN NULL ELSE 0 END,
+             'currency': 'EUR', 'archived': false}) AS raw,
+    false AS is_deleted, '1' AS _dlt_load_id
+FROM bench_totals;
+CREATE TABLE raw_lexware.payments AS
+SELECT 'bench' AS tenant_id, 'lexware' AS source_system, id, NULL::BIGINT AS version,
+    to_json({'openAmount': 0, 'currency': 'EUR', 'paymentStatus': 'balanced', 'voucherType': 'invoice',
+             'voucherStatus': 'paid', 'paidDate': strftime(day + 10, '%Y-%m-%dT00:00:00.000+01:00'),
+             'paymentItems': [{'paymentItemType': 'manualPayment',
+                               'postingDate': strftime(day + 10, '%Y-%m-%dT00:00:00.000+01:00'),
+                               'amount': net + tax, 'currency': 'EUR'}]}) AS raw,
+    false AS is_deleted, '1' AS _dlt_load_id
+FROM bench_totals WHERE status = 'paid';
+CREATE TABLE raw_lexware.credit_notes AS SELECT * FROM raw_lexware.invoices LIMIT 0;
+CREATE TABLE raw_lexware.vouchers AS SELECT * FROM raw_lexware.invoices LIMIT 0;
+CREATE TABLE raw_lexware.posting_categories AS SELECT * FROM raw_lexware.invoices LIMIT 0;
+DROP TABLE bench_docs;
+DROP TABLE bench_totals;
+"""
+
+
+def generate(path: Path, invoices: int) -> None:
+    with duckdb.connect(str(path)) as con:
+        sql = GENERATE.replace("$INVOICES", str(invoices)).replace("$CONTACTS", str(CONTACTS))
+        con.execute(sql.replace("$LINES", str(LINES_PER_INVOICE)))
+        con.execute("CHECKPOINT")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--invoices", type=int, default=1_000_000)
+    parser.add_argument("--memory-limit", default="3GB")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--generate-into", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.generate_into:
+        generate(Path(args.generate_into), args.invoices)
+        return
+    with tempfile.TemporaryDirectory(prefix="kontor-bench-") as tmp:
+        path = Path(tmp) / "warehouse.duckdb"
+        started = time.perf_counter()
+        cmd = [sys.executable, __file__, "--invoices", str(args.invoices), "--generate-into", str(path)]
+        subprocess.run(cmd, check=True)
+        print(f"generated {args.invoices:,} invoices / {args.invoices * LINES_PER_INVOICE:,} lines "
+              f"in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**30:.2f} GiB)")
+        config = {"memory_limit": args.memory_limit, "threads": args.threads,
+                  "temp_directory": str(Path(tmp) / "spill")}
+        with duckdb.connect(str(path), config=config) as con:
+            started = time.perf_counter()
+            results = build(con, as_of=dt.date(2025, 12, 31))
+            wall = time.perf_counter() - started
+            lines = con.execute("SELECT count(*) FROM cdm.invoice_lines").fetchone()[0]
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB -> GiB
+        for r in sorted(results, key=lambda r: -r.seconds)[:8]:
+            print(f"  {r.key:45} {r.seconds:7.2f} s  rows={r.rows}")
+        failed = [f"{r.key}: {r.error}" for r in results if r.status != "ok"]
+        print(f"models={len(results)} failed={failed or 0} cdm.invoice_lines={lines:,}")
+        print(f"staging+cdm+marts wall time: {wall:.1f} s (target < 60 s)")
+        print(f"peak memory (max RSS): {peak:.2f} GiB (target < 4 GiB; "
+              f"DuckDB memory_limit={args.memory_limit}, threads={args.threads})")
+
+
+if __name__ == "__main__":
+    main()
