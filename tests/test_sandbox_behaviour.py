@@ -1,0 +1,228 @@
+"""Sandbox behaviour that needs its own process: rate limit, plans, faults, churn, webhooks, persistence."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.server
+import json
+import threading
+import time
+from collections import Counter
+
+import httpx
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+
+from sandbox.process import start_sandbox
+
+KEYS = {"demo": "key-a", "other": "key-b"}
+
+
+def client(sb, tenant="demo", **kw):
+    return httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {sb.api_key(tenant)}"}, **kw)
+
+
+def test_rate_limit_per_key_429_above_and_not_below():
+    with start_sandbox(tenants=KEYS, rate_limit=2) as sb, client(sb) as a, client(sb, "other") as b:
+        burst = [a.get("/v1/profile") for _ in range(4)]
+        assert [r.status_code for r in burst[:2]] == [200, 200]
+        assert burst[2].status_code == 429 and burst[2].json() == {"message": "Too Many Requests"}
+        assert "retry-after" not in burst[2].headers
+        assert [b.get("/v1/profile").status_code for _ in range(2)] == [200, 200]  # other key unaffected
+        time.sleep(1.1)
+        paced = []
+        for _ in range(6):
+            paced.append(a.get("/v1/profile").status_code)
+            time.sleep(0.55)
+        assert paced == [200] * 6
+        stats = sb.stats()["tenants"]
+        assert stats["demo"]["status"]["429"] == sum(r.status_code == 429 for r in burst)
+        assert stats["demo"]["requests"] == 10 and "429" not in stats["other"]["status"]
+        assert stats["demo"]["by_endpoint"] == {"GET /v1/profile": 10}
+        sb.reset_stats()
+        assert sb.stats()["tenants"] == {}
+
+
+def test_retry_after_switch_and_plans():
+    with (
+        start_sandbox(
+            "--plan", "demo=none", "--plan", "other=partner", tenants=KEYS, rate_limit=1, retry_after=True
+        ) as sb,
+        client(sb) as a,
+        client(sb, "other") as b,
+    ):
+        assert a.get("/v1/profile").json() == {"message": "Forbidden"}
+        assert a.get("/v1/profile").status_code == 403  # burst 2 at 1 rps
+        limited = a.get("/v1/profile")
+        assert limited.status_code == 429 and limited.headers.get("retry-after") == "1"
+        assert b.get("/v1/organization").status_code == 200
+
+
+def _statuses(sb, n):
+    out = []
+    with client(sb, timeout=5) as c:
+        for _ in range(n):
+            try:
+                r = c.get("/v1/profile")
+                try:
+                    r.json()
+                    out.append(str(r.status_code))
+                except ValueError:
+                    out.append("malformed")
+            except httpx.HTTPError:
+                out.append("reset")
+    return out
+
+
+def test_fault_rates_within_tolerance_and_reproducible():
+    spec = "500=0.2,429=0.1,503=0.05,malformed=0.1,reset=0.05"
+    with start_sandbox(tenants=KEYS, rate_limit=0, faults=spec, fault_seed=3) as sb:
+        first = _statuses(sb, 400)
+        assert sb.tenant_stats()["status"].get("reset") == first.count("reset")
+    counts = Counter(first)
+    for kind, p in (("500", 0.2), ("429", 0.1), ("503", 0.05), ("malformed", 0.1), ("reset", 0.05)):
+        assert abs(counts[kind] / 400 - p) < 4 * (p * (1 - p) / 400) ** 0.5 + 0.01, (kind, counts)
+    assert abs(counts["200"] / 400 - 0.5) < 0.1
+    with start_sandbox(tenants=KEYS, rate_limit=0, faults=spec, fault_seed=3) as sb:
+        assert _statuses(sb, 400) == first
+
+
+NEW_CONTACT = {"version": 0, "roles": {"vendor": {}}, "person": {"lastName": "Fehlerfrei"}}
+
+
+@pytest.mark.parametrize(
+    ("fault", "performed"), [("500", False), ("reset", False), ("504", True), ("malformed", True)]
+)
+def test_faulted_writes_are_all_or_nothing(fault, performed):
+    with start_sandbox(tenants=KEYS, rate_limit=0, faults=f"{fault}=1") as sb, client(sb) as c:
+        before = len(sb.export()["contacts"])
+        with contextlib.suppress(httpx.HTTPError):
+            c.post("/v1/contacts", json=NEW_CONTACT)
+        assert len(sb.export()["contacts"]) == before + (1 if performed else 0)
+
+
+def test_slow_fault_runs_past_the_client_timeout():
+    with (
+        start_sandbox(tenants=KEYS, rate_limit=0, faults="slow=1", slow_seconds=2) as sb,
+        client(sb, timeout=0.5) as c,
+        pytest.raises(httpx.ReadTimeout),
+    ):
+        c.get("/v1/profile")
+
+
+class Receiver:
+    """A tiny webhook endpoint that records raw deliveries; fails the first `fail_first` POSTs with 500."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.received: list[tuple[dict, bytes]] = []
+        self.fail_first = fail_first
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_HEAD(self):
+                self.send_response(200)
+                self.end_headers()
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.received.append((dict(self.headers), body))
+                status = 500 if len(outer.received) <= outer.fail_first else 200
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def wait(self, n: int, timeout: float = 10) -> None:
+        deadline = time.monotonic() + timeout
+        while len(self.received) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(self.received) >= n, self.received
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver(fail_first=1)
+    yield r
+    r.close()
+
+
+def test_webhook_subscription_delivery_signature_and_retry(receiver):
+    with start_sandbox(tenants=KEYS, rate_limit=0, webhook_retry_seconds="0.2,0.2") as sb, client(sb) as c:
+        r = c.post(
+            "/v1/event-subscriptions", json={"eventType": "contact.changed", "callbackUrl": receiver.url}
+        )
+        assert r.status_code == 201 and r.json()["version"] == 0 and "Location" in r.headers
+        sub_id = r.json()["id"]
+        dup = c.post(
+            "/v1/event-subscriptions", json={"eventType": "contact.changed", "callbackUrl": receiver.url}
+        )
+        assert dup.status_code == 409
+        listed = c.get("/v1/event-subscriptions").json()
+        assert list(listed) == ["content"] and listed["content"][0]["subscriptionId"] == sub_id
+        assert c.get(f"/v1/event-subscriptions/{sub_id}").json()["eventType"] == "contact.changed"
+        contact = sb.export()["contacts"][5]
+        sb.edit("demo", "contacts", contact["id"], {"note": "webhook"})
+        receiver.wait(2)  # first attempt answered 500, the retry succeeds
+        headers, body = receiver.received[-1]
+        assert body == receiver.received[0][1]
+        payload = json.loads(body)
+        assert set(payload) == {"organizationId", "eventType", "resourceId", "eventDate"}
+        assert payload["eventType"] == "contact.changed" and payload["resourceId"] == contact["id"]
+        assert payload["organizationId"] == sb.export()["organizationId"]
+        key = serialization.load_pem_public_key(sb.webhook_public_key().encode())
+        signature = base64.b64decode(headers["X-Lxo-Signature"])
+        key.verify(signature, body, padding.PKCS1v15(), hashes.SHA512())  # raises if the signature is wrong
+        assert [d["status"] for d in sb.webhook_deliveries()] == [500, 200]
+        assert c.delete(f"/v1/event-subscriptions/{sub_id}").status_code == 204
+        assert c.get(f"/v1/event-subscriptions/{sub_id}").status_code == 404
+
+
+def test_churn_bumps_versions_and_fires_webhooks():
+    receiver = Receiver()
+    try:
+        with start_sandbox(tenants=KEYS, rate_limit=0, churn=40) as sb, client(sb) as c:
+            for event in ("contact.changed", "payment.changed", "voucher.changed"):
+                c.post("/v1/event-subscriptions", json={"eventType": event, "callbackUrl": receiver.url})
+            before = sb.export()
+            time.sleep(1.5)
+            after = sb.export()
+            receiver.wait(1)
+    finally:
+        receiver.close()
+    old = {r["id"]: r for kind in ("contacts", "vouchers", "invoices") for r in before[kind]}
+    bumped = [
+        r
+        for kind in ("contacts", "vouchers", "invoices")
+        for r in after[kind]
+        if r["id"] in old and r["version"] > old[r["id"]]["version"]
+    ]
+    assert len(bumped) >= 5
+    for r in bumped:
+        if "updatedDate" in r:
+            assert r["updatedDate"] > old[r["id"]]["updatedDate"]
+    events = {json.loads(b)["eventType"] for _, b in receiver.received}
+    assert events <= {"contact.changed", "payment.changed", "voucher.changed"} and events
+
+
+def test_state_persists_across_restarts(tmp_path):
+    state = tmp_path / "books.json"
+    with start_sandbox(tenants=KEYS, rate_limit=0, state=state) as sb, client(sb) as c:
+        cid = c.post("/v1/contacts", json=NEW_CONTACT).json()["id"]
+        first = sb.export()
+    assert state.exists()
+    with start_sandbox(tenants=KEYS, rate_limit=0, state=state) as sb, client(sb) as c:
+        assert c.get(f"/v1/contacts/{cid}").json()["person"]["lastName"] == "Fehlerfrei"
+        again = sb.export()
+    assert again["contacts"] == first["contacts"] and again["invoices"] == first["invoices"]
