@@ -283,3 +283,52 @@ def test_killed_between_put_and_result_then_rerun_applies_each_correction_once(
     assert requests_made(sandbox, "PUT ") - puts == 3  # one PUT per correction, none repeated
     for cid, c in zip(cids, final, strict=True):
         assert contact(sandbox, cid)["version"] == versions[cid] + 1 == c.applied_version
+
+
+def _purchase_voucher(number: str, category: str) -> dict:
+    return {"type": "purchaseinvoice", "voucherNumber": number, "voucherDate": "2025-09-28",
+            "dueDate": "2025-10-12", "totalGrossAmount": 119.0, "totalTaxAmount": 19.0, "taxType": "gross",
+            "useCollectiveContact": True, "remark": "Kontor write-back test",
+            "voucherItems": [{"amount": 119.0, "taxAmount": 19.0, "taxRatePercent": 19,
+                              "categoryId": category}]}
+
+
+def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkeypatch):
+    from pipelines.writeback.operations import CreateVoucherWithFile, OperationError
+
+    faults = "500=0.08,503=0.05,504=0.12,malformed=0.08,reset=0.05"
+    with start_sandbox(rate_limit=200, burst=50, size="small", faults=faults, fault_seed=11) as sb:
+        monkeypatch.setenv(KEY_ENV, sb.api_key(TENANT))
+        path = tmp_path / "kontor.yaml"
+        path.write_text(f"warehouse: wh.duckdb\ntenants:\n  - name: {TENANT}\n    base_url: {sb.base_url}\n"
+                        f"    api_key_env: {KEY_ENV}\n    rps: 50\n", encoding="utf-8")
+        cfg = load_config(path)
+        store = WritebackStore.open(cfg.warehouse)
+        category = next(c["id"] for c in sb.export(TENANT)["posting_categories"] if c["type"] == "outgo")
+        numbers = [f"KT-WB-{i:03d}" for i in range(8)]
+        errors = 0
+        with LexwareClient(cfg.tenant(TENANT)) as client:
+            operation = CreateVoucherWithFile(store, client, round_pause=0.01)
+            for number in numbers:
+                content = b"%PDF-1.4\n% receipt " + number.encode() + b"\n%%EOF\n"
+                result = None
+                for _ in range(6):  # the caller retries until done; the second call must be a no-op
+                    try:
+                        result = operation.run(_purchase_voucher(number, category), f"{number}.pdf", content)
+                    except OperationError:
+                        errors += 1
+                        continue
+                    if result.status == "completed":
+                        again = operation.run(_purchase_voucher(number, category), f"{number}.pdf", content)
+                        assert (again.voucher_id, again.file_id) == (result.voucher_id, result.file_id)
+                        break
+                journal = store.operation(f"create_voucher_with_file:{TENANT}:{number}")
+                assert result is not None and result.status == "completed", journal
+        seen = sb.tenant_stats(TENANT)["status"]
+        vouchers = [v for v in sb.export(TENANT)["vouchers"] if v.get("voucherNumber") in numbers]
+    assert sum(n for code, n in seen.items() if code.startswith("5")) > 0  # the faults did happen
+    assert sorted(v["voucherNumber"] for v in vouchers) == numbers  # exactly one voucher per number
+    assert [len(v["files"]) for v in vouchers] == [1] * len(numbers)  # each with its one receipt
+    journal = {store.operation(f"create_voucher_with_file:{TENANT}:{n}")["voucher_id"] for n in numbers}
+    assert journal == {v["id"] for v in vouchers}
+    print(f"\nfaults seen: {seen}; operation errors surfaced to the caller: {errors}")

@@ -23,7 +23,12 @@ import time
 from dataclasses import dataclass
 
 from pipelines.lexware.client import LexwareClient
-from pipelines.lexware.errors import LexwareError, RetriesExhaustedError, VersionConflictError
+from pipelines.lexware.errors import (
+    LexwareError,
+    MalformedResponseError,
+    RetriesExhaustedError,
+    VersionConflictError,
+)
 from pipelines.writeback.payloads import put_body
 from pipelines.writeback.store import WritebackStore, now
 
@@ -83,8 +88,9 @@ class CreateVoucherWithFile:
                 break
             try:
                 self._advance(op_id, journal, voucher, file_name, content, content_type)
-            except (RetriesExhaustedError, VersionConflictError) as exc:
-                # transient (incl. a possibly executed POST): the journal tells the next round what to check
+            except (RetriesExhaustedError, MalformedResponseError, VersionConflictError) as exc:
+                # transient, or a creation that may have happened (5xx/timeout, or 2xx with a broken
+                # body): the journal state tells the next round what to look up before acting again
                 self.store.update_operation(op_id, error=str(exc))
                 log.warning("operation %s round %d: %s", op_id, round_no, exc)
                 if round_no == self.max_rounds:
