@@ -95,7 +95,7 @@ def kontor(tmp_path, sandbox, monkeypatch):
           - name: {TENANT}
             base_url: {sandbox.base_url}
             api_key_env: {KEY_ENV}
-            rps: 50
+            rps: 150
     """), encoding="utf-8")
     return load_config(path)
 
@@ -332,3 +332,35 @@ def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkey
     journal = {store.operation(f"create_voucher_with_file:{TENANT}:{n}")["voucher_id"] for n in numbers}
     assert journal == {v["id"] for v in vouchers}
     print(f"\nfaults seen: {seen}; operation errors surfaced to the caller: {errors}")
+
+
+def test_job_applies_then_resyncs_so_cdm_shows_the_new_state(sandbox, kontor, store):
+    import duckdb
+
+    from assets.extraction import KontorConfigResource
+    from assets.writeback import apply_corrections
+    from pipelines.lexware.sync import sync_tenant
+    from transforms.runner import build
+
+    sync_tenant(kontor, TENANT, mode="full")
+    with duckdb.connect(str(kontor.warehouse)) as con:
+        build(con)
+        bill_id, remote_id, due, version = con.execute(
+            "SELECT id, remote_id, due_date::VARCHAR, remote_version FROM cdm.bills "
+            "WHERE due_date IS NOT NULL AND status = 'open' ORDER BY id LIMIT 1").fetchone()
+    fix = Correction(TENANT, "bill", bill_id, "due_date", "2031-01-31", due)
+    store.insert_corrections([fix], source="test")
+    resources = {"kontor": KontorConfigResource(path=str(kontor.path))}
+    plan = apply_corrections.execute_in_process(
+        run_config={"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}, resources=resources)
+    assert plan.success and store.open_corrections()[0].status == "pending"
+    result = apply_corrections.execute_in_process(resources=resources)
+    assert result.success
+    voucher = next(v for v in sandbox.export(TENANT)["vouchers"] if v["id"] == remote_id)
+    assert voucher["dueDate"].startswith("2031-01-31") and voucher["version"] == version + 1
+    with duckdb.connect(str(kontor.warehouse), read_only=True) as con:
+        row = con.execute("SELECT due_date::VARCHAR, remote_version FROM cdm.bills WHERE id = ?",
+                          [bill_id]).fetchone()
+        status = con.execute("SELECT status, applied_version FROM writeback.corrections").fetchone()
+    assert row == ("2031-01-31", version + 1)  # the warehouse shows the new state right after the job
+    assert status == ("applied", version + 1)
