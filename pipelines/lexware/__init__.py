@@ -57,22 +57,11 @@ def lexware_source(
     default (None) that happens when the last reconciliation is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
     `voucher_date_to` (inclusive); the incremental cursor is neither used nor moved.
-    mode `full`: forget cursors and contact versions, re-extract everything, reconcile deletes.
+    mode `full`: re-extract everything (ignoring the cursor and contact versions), reconcile deletes.
     `client=None` only builds the resource graph (for Dagster asset definitions).
     """
     tenant = client.name if client else "unbound"
     report = report or RunReport(tenant)
-    if client is not None and mode != "backfill":
-        state = dlt.current.source_state()
-        if mode == "full":
-            for name in ("voucherlist", "contacts"):
-                state.setdefault("resources", {}).pop(name, None)
-            reconcile = True
-        if reconcile is None:
-            last = state.get("reconciled_at", 0)
-            reconcile = time.time() - last >= settings.RECONCILE_EVERY.total_seconds()
-        if reconcile:
-            state["reconciled_at"] = time.time()  # committed only if the run's load succeeds
     if mode == "backfill" and not (voucher_date_from and voucher_date_to):
         raise ValueError("a backfill needs voucher_date_from and voucher_date_to")
 
@@ -104,7 +93,7 @@ def lexware_source(
     def contacts() -> Iterator[dict]:
         def calls() -> Iterator[dict]:
             state = dlt.current.resource_state()
-            known: dict[str, int | None] = state.get("versions", {})
+            known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
             seen: dict[str, int | None] = {}
             for item in client.paginate("/v1/contacts"):
                 seen[item["id"]] = item.get("version")
@@ -120,47 +109,69 @@ def lexware_source(
             "updatedDate", initial_value=EPOCH),
     ) -> Iterator[list[dict]]:
         def calls() -> Iterator[list[dict]]:
+            state = dlt.current.source_state()
+            due = time.time() - state.get("reconciled_at", 0) >= settings.RECONCILE_EVERY.total_seconds()
+            full_scan = mode == "full" or (mode == "incremental" and (
+                updated.last_value in (None, EPOCH) or (due if reconcile is None else reconcile)))
             if mode == "backfill":
                 pages = windowed_pages(client, VOUCHERLIST_QUERY, "voucher", voucher_date_from,
                                        voucher_date_to)
             else:
                 # Re-read the whole Berlin day of the cursor (the filter has day granularity);
                 # a reconciliation lists everything, and dlt still drops rows already loaded.
-                since = EPOCH if reconcile else (updated.last_value or EPOCH)
+                since = EPOCH if full_scan else (updated.last_value or EPOCH)
                 pages = windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since))
             seen: set[str] = set()
             for page in pages:
                 seen.update(e["id"] for e in page)
                 yield [row(tenant, e, updatedDate=parse_ts(e["updatedDate"])) for e in page]
-            if reconcile and mode != "backfill":
+            if full_scan:
                 report.complete_scans["voucherlist"] = seen
+                state["reconciled_at"] = time.time()  # committed only with this run's load
         yield from guarded("voucherlist", calls())
+
+    # Credit notes linked to an invoice carry no payment information (the API answers 406), which only
+    # the credit note's detail tells. Whichever of `credit_notes` / `payments` meets a credit note
+    # first fetches its detail; the other reuses it, so each detail is requested once.
+    credit_note_bodies: dict[str, dict] = {}  # fetched by `payments`, not yet emitted by `credit_notes`
+    linked: dict[str, bool] = {}  # credit note id -> linked to an invoice
 
     def details(table: str) -> DltResource:
         @dlt.transformer(**_merge(table))
         def fetch(entries: list[dict]) -> Iterator[list[dict]]:
             def calls() -> Iterator[list[dict]]:
-                endpoint = settings.DETAIL_ENDPOINTS_BY_TABLE[table]
                 wanted = [e["id"] for e in entries
                           if settings.DETAIL_ENDPOINTS.get(e.get("voucherType"), ("",))[0] == table]
-                yield _collect(table, [(f"{endpoint}/{i}", i) for i in wanted])
+                yield _details(table, wanted)
             yield from guarded(table, calls())
         return fetch
 
     @dlt.transformer(**_merge("payments"))
     def payments(entries: list[dict]) -> Iterator[list[dict]]:
         def calls() -> Iterator[list[dict]]:
-            wanted = [e["id"] for e in entries if e.get("voucherType") in settings.PAYMENT_TYPES
-                      and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES]
-            yield _collect("payments", [(f"/v1/payments/{i}", i) for i in wanted])
+            candidates = [e for e in entries if e.get("voucherType") in settings.PAYMENT_TYPES
+                          and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES]
+            unknown = [e["id"] for e in candidates
+                       if e["voucherType"] == "creditnote" and e["id"] not in linked]
+            if unknown and "credit_notes" not in report.not_in_plan:
+                for body in _fetch("credit_notes", unknown).values():
+                    credit_note_bodies[body["id"]] = body
+            wanted = [e["id"] for e in candidates if not linked.get(e["id"], False)]
+            yield [row(tenant, body, i) for i, body in _fetch("payments", wanted).items()]
         yield from guarded("payments", calls())
 
-    def _collect(table: str, calls: list[tuple[str, str]]) -> list[dict]:
-        """Fetch in parallel (bounded); 404/406 on one record is counted and skipped, a 403 skips
-        the table, anything else (retries exhausted, malformed body) fails the run."""
-        rows = []
-        ids = dict(calls)
-        for path, body in client.fetch_each(ids):
+    def _details(table: str, ids: list[str]) -> list[dict]:
+        bodies = {i: credit_note_bodies.pop(i) for i in ids if i in credit_note_bodies}
+        bodies.update(_fetch(table, [i for i in ids if i not in bodies]))
+        return [row(tenant, bodies[i], i) for i in ids if i in bodies]
+
+    def _fetch(table: str, ids: list[str]) -> dict[str, dict]:
+        """GET the records in parallel (bounded); a 404/406 on one record is counted and skipped, a 403
+        skips the table, anything else (retries exhausted, malformed body) fails the run."""
+        prefix = "/v1/payments" if table == "payments" else settings.DETAIL_ENDPOINTS_BY_TABLE[table]
+        bodies: dict[str, dict] = {}
+        for path, body in client.fetch_each(f"{prefix}/{i}" for i in ids):
+            record_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotInPlanError):
                 raise body
             if isinstance(body, NotFoundError | ValidationError):
@@ -168,11 +179,13 @@ def lexware_source(
                 continue
             if isinstance(body, Exception):
                 raise body
-            rows.append(row(tenant, body, ids[path]))
-        return rows
+            bodies[record_id] = body
+            if table == "credit_notes":
+                linked[record_id] = bool(body.get("relatedVouchers"))
+        return bodies
 
     vouchers_list = voucherlist()
-    if mode == "backfill":
+    if mode in ("backfill", "full"):  # a bounded window: reads from the epoch, never moves the cursor
         vouchers_list = voucherlist(updated=dlt.sources.incremental(
             "updatedDate", initial_value=EPOCH, end_value=FAR_FUTURE))
     voucher_resources = [vouchers_list, vouchers_list | details("invoices"),

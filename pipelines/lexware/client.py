@@ -299,7 +299,7 @@ def _message(body: Any) -> str:
     return ""
 
 
-_backoff = wait_exponential_jitter(initial=settings.BACKOFF_INITIAL, max=settings.BACKOFF_MAX,
+_backoff = wait_exponential_jitter(multiplier=settings.BACKOFF_INITIAL, max=settings.BACKOFF_MAX,
                                    jitter=settings.BACKOFF_INITIAL)
 
 

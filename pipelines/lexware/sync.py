@@ -13,10 +13,12 @@ from typing import Any
 
 import dlt
 import duckdb
+from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.config import KontorConfig, TenantConfig
 from pipelines.lexware import Mode, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
 from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
 
@@ -77,7 +79,10 @@ def sync_tenant(
         source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
         if tables is not None:
             source = source.with_resources(*[t for t in tables if t in source.resources])
-        pipeline.extract(source)
+        try:
+            pipeline.extract(source)
+        except PipelineStepFailed as exc:
+            raise _lexware_cause(exc) or exc from None
         normalize_info = pipeline.normalize()
         with warehouse_lock(config.warehouse):
             load_info = when_free(pipeline.load)
@@ -102,6 +107,16 @@ def sync_tenant(
         skipped_details=report.skipped_details,
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
     )
+
+
+def _lexware_cause(exc: BaseException) -> LexwareError | None:
+    """The LexwareError (e.g. AuthError) dlt wrapped in its step failure, for a precise message."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, LexwareError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 def flag_deleted(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, int]:
