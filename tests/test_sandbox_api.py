@@ -251,3 +251,61 @@ def test_same_seed_same_bytes_other_seed_other_data(sandbox):
         different = httpx.get(f"{other.base_url}/_sandbox/tenants/demo/export").content
     assert first == same
     assert first != different
+
+
+def test_voucherlist_envelope_archived_filter_and_blank_statuses(api, truth):
+    body = vl(api, size=10, page=2).json()
+    total = len(truth["voucherlist"])
+    assert (body["size"], body["number"], body["numberOfElements"], body["totalElements"]) == (
+        10,
+        2,
+        10,
+        total,
+    )
+    assert body["sort"] == [
+        {
+            "direction": "DESC",
+            "property": "voucherdate",
+            "ignoreCase": False,
+            "nullHandling": "NATIVE",
+            "ascending": False,
+        }
+    ]
+    assert [r["id"] for r in body["content"]] == [r["id"] for r in truth["voucherlist"][20:30]]
+    assert vl(api, archived="true").json()["totalElements"] == sum(
+        r["archived"] for r in truth["voucherlist"]
+    )
+    assert vl(api, archived="false").json()["totalElements"] == total
+    unchecked = all_pages(
+        api,
+        "/v1/voucherlist",
+        voucherType="purchaseinvoice,salesinvoice,purchasecreditnote,salescreditnote",
+        voucherStatus="unchecked",
+    )
+    assert all(r["voucherStatus"] == "unchecked" and r["openAmount"] is None for r in unchecked)
+
+
+def test_search_window_of_10000_rows():
+    with start_sandbox(
+        tenants={"demo": KEY}, rate_limit=0, contacts=20, invoices=10_050, vouchers=0, credit_notes=0
+    ) as sb:
+        params = {"voucherType": "invoice", "voucherStatus": "any", "size": 250}
+        with httpx.Client(base_url=sb.base_url, headers={"Authorization": f"Bearer {KEY}"}) as c:
+            last_ok = c.get("/v1/voucherlist", params={**params, "page": 39}).json()
+            assert last_ok["totalElements"] == 10_000 and last_ok["numberOfElements"] == 250
+            r = c.get("/v1/voucherlist", params={**params, "page": 40})
+            assert r.status_code == 400 and r.json()["message"] == "Maximum search window size exceeded"
+            narrow = c.get(
+                "/v1/voucherlist", params={**params, "page": 0, "voucherDateFrom": "2026-01-01"}
+            ).json()
+            assert narrow["totalElements"] < 10_000
+
+
+def test_operator_reset_restores_seeded_books(sandbox):
+    sandbox.reset()  # the session sandbox may have been changed by other modules
+    before = httpx.get(f"{sandbox.base_url}/_sandbox/tenants/demo/export").content
+    contact = sandbox.export()["contacts"][0]
+    sandbox.edit("demo", "contacts", contact["id"], {"note": "temporary"})
+    assert httpx.get(f"{sandbox.base_url}/_sandbox/tenants/demo/export").content != before
+    sandbox.reset()
+    assert httpx.get(f"{sandbox.base_url}/_sandbox/tenants/demo/export").content == before

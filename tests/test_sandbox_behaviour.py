@@ -226,3 +226,12 @@ def test_state_persists_across_restarts(tmp_path):
         assert c.get(f"/v1/contacts/{cid}").json()["person"]["lastName"] == "Fehlerfrei"
         again = sb.export()
     assert again["contacts"] == first["contacts"] and again["invoices"] == first["invoices"]
+
+
+def test_documented_409_for_stale_contact_versions():
+    with start_sandbox(tenants=KEYS, rate_limit=0, stale_version_status=409) as sb, client(sb) as c:
+        contact = next(x for x in sb.export()["contacts"] if len(x["addresses"]["billing"]) == 1)
+        r = c.put(f"/v1/contacts/{contact['id']}", json={**contact, "version": contact["version"] - 1})
+        assert r.status_code == 409 and r.json()["status"] == 409
+        assert sb.tenant_stats()["status"]["409"] == 1
+        assert c.get(f"/v1/contacts/{contact['id']}").json() == contact

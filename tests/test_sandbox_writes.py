@@ -289,3 +289,21 @@ def test_operator_pay_and_void(api, sandbox):
     assert voided["voucherStatus"] == "voided"
     row = next(r for r in sandbox.export()["voucherlist"] if r["id"] == open_v["id"])
     assert row["voucherStatus"] == "voided" and row["openAmount"] == 0
+
+
+def test_unchecked_voucher_can_only_be_finalised_to_open(api):
+    body = {**_voucher_body(), "voucherStatus": "unchecked"}
+    vid = api.post("/v1/vouchers", json=body).json()["id"]
+    assert api.get(f"/v1/payments/{vid}").status_code == 406
+    plain = {**_voucher_body(), "version": 1}
+    assert api.put(f"/v1/vouchers/{vid}", json=plain).status_code == 406
+    r = api.put(f"/v1/vouchers/{vid}", json={**plain, "voucherStatus": "open"})
+    assert r.status_code == 200
+    assert api.get(f"/v1/vouchers/{vid}").json()["voucherStatus"] == "open"
+    assert api.get(f"/v1/payments/{vid}").json()["openAmount"] == 89.25
+    assert (
+        api.post(
+            "/v1/vouchers", json={**_voucher_body(), "voucherStatus": "unchecked", "taxType": "net"}
+        ).status_code
+        == 406
+    )
