@@ -89,7 +89,8 @@ def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor
         tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
     )
     context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
-    for key in sorted(context.selected_asset_keys, key=str):
+    # voucherlist before the detail tables it feeds (Dagster wants a multi-asset's outputs in topo order)
+    for key in sorted(context.selected_asset_keys, key=lambda k: settings.TABLES.index(k.path[-1])):
         yield MaterializeResult(asset_key=key, metadata=materialization_metadata(result, key.path[-1]))
 
 

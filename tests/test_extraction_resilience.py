@@ -1,0 +1,89 @@
+"""Extraction under injected faults, the rate budget shared by processes against a real rate limit,
+and the Dagster assets materialised with their metadata."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from dagster import AssetKey, DagsterInstance, materialize
+
+from assets.extraction import KontorConfigResource, lexware_raw
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.sync import sync_tenant
+from sandbox.process import start_sandbox
+from tests.extraction_helpers import assert_matches_export, count_rows, write_config
+
+ROOT = Path(__file__).resolve().parent.parent
+FAULTS = "429=0.03,500=0.03,502=0.02,503=0.02,504=0.02,reset=0.02,slow=0.01,malformed=0.03"
+SMALLER = {"contacts": 40, "invoices": 80, "vouchers": 40, "credit_notes": 8}
+
+
+def test_sync_under_faults_ends_exactly_equal(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    with start_sandbox(rate_limit=1000, faults=FAULTS, fault_seed=7, slow_seconds=3, **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        client = LexwareClient(cfg.tenant("demo"), timeout=1.0)
+        result = sync_tenant(cfg, "demo", client=client)
+        export = sb.export("demo")
+        assert result.client["retries"] > 0
+        seen = result.client["by_status"]
+        assert seen.get("429", 0) > 0 and seen.get("timeout", 0) > 0 and seen.get("503", 0) > 0
+        assert_matches_export(cfg, export, "demo")
+        for table in ("voucherlist", "invoices", "vouchers", "payments"):
+            total, distinct = count_rows(cfg, table)
+            assert total == distinct
+
+
+WORKER = textwrap.dedent("""
+    import sys
+    from pipelines.config import load_config
+    from pipelines.lexware.client import LexwareClient
+    client = LexwareClient(load_config(sys.argv[1]).tenant("demo"))
+    for _ in range(int(sys.argv[2])):
+        client.get("/v1/profile")
+    print(client.stats.rate_limited)
+""")
+
+
+def test_two_processes_share_one_budget_against_a_real_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    rate, per_process = 10, 25
+    with start_sandbox(rate_limit=rate, burst=2, contacts=5, invoices=5, vouchers=5, credit_notes=1) as sb:
+        # each process alone would send at 9.5 rps: together, without a shared budget, 19 rps -> 429s
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"}, rps=rate * 0.95)
+        sb.reset_stats()
+        procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(cfg.path), str(per_process)],
+                                  cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        outputs = [p.communicate(timeout=60)[0] for p in procs]
+        stats = sb.tenant_stats("demo")
+    assert [p.returncode for p in procs] == [0, 0]
+    assert stats["requests"] == 2 * per_process
+    assert stats["status"].get("429", 0) == 0
+    assert [int(o.strip()) for o in outputs] == [0, 0]
+
+
+def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    with start_sandbox(rate_limit=1000, **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
+                             resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+        export = sb.export("demo")
+    assert result.success
+    mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
+    assert set(mats) == {AssetKey(["raw_lexware", t]) for t in (
+        "contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments", "posting_categories",
+        "profile")}
+    invoices = mats[AssetKey(["raw_lexware", "invoices"])]
+    assert invoices["rows_loaded"].value == len(export["invoices"])
+    for key in ("requests", "rate_limited_429", "retries", "effective_rps", "duration_s",
+                "cursor_updated_date"):
+        assert key in invoices
+    assert invoices["requests"].value > len(export["invoices"])
+    assert invoices["rate_limited_429"].value == 0
+    assert "sandbox-demo-key" not in json.dumps({str(k): str(v) for k, v in invoices.items()})
+    assert_matches_export(cfg, export, "demo")
