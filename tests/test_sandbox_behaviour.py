@@ -115,9 +115,9 @@ def test_slow_fault_runs_past_the_client_timeout():
 class Receiver:
     """A tiny webhook endpoint that records raw deliveries; fails the first `fail_first` POSTs with 500."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, status: int = 500) -> None:
         self.received: list[tuple[dict, bytes]] = []
-        self.fail_first = fail_first
+        self.fail_first, self.fail_status = fail_first, status
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -128,7 +128,7 @@ class Receiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 outer.received.append((dict(self.headers), body))
-                status = 500 if len(outer.received) <= outer.fail_first else 200
+                status = outer.fail_status if len(outer.received) <= outer.fail_first else 200
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -235,3 +235,34 @@ def test_documented_409_for_stale_contact_versions():
         assert r.status_code == 409 and r.json()["status"] == 409
         assert sb.tenant_stats()["status"]["409"] == 1
         assert c.get(f"/v1/contacts/{contact['id']}").json() == contact
+
+
+@pytest.mark.parametrize(("status", "attempts"), [(410, 1), (404, 3)])
+def test_gone_or_persistently_missing_callbacks_lose_their_subscription(status, attempts):
+    receiver = Receiver(fail_first=100, status=status)
+    try:
+        with (
+            start_sandbox(tenants=KEYS, rate_limit=0, webhook_retry_seconds="0.1,0.1") as sb,
+            client(sb) as c,
+        ):
+            c.post(
+                "/v1/event-subscriptions", json={"eventType": "invoice.changed", "callbackUrl": receiver.url}
+            )
+            invoice = sb.export()["invoices"][0]
+            sb.edit("demo", "invoices", invoice["id"], {"remark": "x"})
+            receiver.wait(attempts)
+            deadline = time.monotonic() + 5
+            while c.get("/v1/event-subscriptions").json()["content"] and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert c.get("/v1/event-subscriptions").json() == {"content": []}
+            assert len(receiver.received) == attempts
+    finally:
+        receiver.close()
+
+
+def test_added_latency_is_applied():
+    with start_sandbox(tenants=KEYS, rate_limit=0, latency_ms=200) as sb, client(sb) as c:
+        started = time.perf_counter()
+        for _ in range(5):
+            c.get("/v1/profile")
+        assert time.perf_counter() - started >= 5 * 0.1  # at least 50 % of the mean per request
