@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from .masterdata import PRINT_LAYOUT_ID
 from .pricing import price_lines
-from .util import fmt_day, num
+from .util import fmt_day, money, num
 
 _FILE_NS = uuid.UUID("0b7d6c5e-1a2f-4e3d-9c8b-7a6f5e4d3c2b")
 
@@ -98,8 +98,6 @@ def render_sales(
 
 
 def voucher_item_tax(amount: Decimal, rate: Decimal, tax_type: str) -> Decimal:
-    from .util import money
-
     if tax_type == "gross":
         return amount - money(amount / (1 + rate / 100))
     return money(amount * rate / 100)

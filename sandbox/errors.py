@@ -83,7 +83,3 @@ def bad_param(path: str, name: str, value: str) -> ApiError:
 
 def not_found(path: str) -> ApiError:
     return ApiError(regular(404, path, "Resource not found."))
-
-
-def legacy_406(issues: list[dict]) -> ApiError:
-    return ApiError(legacy(406, issues))

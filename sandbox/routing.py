@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -28,7 +28,6 @@ class Ctx:
     params: dict[str, str]
     sb: Sandbox
     legacy: bool = False
-    query: Any = field(default=None)
 
     @property
     def path(self) -> str:

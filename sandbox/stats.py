@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 _SUBROUTES = {"files", "file", "document"}
-_ID = re.compile(r"^[^/]+$")
 
 
 def normalise(method: str, path: str) -> str:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from .documents import contact_name
 from .masterdata import COUNTRIES, PAYMENT_CONDITIONS, POSTING_CATEGORIES
 from .util import BERLIN, Clock, fmt_dt, num
 
@@ -251,10 +250,6 @@ def _contact_sort_key(contact: dict) -> tuple[str, str]:
     else:
         name = f"{contact['person']['lastName']} {contact['person'].get('firstName', '')}"
     return (name.casefold(), contact["id"])
-
-
-def searchable_name(contact: dict) -> str:
-    return contact_name(contact)
 
 
 def _voucher_type(rec: dict, kind: str) -> str:

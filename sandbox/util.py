@@ -32,15 +32,6 @@ def fmt_day(d: date) -> str:
     return fmt_dt(datetime(d.year, d.month, d.day, tzinfo=BERLIN))
 
 
-def parse_dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
-def berlin_day(value: str) -> str:
-    """The Berlin-local yyyy-MM-dd of a rendered timestamp."""
-    return parse_dt(value).astimezone(BERLIN).strftime("%Y-%m-%d")
-
-
 def money(value: Decimal | float | int | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
 
@@ -57,10 +48,6 @@ def whole(value: Decimal) -> float | int:
 
 def rng_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-def new_uuid() -> str:
-    return str(uuid.uuid4())
 
 
 class Clock:

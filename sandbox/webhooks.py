@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import logging
 from typing import TYPE_CHECKING
 
 import httpx
@@ -18,7 +17,6 @@ if TYPE_CHECKING:
     from .config import SandboxConfig
     from .store import TenantStore
 
-log = logging.getLogger("sandbox.webhooks")
 SUCCESS = {200, 201, 202, 204}
 MAX_LOG = 2000
 

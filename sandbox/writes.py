@@ -16,8 +16,6 @@ def action_result(
     resource: str,
     *,
     created: bool = False,
-    status: int | None = None,
-    version: int | None = None,
 ) -> JSONResponse:
     """{id, resourceUri, createdDate, updatedDate, version}; creations answer 201 with a Location header."""
     base = str(ctx.request.base_url).rstrip("/")
@@ -28,10 +26,10 @@ def action_result(
         "resourceUri": uri,
         "createdDate": rec.get("createdDate", now),
         "updatedDate": rec.get("updatedDate", now),
-        "version": rec["version"] if version is None else version,
+        "version": rec["version"],
     }
     headers = {"Location": uri} if created else None
-    return JSONResponse(body, status_code=status or (201 if created else 200), headers=headers)
+    return JSONResponse(body, status_code=201 if created else 200, headers=headers)
 
 
 def stale_version(ctx: Ctx, resource: str) -> ApiError:
