@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--to", dest="end", help="backfill: last voucher date (inclusive)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
     try:
         config = load_config(args.config)
         tenants = args.tenant or [t.name for t in config.tenants]

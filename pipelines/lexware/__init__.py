@@ -34,7 +34,9 @@ COLUMNS = {
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # One query covers every voucher type and status: a quiet incremental run costs one request.
-VOUCHERLIST_QUERY = {"voucherType": "any", "voucherStatus": "any", "sort": "updatedDate,ASC"}
+# Sorted by voucher date ascending (the one sort confirmed live): edits do not move rows, new
+# vouchers mostly append; `windowed_pages` re-lists if rows still moved while paging.
+VOUCHERLIST_QUERY = {"voucherType": "any", "voucherStatus": "any", "sort": "voucherDate,ASC"}
 
 
 def _merge(name: str, **kw: object) -> dict:

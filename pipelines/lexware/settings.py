@@ -5,6 +5,7 @@ from datetime import timedelta
 SOURCE_SYSTEM = "lexware"
 DATASET = "raw_lexware"
 PAGE_SIZE = 250  # the largest page every list endpoint accepts (voucherlist rejects 251)
+RELIST_ATTEMPTS = 3  # list a voucherlist window again if rows moved while paging
 SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
 BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
 RECONCILE_EVERY = timedelta(hours=24)  # full ID scan of the voucher list (list pages only)
