@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dagster import (
     AssetSelection,
+    DefaultScheduleStatus,
     RunConfig,
     RunRequest,
     ScheduleEvaluationContext,
@@ -35,7 +36,8 @@ lexware_full_refresh_job = define_asset_job(
 )
 
 
-@schedule(job=lexware_sync_job, cron_schedule="0 * * * *", execution_timezone="Europe/Berlin")
+@schedule(job=lexware_sync_job, cron_schedule="0 * * * *", execution_timezone="Europe/Berlin",
+          default_status=DefaultScheduleStatus.RUNNING)
 def lexware_hourly(context: ScheduleEvaluationContext):
     """Every hour, one incremental run per tenant (each tenant has its own rate budget)."""
     for tenant in tenants_partitions.get_partition_keys():

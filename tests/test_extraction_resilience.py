@@ -9,10 +9,13 @@ import sys
 import textwrap
 from pathlib import Path
 
+import duckdb
+import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.extraction import KontorConfigResource, lexware_raw
 from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.errors import MalformedResponseError, PossiblyExecutedError, RetriesExhaustedError
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox
 from tests.extraction_helpers import assert_matches_export, count_rows, write_config
@@ -24,7 +27,8 @@ SMALLER = {"contacts": 40, "invoices": 80, "vouchers": 40, "credit_notes": 8}
 
 def test_sync_under_faults_ends_exactly_equal(tmp_path, monkeypatch):
     monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
-    with start_sandbox(rate_limit=1000, faults=FAULTS, fault_seed=7, slow_seconds=3, **SMALLER) as sb:
+    with start_sandbox(rate_limit=1000, faults=FAULTS, fault_seed=7, slow_seconds=3, retry_after=True,
+                       **SMALLER) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
         client = LexwareClient(cfg.tenant("demo"), timeout=1.0)
         result = sync_tenant(cfg, "demo", client=client)
@@ -36,6 +40,43 @@ def test_sync_under_faults_ends_exactly_equal(tmp_path, monkeypatch):
         for table in ("voucherlist", "invoices", "vouchers", "payments"):
             total, distinct = count_rows(cfg, table)
             assert total == distinct
+
+
+def test_persistently_malformed_bodies_fail_the_run_with_nothing_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    with start_sandbox(rate_limit=1000, faults="malformed=1", **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        client = LexwareClient(cfg.tenant("demo"), max_attempts=3)
+        with pytest.raises(MalformedResponseError, match=r"'demo'.*malformed"):
+            sync_tenant(cfg, "demo", client=client)
+        assert sb.tenant_stats("demo")["requests"] == 3  # the first call, retried, then the run stopped
+    con = duckdb.connect(str(cfg.warehouse), read_only=True)
+    raw_tables = con.execute("SELECT count(*) FROM information_schema.tables "
+                             "WHERE table_schema = 'raw_lexware' AND table_name NOT LIKE '_dlt%'").fetchone()
+    con.close()
+    assert raw_tables == (0,)
+
+
+def test_posts_are_not_blindly_retried(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    contact = {"version": 0, "roles": {"customer": {}}, "person": {"lastName": "Probe"}}
+    with start_sandbox(rate_limit=1000, faults="503=1", **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        with LexwareClient(cfg.tenant("demo"), max_attempts=3) as client:
+            with pytest.raises(PossiblyExecutedError, match="may have been executed"):
+                client.post("/v1/contacts", json=contact)
+            assert sb.tenant_stats("demo")["requests"] == 1
+            with pytest.raises(RetriesExhaustedError) as err:
+                client.get("/v1/profile")  # a GET is retried
+            assert not isinstance(err.value, PossiblyExecutedError)
+            assert sb.tenant_stats("demo")["requests"] == 4
+    with start_sandbox(rate_limit=1000, faults="429=1", **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        with LexwareClient(cfg.tenant("demo"), max_attempts=3) as client:
+            with pytest.raises(RetriesExhaustedError) as err:
+                client.post("/v1/contacts", json=contact)  # a 429 was not executed: safe to retry
+            assert not isinstance(err.value, PossiblyExecutedError)
+            assert client.stats.rate_limited == 3 and sb.tenant_stats("demo")["requests"] == 3
 
 
 WORKER = textwrap.dedent("""
