@@ -33,5 +33,8 @@ sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="
 ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000
 	$(VENV)/bin/dagster dev -w workspace.yaml
 
+bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at the real 2 req/s)
+	@for f in bench/bench_*.py; do echo "### $$f"; $(PY) $$f || exit 1; done
+
 clean:
 	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules

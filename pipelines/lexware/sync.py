@@ -78,7 +78,12 @@ def sync_tenant(
                 when_free(pipeline.load)
         source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
         if tables is not None:
-            source = source.with_resources(*[t for t in tables if t in source.resources])
+            # voucherlist and its detail tables share one cursor: a subset with any of them loads
+            # them all, or the cursor would move past rows the others never received
+            wanted = set(tables)
+            if wanted & set(settings.VOUCHER_TABLES):
+                wanted |= set(settings.VOUCHER_TABLES)
+            source = source.with_resources(*[t for t in source.resources if t in wanted])
         try:
             pipeline.extract(source)
         except PipelineStepFailed as exc:
