@@ -79,7 +79,8 @@ def test_full_sync_equals_export_with_minimum_requests(sb, cfg):
     # tenant_id/source_system on every row; the API key nowhere in the warehouse
     for table in ("contacts", "payments", "profile"):
         assert count_rows(cfg, table)[0] == len(rows(cfg, table, "demo"))
-    assert KEYS["demo"].encode() not in cfg.warehouse.read_bytes()
+    for path in (p for p in cfg.data_dir.rglob("*") if p.is_file()):  # warehouse, dlt state, budgets
+        assert KEYS["demo"].encode() not in path.read_bytes(), path
     assert snapshot_path(cfg.warehouse).exists()
 
 
