@@ -225,3 +225,33 @@ def test_a_subset_loads_every_table_that_shares_the_voucher_cursor(sb, cfg):
     sb.reset_stats()
     sync_tenant(cfg, "demo")
     assert_matches_export(cfg, export, "demo")
+
+
+KILL_AFTER_NORMALIZE = """
+import os, signal, sys
+from pipelines.config import load_config
+from pipelines.lexware import lexware_source
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.sync import pipeline_for
+cfg = load_config(sys.argv[1])
+tenant = cfg.tenant("demo")
+pipeline = pipeline_for(cfg, tenant)
+pipeline.extract(lexware_source(LexwareClient(tenant)))
+pipeline.normalize()
+os.kill(os.getpid(), signal.SIGKILL)  # dies with a normalised package not yet loaded
+"""
+
+
+def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb, cfg):
+    sync_tenant(cfg, "demo")
+    contact = sb.export("demo")["contacts"][0]
+    sb.edit("demo", "contacts", contact["id"], changes={"note": "vor dem Absturz"})
+    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_NORMALIZE, str(cfg.path)], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert rows(cfg, "contacts", "demo")[contact["id"]]["version"] == contact["version"]  # not loaded yet
+    sb.reset_stats()
+    result = sync_tenant(cfg, "demo")
+    assert result.rows.get("contacts", 0) == 0  # the pending package carried the change and its state
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+    assert count_rows(cfg, "contacts")[0] == count_rows(cfg, "contacts")[1]
