@@ -156,8 +156,10 @@ def lexware_source(
             unknown = [e["id"] for e in candidates
                        if e["voucherType"] == "creditnote" and e["id"] not in linked]
             if unknown and "credit_notes" not in report.not_in_plan:
-                for body in _fetch("credit_notes", unknown).values():
-                    credit_note_bodies[body["id"]] = body
+                try:
+                    credit_note_bodies.update(_fetch("credit_notes", unknown))
+                except NotInPlanError as exc:  # credit notes not in plan: payments still go on
+                    report.skip("credit_notes", str(exc))
             wanted = [e["id"] for e in candidates if not linked.get(e["id"], False)]
             yield [row(tenant, body, i) for i, body in _fetch("payments", wanted).items()]
         yield from guarded("payments", calls())
