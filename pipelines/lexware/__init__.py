@@ -19,7 +19,7 @@ from dlt.extract.resource import DltResource
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError, ValidationError
-from pipelines.lexware.helpers import RunReport, berlin_day, parse_ts, row, windowed_pages
+from pipelines.lexware.helpers import RunReport, berlin_day, complete_listing, parse_ts, row, windowed_pages
 
 Mode = Literal["incremental", "backfill", "full"]
 PRIMARY_KEY = ("tenant_id", "id")
@@ -92,15 +92,16 @@ def lexware_source(
         yield from guarded("posting_categories", calls())
 
     @dlt.resource(**_merge("contacts"))
-    def contacts() -> Iterator[dict]:
-        def calls() -> Iterator[dict]:
+    def contacts() -> Iterator[list[dict]]:
+        def calls() -> Iterator[list[dict]]:
             state = dlt.current.resource_state()
             known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
             seen: dict[str, int | None] = {}
-            for item in client.paginate("/v1/contacts"):
-                seen[item["id"]] = item.get("version")
-                if known.get(item["id"], -1) != item.get("version"):
-                    yield row(tenant, item)
+            for page in complete_listing(client, "/v1/contacts", {}):
+                seen.update((item["id"], item.get("version")) for item in page)
+                changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
+                if changed:
+                    yield changed
             state["versions"] = seen  # committed with the load package, atomically
             report.complete_scans["contacts"] = set(seen)
         yield from guarded("contacts", calls())

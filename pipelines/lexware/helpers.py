@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,41 +45,54 @@ def berlin_today() -> date:
     return datetime.now(BERLIN).date()
 
 
+def complete_listing(client: LexwareClient, path: str, query: dict,
+                     first: dict | None = None) -> Iterator[list[dict]]:
+    """Yield the pages of a list (as lists of new items), complete even if the list changes meanwhile.
+
+    Page-number paging over a list that changes while it is read can skip a row (a row on an earlier
+    page moves, the rest shift up): if fewer distinct rows arrived than the last page reports, the
+    list is read again (rows already yielded are not repeated). `first`: page 0, already fetched.
+    """
+    seen: set[str] = set()
+    for _ in range(settings.RELIST_ATTEMPTS):
+        total = 0
+        pages = client.pages(path, query, start_page=1 if first else 0)
+        for page in itertools.chain([first] if first else [], pages):
+            total = page.get("totalElements") or 0
+            fresh = [e for e in page["content"] if e["id"] not in seen]
+            seen.update(e["id"] for e in fresh)
+            if fresh:
+                yield fresh
+            if page.get("last", True):
+                break
+        if len(seen) >= min(total, settings.SEARCH_WINDOW):
+            return
+        log.info("tenant %s: %s changed while paging (%d of %d rows); listing again",
+                 client.name, path, len(seen), total)
+        first = None
+
+
 def windowed_pages(client: LexwareClient, params: dict, field_prefix: str, start: date,
                    end: date | None = None) -> Iterator[list[dict]]:
     """Yield voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive).
 
     A filter combination returns at most 10,000 rows: if the first page reports that many, the day
     range is halved and each half listed on its own (the first page's request is the only cost).
-    Page-number paging over a list that changes meanwhile can skip a row (a row on an earlier page
-    moves, the rest shift up): if fewer distinct rows arrived than the last page reports, the window
-    is listed again (rows already yielded are not repeated).
     """
     query = {**params, f"{field_prefix}DateFrom": start.isoformat()}
     if end is not None:
         query[f"{field_prefix}DateTo"] = end.isoformat()
-    seen: set[str] = set()
-    for attempt in range(settings.RELIST_ATTEMPTS):
-        total = 0
-        for number, page in enumerate(client.pages("/v1/voucherlist", query)):
-            total = page.get("totalElements") or 0
-            if attempt == 0 and number == 0 and total >= settings.SEARCH_WINDOW:
-                end = end or berlin_today()
-                if end > start:
-                    middle = start + (end - start) // 2
-                    log.info("tenant %s: %s rows from %s to %s exceed the search window; slicing",
-                             client.name, total, start, end)
-                    yield from windowed_pages(client, params, field_prefix, start, middle)
-                    yield from windowed_pages(client, params, field_prefix, middle + timedelta(days=1), end)
-                    return
-            fresh = [e for e in page["content"] if e["id"] not in seen]
-            seen.update(e["id"] for e in fresh)
-            if fresh:
-                yield fresh
-        if len(seen) >= min(total, settings.SEARCH_WINDOW):
-            return
-        log.info("tenant %s: the voucher list changed while paging (%d of %d rows); listing again",
-                 client.name, len(seen), total)
+    first = next(client.pages("/v1/voucherlist", query))
+    total = first.get("totalElements") or 0
+    end = end or berlin_today()
+    if total >= settings.SEARCH_WINDOW and end > start:
+        middle = start + (end - start) // 2
+        log.info("tenant %s: %s rows from %s to %s exceed the search window; slicing",
+                 client.name, total, start, end)
+        yield from windowed_pages(client, params, field_prefix, start, middle)
+        yield from windowed_pages(client, params, field_prefix, middle + timedelta(days=1), end)
+        return
+    yield from complete_listing(client, "/v1/voucherlist", query, first)
 
 
 @dataclass
