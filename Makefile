@@ -36,5 +36,11 @@ ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:300
 bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at the real 2 req/s)
 	@for f in bench/bench_*.py; do echo "### $$f"; $(PY) $$f || exit 1; done
 
+demo: setup  ## the whole chain against the sandbox, through Dagster, with a summary (python -m demo --help)
+	$(PY) -m demo $(ARGS)
+
+report: setup  ## PNG charts + HTML page from the marts (python -m report --help)
+	$(PY) -m report $(ARGS)
+
 clean:
 	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules

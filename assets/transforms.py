@@ -20,7 +20,7 @@ from dagster import (
 from pydantic import Field
 
 from assets.resources import WarehouseResource
-from pipelines.warehouse import warehouse_lock
+from pipelines.warehouse import publish_snapshot, warehouse_lock
 from transforms.graph import Model, discover, model_deps, source_deps
 from transforms.runner import ModelResult, build, quarantine_counts, quarantine_summary
 
@@ -81,10 +81,12 @@ def sql_transforms(context: AssetExecutionContext, config: TransformConfig, ware
     by_key = {model_key(m): k for k, m in MODELS.items()}
     select = {by_key[k] for k in context.selected_asset_keys}
     as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
-    with warehouse_lock(warehouse.file), warehouse.connect() as con:
-        results = build(con, select, as_of)
-        counts = {r.key: quarantine_counts(con, r.key) for r in results if r.status == "ok"}
-        by_reason = quarantine_summary(con)
+    with warehouse_lock(warehouse.file):
+        with warehouse.connect() as con:
+            results = build(con, select, as_of)
+            counts = {r.key: quarantine_counts(con, r.key) for r in results if r.status == "ok"}
+            by_reason = quarantine_summary(con)
+        publish_snapshot(warehouse.file)  # analysts' snapshot shows the rebuilt models at once
     for r in results:
         if r.status == "ok":
             meta = _metadata(r, counts[r.key])

@@ -1,0 +1,1 @@
+"""`make demo`: the whole Kontor chain against the sandbox, run through Dagster (`python -m demo`)."""

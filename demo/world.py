@@ -1,0 +1,97 @@
+"""The demo's world: three tenants in two sandbox processes, and the config Kontor reads for them."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
+BUDGET_RPS = 90  # Kontor's per-tenant budget, a margin under the sandbox's limit
+MAX_IN_FLIGHT = 8
+FAULTS_SMALL = "429=0.03"  # injected 429s on the small books' sandbox: retries are part of the story
+DETAIL_TYPES = {"invoice", "creditnote", "salesinvoice", "salescreditnote", "purchaseinvoice",
+                "purchasecreditnote"}
+
+
+@dataclass(frozen=True)
+class Books:
+    contacts: int
+    invoices: int
+    vouchers: int
+    credit_notes: int
+
+    def flags(self) -> dict[str, int]:
+        return {"contacts": self.contacts, "invoices": self.invoices, "vouchers": self.vouchers,
+                "credit_notes": self.credit_notes}
+
+    def __str__(self) -> str:
+        return (f"{self.contacts:,} contacts, {self.invoices:,} invoices, {self.vouchers:,} vouchers, "
+                f"{self.credit_notes:,} credit notes")
+
+
+LARGE = Books(500, 1500, 600, 80)
+LARGE_QUICK = Books(150, 400, 150, 20)  # `--quick` (tests)
+SMALL = Books(60, 200, 100, 20)  # the sandbox's `small` preset
+
+
+@dataclass(frozen=True)
+class Tenant:
+    name: str
+    sandbox: str  # "large" | "small": which sandbox process holds its books
+    plan: str
+    story: str
+
+    @property
+    def key(self) -> str:
+        return f"demo-{self.name}-key"  # sandbox keys, not secrets
+
+    @property
+    def key_env(self) -> str:
+        return f"KONTOR_DEMO_{self.name.upper()}_KEY"
+
+
+NORDLICHT = Tenant("nordlicht", "large", "xl", "large-ish books")
+ELBE = Tenant("elbe", "small", "xl", "small books, 3 % injected 429s, write-back target")
+SPREE = Tenant("spree", "small", "none", "small books, plan `none`: every endpoint answers 403")
+TENANTS = (NORDLICHT, ELBE, SPREE)
+
+
+def write_config(path: Path, base_urls: dict[str, str]) -> Path:
+    """kontor.yaml for the demo tenants (`base_urls`: tenant -> URL); the keys stay in the environment."""
+    doc = {
+        "warehouse": "warehouse.duckdb",
+        "tenants": [{"name": t.name, "system": "lexware", "base_url": base_urls[t.name],
+                     "api_key_env": t.key_env, "rps": BUDGET_RPS, "max_in_flight": MAX_IN_FLIGHT}
+                    for t in TENANTS],
+    }
+    path.write_text("# Written by `make demo` (python -m demo); regenerated on every run.\n"
+                    + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def minimum_full_sync_requests(export: dict) -> int:
+    """The fewest requests a first sync can make: profile, posting categories, list pages (250 rows),
+    one detail per invoice / credit note / voucher and one payments GET per voucher that has them."""
+    pages = math.ceil(len(export["contacts"]) / 250) + math.ceil(len(export["voucherlist"]) / 250)
+    details = sum(1 for e in export["voucherlist"] if e["voucherType"] in DETAIL_TYPES)
+    return 2 + pages + details + len(export["payments"])
+
+
+def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:
+    """Ground truth per raw table: id -> version (None where the resource has none)."""
+    def versions(records: list[dict]) -> dict[str, int | None]:
+        return {r["id"]: r.get("version") for r in records}
+
+    return {
+        "profile": {export["organizationId"]: None},
+        "posting_categories": {c["id"]: None for c in export["posting_categories"]},
+        "contacts": versions(export["contacts"]),
+        "voucherlist": {e["id"]: None for e in export["voucherlist"]},
+        "invoices": versions(export["invoices"]),
+        "credit_notes": versions(export["credit_notes"]),
+        "vouchers": versions(export["vouchers"]),
+        "payments": {i: None for i in export["payments"]},
+    }

@@ -1,0 +1,123 @@
+"""`make demo`'s entry point end to end (smaller books for the large tenant): it exits 0, and what its
+summary claims holds in the warehouse, in the Dagster instance and against the sandbox's ground truth
+(a fresh sandbox with the same seed and options holds the same books the demo started from)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import DagsterInstance, DagsterRunStatus
+
+from demo import world
+from demo.run import valid_de_vat_id
+from sandbox.process import start_sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("demo")
+    cmd = [sys.executable, "-m", "demo", "--quick", "--data-dir", str(tmp / "data"),
+           "--dagster-home", str(tmp / "dagster"), "--json", str(tmp / "results.json")]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc.stdout, json.loads((tmp / "results.json").read_text()), tmp
+
+
+@pytest.fixture(scope="module")
+def seeded():
+    """The books the demo started from: same tenants, seed and sizes, untouched."""
+    large = {world.NORDLICHT.name: world.NORDLICHT.key}
+    small = {world.ELBE.name: world.ELBE.key}
+    with start_sandbox(tenants=large, rate_limit=0, **world.LARGE_QUICK.flags()) as a, \
+         start_sandbox(tenants=small, rate_limit=0, **world.SMALL.flags()) as b:
+        yield {world.NORDLICHT.name: a.export(world.NORDLICHT.name),
+               world.ELBE.name: b.export(world.ELBE.name)}
+
+
+def test_progress_lines_and_a_summary(demo):
+    out, _, _ = demo
+    assert [f"[{i}/7]" in out for i in range(1, 8)] == [True] * 7
+    assert re.search(r"^\s+\d+s\s+nordlicht [\d,]+ req", out, re.M), "live progress while syncing"
+    assert "Kontor demo: OK" in out
+    assert f"rate limit {world.RATE_LIMIT} requests/s per API key" in out
+
+
+def test_cdm_rows_in_the_summary_are_the_warehouse_rows(demo):
+    out, results, _ = demo
+    printed = {m[1]: [int(x.replace(",", "")) for x in m[2].split()]
+               for m in re.finditer(r"^\s+cdm\.(\w+)\s+([\d,\s]+?)$", out, re.M)}
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        for table, counts in printed.items():
+            actual = dict(con.execute(f"SELECT tenant_id, count(*) FROM cdm.{table} GROUP BY 1").fetchall())
+            assert counts == [actual.get(t.name, 0) for t in world.TENANTS], table
+    assert {"contacts", "invoices", "bills", "payments"} <= printed.keys()
+    assert printed["contacts"][2] == 0  # the tenant without a plan has nothing
+
+
+def test_requests_and_rows_against_the_ground_truth(demo, seeded):
+    _, results, _ = demo
+    for name, export in seeded.items():
+        sync = results["full_sync"][name]
+        assert sync["minimum"] == world.minimum_full_sync_requests(export)
+        assert sync["requests"] == sync["minimum"] + sync["429"]  # every extra request is a 429 retry
+    assert results["full_sync"]["elbe"]["429"] > 0  # the injected 429s were served ... and survived
+    assert results["full_sync"]["spree"] == {**results["full_sync"]["spree"], "requests": 4 +
+                                             results["full_sync"]["spree"]["429"], "403": 4}
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        for name, export in seeded.items():
+            ids = {r[0] for r in con.execute(
+                "SELECT id FROM raw_lexware.contacts WHERE tenant_id = ?", [name]).fetchall()}
+            assert ids == {c["id"] for c in export["contacts"]}
+            invoices = con.execute("SELECT count(*) FROM cdm.invoices WHERE tenant_id = ? AND "
+                                   "raw_table = 'raw_lexware.invoices'", [name]).fetchone()[0]
+            assert invoices == len(export["invoices"])
+    assert results["ground_truth"] == {t.name: [] for t in world.TENANTS}
+
+
+def test_write_back_outcomes_are_in_lexware_and_the_warehouse(demo, seeded):
+    _, results, _ = demo
+    applied, retried, conflict = results["corrections"]
+    assert (applied["status"], applied["puts"]) == ("applied", 1)
+    assert (retried["status"], retried["puts"]) == ("applied", 2)
+    assert (conflict["status"], conflict["puts"]) == ("conflict", 0)
+    [edit] = results["colleague_edits"]  # the colleague saved exactly once, between GET and PUT
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        rows = dict(con.execute(
+            "SELECT field, (SELECT to_json(c) FROM cdm.contacts AS c WHERE c.id = w.record_id) "
+            "FROM writeback.corrections AS w WHERE entity = 'contact'").fetchall())
+        raw = con.execute("SELECT raw ->> '$.note' FROM raw_lexware.contacts WHERE tenant_id = 'elbe' "
+                          "AND '/v1/contacts/' || id = ?", [edit["path"]]).fetchone()[0]
+        due = con.execute("SELECT due_date::VARCHAR FROM cdm.bills AS b JOIN writeback.corrections AS w "
+                          "ON w.record_id = b.id WHERE w.field = 'due_date'").fetchone()[0]
+    assert json.loads(rows["email"])["email"] == "buchhaltung@elbe-demo.example"
+    assert raw == edit["changes"]["note"]  # the colleague's change survived our retry
+    seen_vat = {c["id"]: (c.get("company") or {}).get("vatRegistrationId")
+                for c in seeded["elbe"]["contacts"]}
+    vat_now = json.loads(rows["vat_id"])
+    assert vat_now["vat_id"] != seen_vat[vat_now["remote_id"]]  # the colleague's value, not overwritten ...
+    assert vat_now["vat_id"] != valid_de_vat_id(21000000)  # ... and not ours
+    assert due == "2031-01-31"
+
+
+def test_every_step_is_a_successful_dagster_run_with_checks(demo):
+    _, results, tmp = demo
+    instance = DagsterInstance.from_config(str(tmp / "dagster"))
+    try:
+        runs = {r["run_id"]: r for r in results["runs"]}
+        for run_id, r in runs.items():
+            assert instance.get_run_by_id(run_id).status == DagsterRunStatus.SUCCESS, r["label"]
+        jobs = {instance.get_run_by_id(i).job_name for i in runs}
+    finally:
+        instance.dispose()
+    assert {"kontor_transform", "apply_corrections"} <= jobs and len(runs) == 3 + 1 + 1 + 3 + 1
+    checks = [c for r in results["runs"] if r["label"] == "6-rebuild" for c in r["checks"]]
+    assert len(checks) > 20 and all(c["passed"] for c in checks)
