@@ -18,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from matplotlib.ticker import StrMethodFormatter
 
 BUCKETS = {"bucket_0_30": "0-30 days", "bucket_31_60": "31-60", "bucket_61_90": "61-90",
            "bucket_90_plus": "90+"}
@@ -85,6 +86,7 @@ def _aging_chart(t: TenantReport, path: Path) -> None:
     ax.bar_label(bars, labels=[f"{v:,.0f}" for v in t.aging.values()], fontsize=8)
     ax.set_title(f"{t.tenant}: open receivables by days past due (as of {t.as_of})")
     ax.set_ylabel("EUR")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path)
@@ -99,6 +101,7 @@ def _revenue_chart(t: TenantReport, path: Path) -> None:
     ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right", fontsize=8)
     ax.set_title(f"{t.tenant}: net revenue by month (invoices minus credit notes)")
     ax.set_ylabel("EUR")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path)
