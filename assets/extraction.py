@@ -14,16 +14,29 @@ from dagster import (
     MaterializeResult,
     MetadataValue,
     StaticPartitionsDefinition,
+    TableColumn,
+    TableSchema,
 )
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
+from assets.meta import OWNERS, layer_tags
 from pipelines.config import KontorConfig, load_config
 from pipelines.lexware import lexware_source, settings
 from pipelines.lexware.sync import SyncResult, sync_tenant
 
 GROUP = "raw_lexware"
+# The raw layer contract (docs/architecture.md): what every raw table has, whatever dlt adds.
+RAW_COLUMNS = TableSchema(columns=[
+    TableColumn("tenant_id", "text", "Kontor tenant name from kontor.yaml"),
+    TableColumn("source_system", "text", "lexware"),
+    TableColumn("id", "text", "the Lexware id"),
+    TableColumn("version", "bigint", "Lexware version where the resource has one"),
+    TableColumn("raw", "json", "the full payload exactly as the API returned it"),
+    TableColumn("is_deleted", "bool", "set when the record vanished from the source"),
+    TableColumn("_dlt_load_id", "text", "dlt load id (join _dlt_loads for the load time)"),
+])
 
 
 class KontorConfigResource(ConfigurableResource):
@@ -58,7 +71,8 @@ class KontorDltTranslator(DagsterDltTranslator):
         return spec.replace_attributes(
             key=AssetKey([GROUP, name]), group_name=GROUP, kinds={"dlt", "duckdb"}, deps=deps,
             description=f"Lexware `{name}` for every tenant (raw layer contract, docs/architecture.md).",
-        )
+            owners=OWNERS, tags=layer_tags("raw", "lexware"),
+        ).merge_attributes(metadata={"dagster/column_schema": RAW_COLUMNS})
 
 
 def _tenant_names() -> list[str]:

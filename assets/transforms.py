@@ -19,6 +19,7 @@ from dagster import (
 )
 from pydantic import Field
 
+from assets.meta import OWNERS, layer_tags
 from assets.resources import WarehouseResource
 from pipelines.warehouse import publish_snapshot, warehouse_lock
 from transforms.graph import Model, discover, model_deps, source_deps
@@ -46,6 +47,8 @@ def _spec(model: Model) -> AssetSpec:
         deps=[table_key(ref) for ref in deps],
         group_name=model.schema,
         kinds={"duckdb", "sql"},
+        owners=OWNERS,
+        tags=layer_tags(model.schema, "lexware" if model.schema == "staging" else "all"),
         description=model.description,
         metadata={"sql_file": MetadataValue.path(str(model.path.relative_to(model.path.parents[2])))}
         if model.schema == "staging"
