@@ -121,3 +121,14 @@ def test_every_step_is_a_successful_dagster_run_with_checks(demo):
     assert {"kontor_transform", "apply_corrections"} <= jobs and len(runs) == 3 + 1 + 1 + 3 + 1
     checks = [c for r in results["runs"] if r["label"] == "6-rebuild" for c in r["checks"]]
     assert len(checks) > 20 and all(c["passed"] for c in checks)
+
+
+def test_refuses_to_wipe_a_warehouse_it_did_not_create(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    duckdb.connect(str(data / "warehouse.duckdb")).execute("CREATE TABLE mine AS SELECT 42 AS answer").close()
+    proc = subprocess.run([sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home",
+                           str(tmp_path / "dagster")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "was not created by the demo" in proc.stderr
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT answer FROM mine").fetchone() == (42,)
