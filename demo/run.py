@@ -72,9 +72,12 @@ class Demo:
     def prepare(self) -> None:
         """Start from nothing: remove what an earlier demo left in the data dir (and only that)."""
         d = self.data_dir
-        if self.warehouse.exists() and not (d / MARKER).exists():
-            raise DemoError(f"{self.warehouse} exists and was not created by the demo; "
-                            f"move it away or run the demo with --data-dir elsewhere")
+        if self.warehouse.exists():
+            foreign = sorted(_tenants_in(self.warehouse) - {t.name for t in world.TENANTS})
+            if foreign or not (d / MARKER).exists():
+                what = f"holds tenants {foreign}" if foreign else "was not created by the demo"
+                raise DemoError(f"{self.warehouse} {what}; move it away or run the demo with "
+                                f"--data-dir elsewhere")
         d.mkdir(parents=True, exist_ok=True)
         for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.lock",
                      "warehouse.snapshot.duckdb", "kontor.demo.yaml", "corrections.csv"):
@@ -296,6 +299,16 @@ class Demo:
                 counts = dict(con.execute(
                     f"SELECT tenant_id, count(*) FROM cdm.{table} GROUP BY ALL").fetchall())
                 self.results.cdm_rows[table] = {t.name: counts.get(t.name, 0) for t in world.TENANTS}
+
+
+def _tenants_in(warehouse: Path) -> set[str]:
+    """Tenants with raw rows in a warehouse file (empty if it has no raw tables)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = [r[0] for r in con.execute(
+            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'raw_lexware' "
+            "AND column_name = 'tenant_id'").fetchall()]
+        return {r[0] for t in tables for r in con.execute(
+            f'SELECT DISTINCT tenant_id FROM raw_lexware."{t}"').fetchall()}
 
 
 def _updatable(contact: dict) -> bool:

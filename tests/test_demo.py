@@ -132,3 +132,16 @@ def test_refuses_to_wipe_a_warehouse_it_did_not_create(tmp_path):
     assert proc.returncode == 2 and "was not created by the demo" in proc.stderr
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT answer FROM mine").fetchone() == (42,)
+
+
+def test_refuses_a_demo_dir_that_now_holds_other_tenants(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / ".kontor-demo").write_text("")
+    with duckdb.connect(str(data / "warehouse.duckdb")) as con:
+        con.execute("CREATE SCHEMA raw_lexware")
+        con.execute("CREATE TABLE raw_lexware.contacts AS SELECT 'acme' AS tenant_id, 'x' AS id")
+    proc = subprocess.run([sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home",
+                           str(tmp_path / "dagster")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "holds tenants ['acme']" in proc.stderr
+    assert (data / "warehouse.duckdb").exists()
