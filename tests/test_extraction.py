@@ -167,6 +167,23 @@ def test_full_refresh_of_one_tenant_leaves_the_other_alone(sb, cfg):
     assert count_rows(cfg, "invoices")[0] == count_rows(cfg, "invoices")[1]
 
 
+def test_full_refresh_sets_the_cursor_like_a_full_sync(sb, cfg):
+    # a first sync that is a full refresh, then one after edits: each leaves the cursor where a full
+    # incremental sync would, so the next quiet incremental run costs the minimum
+    sync_tenant(cfg, "demo", mode="full")
+    sb.reset_stats()
+    assert sync_tenant(cfg, "demo").client["requests"] == sb.tenant_stats("demo")["requests"] == 4
+    expected = cursor(cfg)
+    voucher = sb.export("demo")["vouchers"][2]
+    sb.edit("demo", "vouchers", voucher["id"], changes={"remark": "vor dem Full Refresh"})
+    result = sync_tenant(cfg, "demo", mode="full")
+    assert cursor(cfg) > expected and result.cursor == str(cursor(cfg))
+    sb.reset_stats()
+    quiet = sync_tenant(cfg, "demo", reconcile=False)
+    assert sb.tenant_stats("demo")["requests"] == 4 and quiet.rows.get("voucherlist", 0) == 0
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+
+
 def test_revoked_key_fails_with_a_clear_error(sb, cfg, monkeypatch):
     monkeypatch.setenv(ENVS["demo"], "revoked-key")
     with pytest.raises(AuthError) as err:

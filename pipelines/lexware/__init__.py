@@ -59,7 +59,8 @@ def lexware_source(
     default (None) that happens when the last reconciliation is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
     `voucher_date_to` (inclusive); the incremental cursor is neither used nor moved.
-    mode `full`: re-extract everything (ignoring the cursor and contact versions), reconcile deletes.
+    mode `full`: re-extract everything (ignoring contact versions), reconcile deletes, and move the
+    cursor as a first sync would; the caller resets the stored cursor first (`sync.reset_cursor`).
     `client=None` only builds the resource graph (for Dagster asset definitions).
     """
     tenant = client.name if client else "unbound"
@@ -190,7 +191,7 @@ def lexware_source(
         return bodies
 
     vouchers_list = voucherlist()
-    if mode in ("backfill", "full"):  # a bounded window: reads from the epoch, never moves the cursor
+    if mode == "backfill":  # a bounded window: reads from the epoch, never moves the cursor
         vouchers_list = voucherlist(updated=dlt.sources.incremental(
             "updatedDate", initial_value=EPOCH, end_value=FAR_FUTURE))
     voucher_resources = [vouchers_list, vouchers_list | details("invoices"),

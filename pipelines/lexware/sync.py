@@ -14,6 +14,7 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
+from dlt.pipeline.helpers import pipeline_drop
 
 from pipelines.config import KontorConfig, TenantConfig
 from pipelines.lexware import Mode, lexware_source, settings
@@ -76,6 +77,8 @@ def sync_tenant(
                 log.info("tenant %s: completing a pending load package", tenant.name)
                 pipeline.normalize()
                 when_free(pipeline.load)
+            if mode == "full":
+                when_free(lambda: reset_cursor(pipeline))
         source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
         if tables is not None:
             # voucherlist and its detail tables share one cursor: a subset with any of them loads
@@ -112,6 +115,13 @@ def sync_tenant(
         skipped_details=report.skipped_details,
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
     )
+
+
+def reset_cursor(pipeline: dlt.Pipeline) -> None:
+    """Drop the voucherlist's stored state (its `updatedDate` cursor) with dlt's state-only drop, so a
+    full refresh reads from the epoch and leaves the cursor where a first full sync would."""
+    if pipeline.default_schema_name:  # a pipeline that never ran has no state to drop
+        pipeline_drop(pipeline, resources=["voucherlist"], state_only=True)()
 
 
 def _lexware_cause(exc: BaseException) -> LexwareError | None:
