@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import duckdb
 from dagster import ConfigurableResource
 from pydantic import Field
 
+from pipelines.config import load_config
 from pipelines.warehouse import when_free
-
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 
 class WarehouseResource(ConfigurableResource):
-    """The DuckDB warehouse file (default: ``$KONTOR_WAREHOUSE`` or ``data/warehouse.duckdb``)."""
+    """The DuckDB warehouse file: `path` if set, else `warehouse:` of kontor.yaml (or `$KONTOR_CONFIG`)."""
 
-    path: str = Field(
-        default_factory=lambda: os.environ.get("KONTOR_WAREHOUSE", DEFAULT_WAREHOUSE),
-        description="path of the DuckDB warehouse file",
-    )
+    path: str = Field(default="", description="path of the DuckDB warehouse file (empty: from kontor.yaml)")
     memory_limit: str = Field(default="", description="DuckDB memory_limit, e.g. '3GB' (empty: default)")
     threads: int = Field(default=0, description="DuckDB threads (0: one per core)")
 
     @property
     def file(self) -> Path:
-        return Path(self.path)
+        return Path(self.path) if self.path else load_config().warehouse
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """Open the warehouse for writing, waiting while another process holds the file."""

@@ -89,8 +89,7 @@ class Demo:
         (d / MARKER).write_text("created by `make demo`; the demo may wipe its files here\n")
 
     def env(self, config: Path) -> dict[str, str]:
-        env = {**os.environ, "KONTOR_CONFIG": str(config), "KONTOR_WAREHOUSE": str(self.warehouse),
-               "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "KONTOR_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
         env.update({t.key_env: t.key for t in world.TENANTS})
         return env
 

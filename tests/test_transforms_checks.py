@@ -10,6 +10,7 @@ from dagster import materialize
 from assets.checks import transform_checks
 from assets.resources import WarehouseResource
 from assets.transforms import sql_transforms
+from pipelines.writeback.store import warehouse_path
 from tests import raw_fixtures as fx
 from transforms.graph import discover, discover_checks
 from transforms.runner import build, grain_violations, run_check
@@ -145,3 +146,24 @@ def test_dagster_checks_fail_on_broken_raw_data(tmp_path):
     )
     sample = evaluation.metadata["sample"].value
     assert sample[0]["remote_id"] == fx.I6 and sample[0]["list_total"] == "2190.00"
+
+
+def test_dagster_run_builds_into_the_warehouse_named_in_kontor_yaml(tmp_path, monkeypatch):
+    # one source of truth: the resource's default is kontor.yaml's `warehouse:`, an explicit path wins
+    configured = tmp_path / "elsewhere" / "w.duckdb"
+    configured.parent.mkdir()
+    (tmp_path / "kontor.yaml").write_text(
+        "warehouse: elsewhere/w.duckdb\ntenants:\n  - name: acme\n    base_url: http://127.0.0.1:1\n"
+        "    api_key_env: KONTOR_TEST_ACME_KEY\n")
+    monkeypatch.setenv("KONTOR_CONFIG", str(tmp_path / "kontor.yaml"))
+    monkeypatch.setenv("KONTOR_WAREHOUSE", str(tmp_path / "stray.duckdb"))  # no longer read
+    con = duckdb.connect(str(configured))
+    fx.load_small_fixture(con)
+    con.close()
+    assert WarehouseResource().file == warehouse_path() == configured.resolve()  # Dagster, write-back
+    assert WarehouseResource(path=str(tmp_path / "x.duckdb")).file == tmp_path / "x.duckdb"
+    result = materialize([sql_transforms], resources={"warehouse": WarehouseResource()},
+                         run_config={"ops": {"sql_transforms": {"config": {"as_of": AS_OF.isoformat()}}}})
+    assert result.success and not (tmp_path / "stray.duckdb").exists()
+    with duckdb.connect(str(configured), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM cdm.invoices").fetchone()[0] == 10

@@ -5,7 +5,7 @@ transaction: a model that fails is rolled back, so the previous version of its t
 every model downstream of it is skipped in this run.
 
 Command line:
-``python -m transforms.runner [warehouse.duckdb] [--as-of YYYY-MM-DD] [--select schema.name ...]``
+``python -m transforms.runner WAREHOUSE.duckdb [--as-of YYYY-MM-DD] [--select schema.name ...]``
 """
 
 from __future__ import annotations
@@ -153,7 +153,7 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("warehouse", nargs="?", default="data/warehouse.duckdb")
+    parser.add_argument("warehouse", help="the DuckDB file (kontor.yaml's `warehouse:`)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--select", nargs="*", default=None)
     args = parser.parse_args(argv)

@@ -18,10 +18,9 @@ from typing import Any
 
 import duckdb
 
+from pipelines.config import load_config
 from pipelines.warehouse import warehouse_lock, when_free
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
-
-DEFAULT_WAREHOUSE = "data/warehouse.duckdb"
 
 SCHEMA_SQL = f"""
 CREATE SCHEMA IF NOT EXISTS writeback;
@@ -90,8 +89,8 @@ def now() -> datetime:
 
 
 def warehouse_path(path: str | os.PathLike | None = None) -> Path:
-    """The warehouse file: explicit path, else $KONTOR_WAREHOUSE, else data/warehouse.duckdb."""
-    return Path(path or os.environ.get("KONTOR_WAREHOUSE") or DEFAULT_WAREHOUSE)
+    """The warehouse file: explicit path, else `warehouse:` of kontor.yaml (or `$KONTOR_CONFIG`)."""
+    return Path(path) if path else load_config().warehouse
 
 
 @dataclass(frozen=True)
