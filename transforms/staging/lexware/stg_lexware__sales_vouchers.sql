@@ -3,34 +3,20 @@
 -- stay as a list in `line_items` (unnested by stg_lexware__sales_voucher_lines).
 -- Dates are the calendar dates Lexware renders in Europe/Berlin (the first ten characters).
 -- grain: tenant_id, remote_id
-WITH src AS (
-    SELECT
-        r.tenant_id, r.source_system, r.id AS remote_id, r.version AS raw_version, r.is_deleted,
-        l.inserted_at AS loaded_at, 'invoice' AS document_type, 'raw_lexware.invoices' AS raw_table,
-        from_json(r.raw, '{
-            "version": "VARCHAR", "createdDate": "VARCHAR", "updatedDate": "VARCHAR",
-            "archived": "BOOLEAN", "voucherStatus": "VARCHAR", "voucherNumber": "VARCHAR",
-            "voucherDate": "VARCHAR", "dueDate": "VARCHAR", "language": "VARCHAR",
-            "address": {"contactId": "VARCHAR", "name": "VARCHAR"},
-            "lineItems": [{"id": "VARCHAR", "type": "VARCHAR", "name": "VARCHAR", "description": "VARCHAR",
-                           "quantity": "VARCHAR", "unitName": "VARCHAR",
-                           "unitPrice": {"currency": "VARCHAR", "netAmount": "VARCHAR",
-                                         "grossAmount": "VARCHAR", "taxRatePercentage": "VARCHAR"},
-                           "discountPercentage": "VARCHAR", "lineItemAmount": "VARCHAR"}],
-            "totalPrice": {"currency": "VARCHAR", "totalNetAmount": "VARCHAR", "totalGrossAmount": "VARCHAR",
-                           "totalTaxAmount": "VARCHAR", "totalDiscountAbsolute": "VARCHAR"},
-            "taxConditions": {"taxType": "VARCHAR"},
-            "paymentConditions": {"paymentTermDuration": "VARCHAR"},
-            "shippingConditions": {"shippingDate": "VARCHAR", "shippingType": "VARCHAR"},
-            "relatedVouchers": [{"id": "VARCHAR", "voucherType": "VARCHAR"}],
-            "title": "VARCHAR", "remark": "VARCHAR"
-        }') AS j
-    FROM raw_lexware.invoices AS r
-    LEFT JOIN raw_lexware._dlt_loads AS l ON l.load_id = r._dlt_load_id
+WITH raw_documents AS (
+    SELECT tenant_id, source_system, id, version, is_deleted, _dlt_load_id, raw,
+        'invoice' AS document_type, 'raw_lexware.invoices' AS raw_table
+    FROM raw_lexware.invoices
     UNION ALL
+    SELECT tenant_id, source_system, id, version, is_deleted, _dlt_load_id, raw,
+        'creditnote' AS document_type, 'raw_lexware.credit_notes' AS raw_table
+    FROM raw_lexware.credit_notes
+),
+
+src AS (
     SELECT
         r.tenant_id, r.source_system, r.id AS remote_id, r.version AS raw_version, r.is_deleted,
-        l.inserted_at AS loaded_at, 'creditnote' AS document_type, 'raw_lexware.credit_notes' AS raw_table,
+        l.inserted_at AS loaded_at, r.document_type, r.raw_table,
         from_json(r.raw, '{
             "version": "VARCHAR", "createdDate": "VARCHAR", "updatedDate": "VARCHAR",
             "archived": "BOOLEAN", "voucherStatus": "VARCHAR", "voucherNumber": "VARCHAR",
@@ -49,7 +35,7 @@ WITH src AS (
             "relatedVouchers": [{"id": "VARCHAR", "voucherType": "VARCHAR"}],
             "title": "VARCHAR", "remark": "VARCHAR"
         }') AS j
-    FROM raw_lexware.credit_notes AS r
+    FROM raw_documents AS r
     LEFT JOIN raw_lexware._dlt_loads AS l ON l.load_id = r._dlt_load_id
 ),
 
