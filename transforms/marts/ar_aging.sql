@@ -2,38 +2,8 @@
 -- due or up to 30 days past due (not_yet_due_amount shows the not-yet-due part), then 31-60, 61-90, 90+.
 -- Counts open and partially paid invoices (both kinds); credit notes are netted in customer_balances.
 -- Documents without a contact (one-time address) are grouped by their address name.
+-- The receivables ledger of marts.aging_by_party (party = customer).
 -- grain: tenant_id, customer_key
-WITH open_docs AS (
-    SELECT
-        i.tenant_id,
-        coalesce(i.contact_id, 'name:' || coalesce(i.contact_name, '?')) AS customer_key,
-        i.contact_id,
-        coalesce(c.name, i.contact_name) AS customer_name,
-        i.open_amount,
-        a.as_of_date,
-        a.as_of_date - coalesce(i.due_date, i.issue_date) AS days_past_due
-    FROM cdm.invoices AS i
-    CROSS JOIN marts.as_of AS a
-    LEFT JOIN cdm.contacts AS c ON c.id = i.contact_id
-    WHERE i.status IN ('open', 'partially_paid') AND NOT i.is_deleted AND i.open_amount > 0
-        AND i.issue_date <= a.as_of_date
-)
-
-SELECT
-    tenant_id,
-    customer_key,
-    any_value(contact_id) AS contact_id,
-    any_value(customer_name) AS customer_name,
-    any_value(as_of_date) AS as_of_date,
-    sum(open_amount)::DECIMAL(18, 2) AS total_open_amount,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 0), 0)::DECIMAL(18, 2) AS not_yet_due_amount,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due > 0), 0)::DECIMAL(18, 2) AS overdue_amount,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due <= 30), 0)::DECIMAL(18, 2) AS bucket_0_30,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due BETWEEN 31 AND 60), 0)::DECIMAL(18, 2) AS bucket_31_60,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due BETWEEN 61 AND 90), 0)::DECIMAL(18, 2) AS bucket_61_90,
-    coalesce(sum(open_amount) FILTER (WHERE days_past_due > 90), 0)::DECIMAL(18, 2) AS bucket_90_plus,
-    count(*) AS open_document_count,
-    count(*) FILTER (WHERE days_past_due > 0) AS overdue_document_count,
-    max(days_past_due) AS max_days_past_due
-FROM open_docs
-GROUP BY tenant_id, customer_key
+SELECT * EXCLUDE (ledger) RENAME (party_key AS customer_key, party_name AS customer_name)
+FROM marts.aging_by_party
+WHERE ledger = 'receivables'
