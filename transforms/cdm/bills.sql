@@ -4,36 +4,11 @@
 -- status as in cdm.invoices.
 -- grain: id
 SELECT
-    source_system || ':' || tenant_id || ':' || remote_id AS id,
-    tenant_id,
-    source_system,
-    remote_id,
-    remote_version,
-    remote_created_at,
-    remote_updated_at,
-    loaded_at,
-    is_deleted,
-    raw_table,
-    document_kind,
-    document_number,
-    CASE WHEN contact_remote_id IS NOT NULL THEN source_system || ':' || tenant_id || ':' || contact_remote_id END
-        AS contact_id,
-    contact_remote_id,
-    contact_name,
-    uses_collective_contact,
-    issue_date,
-    due_date,
-    service_date,
-    paid_on,
-    currency_code,
-    tax_type,
-    net_amount,
-    tax_amount,
-    gross_amount,
-    paid_amount,
-    open_amount,
-    status,
-    source_status,
-    memo
+    id, tenant_id, source_system, remote_id, remote_version, remote_created_at, remote_updated_at, loaded_at,
+    is_deleted, raw_table,
+    document_kind, document_number, contact_id, contact_remote_id, contact_name, uses_collective_contact,
+    issue_date, due_date, service_date, paid_on,
+    currency_code, tax_type, net_amount, tax_amount, gross_amount, paid_amount, open_amount,
+    status, source_status, memo
 FROM staging.stg_lexware__documents
 WHERE document_family = 'bill' AND NOT is_rejected

@@ -4,42 +4,12 @@
 -- status as in cdm.invoices (Lexware "paidoff" = paid).
 -- grain: id
 SELECT
-    source_system || ':' || tenant_id || ':' || remote_id AS id,
-    tenant_id,
-    source_system,
-    remote_id,
-    remote_version,
-    remote_created_at,
-    remote_updated_at,
-    loaded_at,
-    is_deleted,
-    raw_table,
-    document_kind,
-    document_number,
-    CASE WHEN contact_remote_id IS NOT NULL THEN source_system || ':' || tenant_id || ':' || contact_remote_id END
-        AS contact_id,
-    contact_remote_id,
-    contact_name,
-    CASE
-        WHEN related_invoice_remote_id IS NOT NULL
-            THEN source_system || ':' || tenant_id || ':' || related_invoice_remote_id
-    END AS invoice_id,
-    related_invoice_remote_id AS invoice_remote_id,
-    issue_date,
-    service_date,
-    paid_on,
-    currency_code,
-    tax_type,
-    net_amount,
-    tax_amount,
-    gross_amount,
-    discount_amount,
-    paid_amount,
-    open_amount,
-    status,
-    source_status,
-    is_archived,
-    title,
-    memo
+    id, tenant_id, source_system, remote_id, remote_version, remote_created_at, remote_updated_at, loaded_at,
+    is_deleted, raw_table,
+    document_kind, document_number, contact_id, contact_remote_id, contact_name,
+    related_invoice_id AS invoice_id, related_invoice_remote_id AS invoice_remote_id,
+    issue_date, service_date, paid_on,
+    currency_code, tax_type, net_amount, tax_amount, gross_amount, discount_amount, paid_amount, open_amount,
+    status, source_status, is_archived, title, memo
 FROM staging.stg_lexware__documents
 WHERE document_family = 'credit_note' AND NOT is_rejected

@@ -4,7 +4,7 @@
 -- document_id points into cdm.invoices, cdm.credit_notes or cdm.bills (document_table says which).
 -- grain: id
 SELECT
-    d.source_system || ':' || d.tenant_id || ':' || i.remote_id || ':' || i.item_number AS id,
+    d.id || ':' || i.item_number AS id,
     d.tenant_id,
     d.source_system,
     i.remote_id || ':' || i.item_number AS remote_id,
@@ -14,13 +14,12 @@ SELECT
     p.loaded_at,
     p.is_deleted OR d.is_deleted AS is_deleted,
     'raw_lexware.payments' AS raw_table,
-    d.source_system || ':' || d.tenant_id || ':' || d.remote_id AS document_id,
+    d.id AS document_id,
     CASE d.document_family
         WHEN 'invoice' THEN 'invoices' WHEN 'credit_note' THEN 'credit_notes' WHEN 'bill' THEN 'bills'
     END AS document_table,
     d.document_number,
-    CASE WHEN d.contact_remote_id IS NOT NULL THEN d.source_system || ':' || d.tenant_id || ':' || d.contact_remote_id END
-        AS contact_id,
+    d.contact_id,
     CASE
         WHEN d.document_kind IN ('invoice', 'sales_voucher', 'purchase_credit_note') THEN 'incoming'
         ELSE 'outgoing'

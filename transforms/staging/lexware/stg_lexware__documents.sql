@@ -2,6 +2,8 @@
 -- plus bookkeeping vouchers, with the CDM document family/kind, the open amount and the final status.
 -- open_amount: 0 for draft/voided; otherwise /v1/payments openAmount, else the voucher list's openAmount,
 -- else 0 when paid and the gross total when open. status "partially_paid" = open with 0 < open < total.
+-- id, contact_id and related_invoice_id are the CDM's source-qualified ids (<source_system>:<tenant_id>:<remote
+-- id>), derived once here for cdm.invoices, cdm.credit_notes, cdm.bills and cdm.payments.
 -- grain: tenant_id, remote_id
 WITH docs AS (
     SELECT
@@ -49,7 +51,14 @@ resolved AS (
 )
 
 SELECT
+    source_system || ':' || tenant_id || ':' || remote_id AS id,
     * EXCLUDE (status, _issues),
+    CASE WHEN contact_remote_id IS NOT NULL THEN source_system || ':' || tenant_id || ':' || contact_remote_id END
+        AS contact_id,
+    CASE
+        WHEN related_invoice_remote_id IS NOT NULL
+            THEN source_system || ':' || tenant_id || ':' || related_invoice_remote_id
+    END AS related_invoice_id,
     CASE
         WHEN status = 'open' AND open_amount > 0 AND open_amount < gross_amount THEN 'partially_paid'
         ELSE status
