@@ -3,11 +3,7 @@
 -- grain: tenant_id, remote_id
 WITH src AS (
     SELECT
-        r.tenant_id,
-        r.source_system,
-        r.id AS remote_id,
-        r.is_deleted,
-        l.inserted_at AS loaded_at,
+        r.tenant_id, r.source_system, r.id AS remote_id, r.is_deleted, l.inserted_at AS loaded_at,
         from_json(r.raw, '{
             "voucherType": "VARCHAR", "voucherStatus": "VARCHAR", "voucherNumber": "VARCHAR",
             "voucherDate": "VARCHAR", "createdDate": "VARCHAR", "updatedDate": "VARCHAR",
