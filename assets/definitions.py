@@ -1,6 +1,6 @@
 """The one Dagster code location of Kontor (loaded via workspace.yaml)."""
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from assets.checks import transform_checks
 from assets.extraction import KontorConfigResource, lexware_raw
@@ -28,4 +28,5 @@ defs = Definitions(
     schedules=[*EXTRACTION_SCHEDULES],
     sensors=[*WRITEBACK_SENSORS],
     resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
+    executor=in_process_executor,  # asset runs (automation, `asset materialize`): no process per step
 )

@@ -15,6 +15,7 @@ from dagster import (
     TableColumn,
     TableSchema,
     define_asset_job,
+    in_process_executor,
     multi_asset,
 )
 from pydantic import Field
@@ -110,4 +111,5 @@ transform_job = define_asset_job(
     "kontor_transform",
     selection=[model_key(m) for m in MODELS.values()],
     description="Rebuild staging, CDM, quarantine and marts from the raw tables (with their checks).",
+    executor_def=in_process_executor,  # one step per asset check: a process each would cost ~1 s apiece
 )

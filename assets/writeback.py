@@ -14,6 +14,7 @@ from dagster import (
     RunRequest,
     SensorEvaluationContext,
     SkipReason,
+    in_process_executor,
     job,
     op,
     sensor,
@@ -115,7 +116,8 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
 
 
 @job(description="Apply analysts' corrections (writeback.corrections) to Lexware with version-checked "
-                 "updates; dry_run only plans. Then re-sync the touched records and rebuild the models.")
+                 "updates; dry_run only plans. Then re-sync the touched records and rebuild the models.",
+     executor_def=in_process_executor)
 def apply_corrections():
     resync_touched_records(apply_pending_corrections())
 

@@ -16,7 +16,6 @@ from dagster import DagsterEventType, DagsterInstance, RunsFilter
 
 ROOT = Path(__file__).resolve().parent.parent
 DAGSTER = Path(sys.executable).with_name("dagster")
-IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
 DAGSTER_YAML = """# Dagster instance of the Kontor demo.
 telemetry:
   enabled: false
@@ -79,10 +78,10 @@ class DagsterRunner:
 
     def _start(self, label: str, args: list[str], config: dict | None) -> Launched:
         cmd = [str(DAGSTER), *args, "-m", "assets.definitions", "-d", str(ROOT)]
-        # One process per run: a subprocess per step (Dagster's default) costs seconds per asset check.
-        config_path = self.log_dir / f"{label}.run_config.json"
-        config_path.write_text(json.dumps({**(config or {}), **IN_PROCESS}), encoding="utf-8")
-        cmd += ["-c", str(config_path)]
+        if config:
+            config_path = self.log_dir / f"{label}.run_config.json"
+            config_path.write_text(json.dumps(config), encoding="utf-8")
+            cmd += ["-c", str(config_path)]
         log_path = self.log_dir / f"{label}.log"
         started = datetime.now(UTC)
         with log_path.open("w", encoding="utf-8") as log:
