@@ -19,18 +19,18 @@ RAW = AssetSelection.groups("raw_lexware")
 OP = "lexware_raw"
 
 lexware_sync_job = define_asset_job(
-    "lexware_sync", selection=RAW, partitions_def=tenants_partitions,
+    "lexware_sync", selection=RAW,  # partitioned by tenant, like the assets it selects
     description="Incremental sync of the chosen tenants (partitions).",
 )
 lexware_backfill_job = define_asset_job(
-    "lexware_backfill", selection=RAW, partitions_def=tenants_partitions,
+    "lexware_backfill", selection=RAW,
     config=RunConfig(ops={OP: ExtractionConfig(mode="backfill", voucher_date_from="2025-01-01",
                                                voucher_date_to="2025-01-31")}),
     description="Re-extract vouchers dated in a window for the chosen tenants; edit the dates in the "
                 "launchpad. The incremental cursor does not move.",
 )
 lexware_full_refresh_job = define_asset_job(
-    "lexware_full_refresh", selection=RAW, partitions_def=tenants_partitions,
+    "lexware_full_refresh", selection=RAW,
     config=RunConfig(ops={OP: ExtractionConfig(mode="full")}),
     description="Forget the cursors of the chosen tenants, re-extract everything, flag deletes.",
 )

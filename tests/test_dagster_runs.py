@@ -65,3 +65,21 @@ def test_asset_runs_as_launched_by_automation_are_in_process(home):
     assert run.status == DagsterRunStatus.SUCCESS, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert DagsterEventType.ASSET_MATERIALIZATION in events
     assert DagsterEventType.STEP_WORKER_STARTED not in events
+
+
+def test_our_modules_use_no_deprecated_api():
+    # import every layer in a fresh interpreter and keep the deprecation warnings raised by our own code
+    code = (
+        "import warnings\n"
+        "with warnings.catch_warnings(record=True) as seen:\n"
+        "    warnings.simplefilter('always')\n"
+        "    import assets.definitions, pipelines.lexware.client, pipelines.writeback.operations, report\n"
+        "ours = [f'{w.filename}:{w.lineno}: {w.message}' for w in seen\n"
+        f"        if w.filename.startswith({str(ROOT)!r}) and '.venv' not in w.filename\n"
+        "        and issubclass(w.category, DeprecationWarning)]\n"
+        "print('\\n'.join(ours))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "KONTOR_CONFIG": str(ROOT / "kontor.yaml")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == ""

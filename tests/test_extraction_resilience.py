@@ -79,6 +79,21 @@ def test_posts_are_not_blindly_retried(tmp_path, monkeypatch):
             assert client.stats.rate_limited == 3 and sb.tenant_stats("demo")["requests"] == 3
 
 
+def test_post_with_a_malformed_2xx_body_may_have_been_executed(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    contact = {"version": 0, "roles": {"customer": {}}, "person": {"lastName": "Kaputt"}}
+    with start_sandbox(rate_limit=1000, faults="malformed=1", **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        before = len(sb.export("demo")["contacts"])
+        with LexwareClient(cfg.tenant("demo"), max_attempts=3) as client, \
+                pytest.raises(PossiblyExecutedError, match="may have been executed") as err:
+            client.post("/v1/contacts", json=contact)
+        assert 200 <= err.value.status < 300
+        assert sb.tenant_stats("demo")["requests"] == 1  # not retried
+        contacts = sb.export("demo")["contacts"]
+        created = [c for c in contacts if c.get("person", {}).get("lastName") == "Kaputt"]
+        assert len(created) == 1 and len(contacts) == before + 1  # it did happen
+
 WORKER = textwrap.dedent("""
     import sys
     from pipelines.config import load_config

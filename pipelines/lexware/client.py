@@ -4,8 +4,8 @@ One `httpx.Client` (pooled, with timeouts) per tenant; every request first takes
 tenant's cross-process rate budget (`pipelines.ratelimit`); one retry policy (tenacity: exponential
 backoff with jitter, `Retry-After` honoured) covers 429, 5xx, timeouts, connection errors and malformed
 bodies. POSTs are retried only where the request certainly was not executed (429, connection refused):
-a 5xx or timeout after a creation was sent raises `PossiblyExecutedError` instead, because Lexware
-has no idempotency keys and a blind retry could create a duplicate.
+a 5xx, a timeout or a 2xx with a malformed body after a creation was sent raises `PossiblyExecutedError`
+instead, because Lexware has no idempotency keys and a blind retry could create a duplicate.
 """
 
 from __future__ import annotations
@@ -191,13 +191,13 @@ class LexwareClient:
             return retrying(self._attempt, method, path, **kwargs)
         except _Transient as exc:
             what = f"{method} {path}: {exc.reason}"
-            if exc.malformed:
-                raise MalformedResponseError(self.name, f"{what} (no valid body after retries)",
-                                             exc.status) from None
-            if method == "POST" and exc.sent and exc.status != 429:
+            if method == "POST" and exc.sent and exc.status != 429:  # 5xx, timeout, 2xx with a broken body
                 raise PossiblyExecutedError(
                     self.name, f"{what}; not retried because the creation may have been executed",
                     exc.status) from None
+            if exc.malformed:
+                raise MalformedResponseError(self.name, f"{what} (no valid body after retries)",
+                                             exc.status) from None
             raise RetriesExhaustedError(self.name, f"{what} (gave up after {self.max_attempts} attempts)",
                                         exc.status) from None
 

@@ -89,8 +89,8 @@ class CreateVoucherWithFile:
             try:
                 self._advance(op_id, journal, voucher, file_name, content, content_type)
             except (RetriesExhaustedError, MalformedResponseError, VersionConflictError) as exc:
-                # transient, or a creation that may have happened (5xx/timeout, or 2xx with a broken
-                # body): the journal state tells the next round what to look up before acting again
+                # transient (a lookup GET included), or a creation that may have happened
+                # (`PossiblyExecutedError`): the journal state tells the next round what to look up
                 self.store.update_operation(op_id, error=str(exc))
                 log.warning("operation %s round %d: %s", op_id, round_no, exc)
                 if round_no == self.max_rounds:
