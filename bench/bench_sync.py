@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.sandbox_sync import full_sync_cost, write_config
 from pipelines.config import load_config
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import full_sync_cost, write_config
 
 LIMIT_RPS = 2.0
 LATENCY_MS = 250

@@ -17,18 +17,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import pytest
 
+from bench.sandbox_sync import detail_cost, full_sync_cost, write_config
 from pipelines.lexware.errors import AuthError
 from pipelines.lexware.sync import pipeline_for, sync_tenant
 from pipelines.warehouse import snapshot_path
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import (
-    assert_matches_export,
-    count_rows,
-    detail_cost,
-    full_sync_cost,
-    rows,
-    write_config,
-)
+from tests.extraction_helpers import assert_matches_export, count_rows, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"demo": "demo-key", "other": "other-key", "noplan": "noplan-key"}

@@ -14,11 +14,12 @@ import pytest
 from dagster import AssetKey, DagsterInstance, materialize
 
 from assets.extraction import KontorConfigResource, lexware_raw
+from bench.sandbox_sync import write_config
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import MalformedResponseError, PossiblyExecutedError, RetriesExhaustedError
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import assert_matches_export, count_rows, write_config
+from tests.extraction_helpers import assert_matches_export, count_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = "429=0.03,500=0.03,502=0.02,503=0.02,504=0.02,reset=0.02,slow=0.01,malformed=0.03"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 from datetime import date
 
+from bench.sandbox_sync import write_config
 from pipelines.lexware import VOUCHERLIST_QUERY
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.helpers import windowed_pages
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import write_config
 
 
 def test_queries_beyond_the_search_window_are_sliced(tmp_path, monkeypatch):
