@@ -30,8 +30,8 @@ sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.)
 	$(PY) -m pipelines.cli sync $(ARGS)
 
-ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000
-	$(VENV)/bin/dagster dev -w workspace.yaml
+ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000 (HOST=, PORT= to change)
+	$(VENV)/bin/dagster dev -w workspace.yaml --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
 
 bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at the real 2 req/s)
 	@for f in bench/bench_*.py; do echo "### $$f"; $(PY) $$f || exit 1; done

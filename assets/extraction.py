@@ -37,6 +37,19 @@ RAW_COLUMNS = TableSchema(columns=[
     TableColumn("is_deleted", "bool", "set when the record vanished from the source"),
     TableColumn("_dlt_load_id", "text", "dlt load id (join _dlt_loads for the load time)"),
 ])
+# What each raw table holds, for the catalogue (the Lexware endpoint it comes from).
+RAW_DESCRIPTIONS = {
+    "contacts": "Customers and suppliers (GET /v1/contacts, every page).",
+    "voucherlist": "The voucher index (GET /v1/voucherlist): one row per voucher; its updatedDate is the "
+                   "incremental cursor and picks the vouchers whose details are fetched.",
+    "invoices": "Sales invoices written in Lexware (GET /v1/invoices/{id} per changed voucher).",
+    "credit_notes": "Credit notes written in Lexware (GET /v1/credit-notes/{id} per changed voucher).",
+    "vouchers": "Bookkeeping vouchers: sales and purchase invoices and credit notes booked in Lexware "
+                "(GET /v1/vouchers/{id} per changed voucher).",
+    "payments": "Payment information per booked voucher (GET /v1/payments/{voucherId}).",
+    "posting_categories": "Posting categories of bookkeeping vouchers (GET /v1/posting-categories).",
+    "profile": "The organisation's profile (GET /v1/profile): one row per tenant.",
+}
 
 
 class KontorConfigResource(ConfigurableResource):
@@ -70,9 +83,10 @@ class KontorDltTranslator(DagsterDltTranslator):
         deps = [AssetKey([GROUP, "voucherlist"])] if data.resource.is_transformer else []
         return spec.replace_attributes(
             key=AssetKey([GROUP, name]), group_name=GROUP, kinds={"dlt", "duckdb"}, deps=deps,
-            description=f"Lexware `{name}` for every tenant (raw layer contract, docs/architecture.md).",
+            description=f"{RAW_DESCRIPTIONS.get(name, f'Lexware `{name}`.')} Every tenant is a partition; "
+                        "columns: the raw layer contract (docs/architecture.md).",
             owners=OWNERS, tags=layer_tags("raw", "lexware"),
-        ).merge_attributes(metadata={"dagster/column_schema": RAW_COLUMNS})
+        ).merge_attributes(metadata={"dagster/column_schema": MetadataValue.table_schema(RAW_COLUMNS)})
 
 
 def _tenant_names() -> list[str]:

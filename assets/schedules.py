@@ -37,9 +37,11 @@ lexware_full_refresh_job = define_asset_job(
 
 
 @schedule(job=lexware_sync_job, cron_schedule="0 * * * *", execution_timezone="Europe/Berlin",
-          default_status=DefaultScheduleStatus.RUNNING)
+          default_status=DefaultScheduleStatus.RUNNING,
+          description="Every hour, one incremental run of lexware_sync per tenant (each tenant has its own "
+                      "rate budget). Backfills and full refreshes: the jobs lexware_backfill and "
+                      "lexware_full_refresh.")
 def lexware_hourly(context: ScheduleEvaluationContext):
-    """Every hour, one incremental run per tenant (each tenant has its own rate budget)."""
     for tenant in tenants_partitions.get_partition_keys():
         hour = f"{context.scheduled_execution_time:%Y%m%dT%H}"
         yield RunRequest(run_key=f"{tenant}-{hour}", partition_key=tenant)

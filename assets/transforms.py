@@ -20,7 +20,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from assets.meta import OWNERS, layer_tags
+from assets.meta import OWNERS, documented_columns, layer_tags
 from assets.resources import WarehouseResource
 from pipelines.warehouse import publish_snapshot, warehouse_lock
 from transforms.graph import Model, discover, model_deps, source_deps
@@ -43,6 +43,10 @@ def table_key(ref: str) -> AssetKey:
 def _spec(model: Model) -> AssetSpec:
     sources = {ref for ref in source_deps(model, MODELS) if not ref.split(".", 1)[1].startswith("_dlt")}
     deps = sorted(model_deps(model, MODELS) | sources)
+    root = model.path.parents[2] if model.schema == "staging" else model.path.parents[1]
+    metadata = {"sql_file": MetadataValue.path(str(model.path.relative_to(root)))}
+    if model.key in documented_columns():  # cdm, marts, quarantine: the columns before the first build
+        metadata["dagster/column_schema"] = MetadataValue.table_schema(documented_columns()[model.key])
     return AssetSpec(
         key=model_key(model),
         deps=[table_key(ref) for ref in deps],
@@ -51,9 +55,7 @@ def _spec(model: Model) -> AssetSpec:
         owners=OWNERS,
         tags=layer_tags(model.schema, "lexware" if model.schema == "staging" else "all"),
         description=model.description,
-        metadata={"sql_file": MetadataValue.path(str(model.path.relative_to(model.path.parents[2])))}
-        if model.schema == "staging"
-        else {"sql_file": MetadataValue.path(str(model.path.relative_to(model.path.parents[1])))},
+        metadata=metadata,
         automation_condition=AutomationCondition.eager(),
         skippable=True,
     )
@@ -66,11 +68,13 @@ class TransformConfig(Config):
 
 
 def _metadata(result: ModelResult, quarantined: dict[str, int]) -> dict:
+    documented = documented_columns().get(result.key)
+    meaning = {c.name: c.description for c in documented.columns} if documented else {}
     meta = {
         "dagster/row_count": MetadataValue.int(result.rows or 0),
-        "dagster/column_schema": MetadataValue.table_schema(
-            TableSchema(columns=[TableColumn(name, type_) for name, type_ in result.columns])
-        ),
+        "dagster/column_schema": MetadataValue.table_schema(TableSchema(columns=[
+            TableColumn(name, type_, meaning.get(name)) for name, type_ in result.columns
+        ])),
         "build_seconds": MetadataValue.float(round(result.seconds, 3)),
     }
     if quarantined or result.key.startswith("staging."):

@@ -122,9 +122,11 @@ def apply_corrections():
     resync_touched_records(apply_pending_corrections())
 
 
-@sensor(job=apply_corrections, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED)
+@sensor(job=apply_corrections, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
+        description="Start apply_corrections when new pending corrections appear in writeback.corrections "
+                    "(one run per newest correction id). Off by default: turn it on to write back "
+                    "unattended.")
 def pending_corrections_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
-    """Start `apply_corrections` when new pending corrections appear (one run per newest correction id)."""
     summary = pending_summary(kontor.load().warehouse)
     if summary is None:
         return SkipReason("warehouse busy or no writeback schema yet")

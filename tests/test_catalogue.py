@@ -1,0 +1,101 @@
+"""What the operator sees in the Dagster UI (`make ui`), asserted through Dagster's Python API: assets
+grouped by layer and tagged by source, with owners, kinds, descriptions and column schemas; checks,
+jobs, the schedule and the sensor described; the backfill and full-refresh jobs pre-filled."""
+
+import pytest
+from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
+
+from assets.definitions import defs
+from assets.meta import OWNERS, documented_columns
+from transforms.graph import discover
+
+REPO = defs.get_repository_def()
+GRAPH = REPO.asset_graph
+NODES = {key: GRAPH.get(key) for key in GRAPH.get_all_asset_keys()}
+LAYERS = {"raw_lexware": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
+          "quarantine": "quarantine"}
+RAW_TABLES = {"contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
+              "posting_categories", "profile"}
+
+
+def _column_schema(node):
+    return node.metadata["dagster/column_schema"].schema
+
+
+def test_every_layer_is_a_group_named_like_the_key_prefix():
+    by_group: dict[str, set[str]] = {}
+    for key, node in NODES.items():
+        assert node.group_name == key.path[0], key
+        by_group.setdefault(node.group_name, set()).add(key.path[-1])
+    assert set(by_group) == set(LAYERS)
+    assert by_group["raw_lexware"] == RAW_TABLES
+    assert by_group["staging"] and all(name.startswith("stg_lexware__") for name in by_group["staging"])
+    assert {"invoices", "contacts", "payments"} <= by_group["cdm"]
+    assert {"ar_aging", "revenue_by_month"} <= by_group["marts"]
+    assert by_group["quarantine"] == {"issues"}
+
+
+@pytest.mark.parametrize("key", sorted(NODES, key=lambda k: k.to_user_string()), ids=AssetKey.to_user_string)
+def test_asset_has_owner_kinds_tags_and_description(key):
+    node, group = NODES[key], key.path[0]
+    assert node.owners == OWNERS
+    assert node.kinds == ({"dlt", "duckdb"} if group == "raw_lexware" else {"duckdb", "sql"})
+    assert node.tags["layer"] == LAYERS[group]
+    assert node.tags["source"] == ("lexware" if group in ("raw_lexware", "staging") else "all")
+    assert node.description and len(node.description) > 30, node.description
+
+
+def test_raw_assets_describe_their_endpoint_and_carry_the_raw_contract():
+    for table in RAW_TABLES:
+        node = NODES[AssetKey(["raw_lexware", table])]
+        assert "/v1/" in node.description, table
+        columns = {c.name for c in _column_schema(node).columns}
+        assert columns == {"tenant_id", "source_system", "id", "version", "raw", "is_deleted", "_dlt_load_id"}
+        assert node.partitions_def is not None and "demo" in node.partitions_def.get_partition_keys()
+
+
+def test_documented_models_show_their_columns_before_the_first_build():
+    models = {m.key: m for m in discover().values()}
+    documented = documented_columns()
+    assert {k for k in models if not k.startswith("staging.")} == set(documented)
+    for table, schema in documented.items():
+        node = NODES[AssetKey(table.split("."))]
+        columns = _column_schema(node).columns
+        assert [c.name for c in columns] == [c.name for c in schema.columns], table
+        assert all(c.type and c.description for c in columns), table
+    invoices = {c.name: c for c in _column_schema(NODES[AssetKey(["cdm", "invoices"])]).columns}
+    assert invoices["open_amount"].type == "DECIMAL(18,2)"
+
+
+def test_every_check_is_described_and_every_grain_is_checked():
+    checks = {(k.asset_key.to_user_string(), k.name): GRAPH.get_check_spec(k) for k in GRAPH.asset_check_keys}
+    assert all(spec.description for spec in checks.values())
+    for model in discover().values():
+        if model.grain:
+            assert (f"{model.schema}/{model.name}", "key_unique_not_null") in checks
+    assert ("quarantine/issues", "nothing_rejected") in checks
+    assert ("cdm/invoices", "document_totals_match_lines") in checks
+
+
+def test_jobs_schedule_and_sensor_are_described():
+    jobs = {j.name: j for j in REPO.get_all_jobs() if not j.name.startswith("__")}
+    assert set(jobs) == {"lexware_sync", "lexware_backfill", "lexware_full_refresh", "kontor_transform",
+                         "apply_corrections"}
+    assert all(j.description for j in jobs.values())
+    schedule = REPO.get_schedule_def("lexware_hourly")
+    assert schedule.job_name == "lexware_sync" and schedule.cron_schedule == "0 * * * *"
+    assert schedule.default_status == DefaultScheduleStatus.RUNNING
+    assert "lexware_backfill" in schedule.description and "lexware_full_refresh" in schedule.description
+    sensor = REPO.get_sensor_def("pending_corrections_sensor")
+    assert sensor.job_name == "apply_corrections" and sensor.default_status == DefaultSensorStatus.STOPPED
+    assert sensor.description
+
+
+@pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_backfill", "backfill"),
+                                       ("lexware_full_refresh", "full")])
+def test_launchpad_prefills_the_extraction_mode_per_partition(job, mode):
+    config = defs.resolve_job_def(job).partitioned_config.get_run_config_for_partition_key("demo")
+    op_config = config.get("ops", {}).get("lexware_raw", {}).get("config", {})
+    assert op_config.get("mode") == mode
+    if mode == "backfill":
+        assert op_config["voucher_date_from"] <= op_config["voucher_date_to"]
