@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (route modules register themselves)
     routes_voucherlist,
     routes_vouchers,
 )
+from .churn import Churn
 from .config import SandboxConfig
 from .errors import ApiError, gateway, regular
 from .faults import NOT_PERFORMED, FaultInjector
@@ -40,6 +41,7 @@ class Sandbox:
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.faults = FaultInjector(config.faults, config.fault_seed)
         self.webhooks = Webhooks(config)
+        self.churn = Churn(config.churn, config.seed)
         self._latency_rng = random.Random(f"latency:{config.seed}")
         self.tenants: dict[str, TenantStore] = {}
         self.dirty = False

@@ -1,10 +1,16 @@
-"""--churn RATE: a background "other user" editing the books at RATE edits per second."""
+"""--churn RATE: a background "other user" editing the books at RATE edits per second.
+
+The rate can be changed (0 = paused) at runtime through `Churn.set_rate` (operator API
+`POST /_sandbox/churn`). An edit is one synchronous `step` on the event loop, so once `set_rate(0)`
+has returned no edit is in progress and none starts until the rate is raised again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import random
+from collections import Counter
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -29,18 +35,46 @@ ACTIONS = [
 ]
 
 
-async def run(sb: Sandbox) -> None:
-    rng = random.Random(f"churn:{sb.config.seed}")
-    names = [a for a, _ in ACTIONS]
-    weights = [w for _, w in ACTIONS]
-    while True:
-        await asyncio.sleep(1 / sb.config.churn)
-        tenant = sb.tenants[rng.choice(sorted(sb.tenants))]
-        action = rng.choices(names, weights)[0]
-        try:
-            step(sb, tenant, action, rng)
-        except OperationError as exc:
-            log.debug("churn %s skipped: %s", action, exc)
+class Churn:
+    """The background editor: its current rate (edits per second, 0 = paused) and the edits made."""
+
+    def __init__(self, rate: float, seed: int) -> None:
+        self.rate = rate
+        self.edits: Counter[str] = Counter()  # action -> edits that changed a record
+        self._rng = random.Random(f"churn:{seed}")
+        self._rate_changed = asyncio.Event()
+
+    def set_rate(self, rate: float) -> float:
+        """Set the rate (0 pauses at once) and return the previous one."""
+        previous, self.rate = self.rate, rate
+        self._rate_changed.set()
+        return previous
+
+    def snapshot(self) -> dict:
+        return {"rate": self.rate, "edits": sum(self.edits.values()), "by_action": dict(self.edits)}
+
+    async def run(self, sb: Sandbox) -> None:
+        names = [a for a, _ in ACTIONS]
+        weights = [w for _, w in ACTIONS]
+        while True:
+            self._rate_changed.clear()
+            if self.rate <= 0:
+                await self._rate_changed.wait()
+                continue
+            try:  # a rate change restarts the wait with the new interval
+                await asyncio.wait_for(self._rate_changed.wait(), 1 / self.rate)
+                continue
+            except TimeoutError:
+                pass
+            if self.rate <= 0:  # paused while this task was waking up
+                continue
+            tenant = sb.tenants[self._rng.choice(sorted(sb.tenants))]
+            action = self._rng.choices(names, weights)[0]
+            try:
+                if step(sb, tenant, action, self._rng):
+                    self.edits[action] += 1
+            except OperationError as exc:
+                log.debug("churn %s skipped: %s", action, exc)
 
 
 def _pick(rng: random.Random, records, predicate) -> dict | None:
@@ -48,7 +82,8 @@ def _pick(rng: random.Random, records, predicate) -> dict | None:
     return rng.choice(candidates) if candidates else None
 
 
-def step(sb: Sandbox, t: TenantStore, action: str, rng: random.Random) -> None:
+def step(sb: Sandbox, t: TenantStore, action: str, rng: random.Random) -> bool:
+    """Perform one churn action on tenant `t`; False when there was nothing to act on."""
     if action == "contact":
         rec = _pick(rng, t.contacts.values(), lambda c: not c["archived"])
         if rec:
@@ -88,17 +123,20 @@ def step(sb: Sandbox, t: TenantStore, action: str, rng: random.Random) -> None:
         t.contacts[rec["id"]] = rec
         sb.changed(t, "contacts", rec["id"], "contact.created")
     elif action == "new_invoice":
-        _new_invoice(sb, t, rng)
+        rec = _new_invoice(sb, t, rng)
     elif action == "delete_draft":
         rec = _pick(rng, t.invoices.values(), lambda r: r["voucherStatus"] == "draft")
         if rec:
             edit(sb, t, "invoices", rec["id"], action="delete")
+    else:
+        raise ValueError(f"unknown churn action {action!r}")
+    return rec is not None
 
 
-def _new_invoice(sb: Sandbox, t: TenantStore, rng: random.Random) -> None:
+def _new_invoice(sb: Sandbox, t: TenantStore, rng: random.Random) -> dict | None:
     contact = _pick(rng, t.contacts.values(), lambda c: "customer" in c["roles"])
     if contact is None:
-        return
+        return None
     today = t.clock.today()
     body = {
         "voucherDate": fmt_day(today),
@@ -136,3 +174,4 @@ def _new_invoice(sb: Sandbox, t: TenantStore, rng: random.Random) -> None:
     if status == "open":
         t.payments[rec["id"]] = {"items": [], "paidDate": None}
     sb.changed(t, "invoices", rec["id"], "invoice.created")
+    return rec

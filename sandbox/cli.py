@@ -18,7 +18,7 @@ fault spec: comma-separated KIND=PROBABILITY, KIND in 429,500,502,503,504,reset,
   429/500/502/503/reset: the request is NOT performed; 504/slow/malformed: it IS performed, then the
   response is replaced by a 504, delayed by --slow-seconds, or truncated.
 operator API (outside /v1): /_sandbox/health, /stats, /stats/reset, /tenants/NAME/export,
-  /tenants/NAME/edit, /reset, /webhook-public-key, /webhooks/deliveries. See sandbox/README.md.
+  /tenants/NAME/edit, /churn, /reset, /webhook-public-key, /webhooks/deliveries. See sandbox/README.md.
 """
 
 

@@ -1,17 +1,18 @@
-"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, reset, webhook key."""
+"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, churn, reset, webhook key."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import json
+import math
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from . import churn, state
+from . import state
 from .app import Sandbox
 from .operations import OperationError, edit
 
@@ -50,6 +51,18 @@ def build_operator_app(sb: Sandbox) -> Starlette:
             return JSONResponse({"error": str(exc)}, exc.status)
         return JSONResponse({"deleted": True, "id": body["id"]} if rec is None else rec)
 
+    async def churn(request: Request) -> JSONResponse:
+        if request.method == "GET":
+            return JSONResponse(sb.churn.snapshot())
+        try:
+            rate = json.loads(await request.body())["rate"]
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < math.inf:
+                raise ValueError(f"rate must be a number >= 0, got {rate!r}")
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad churn request: {exc}"}, 400)
+        previous = sb.churn.set_rate(float(rate))
+        return JSONResponse({"previous_rate": previous, **sb.churn.snapshot()})
+
     async def reset(request: Request) -> JSONResponse:
         sb.reset()
         return JSONResponse({"status": "ok"})
@@ -62,9 +75,7 @@ def build_operator_app(sb: Sandbox) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
-        tasks = []
-        if sb.config.churn > 0:
-            tasks.append(asyncio.create_task(churn.run(sb)))
+        tasks = [asyncio.create_task(sb.churn.run(sb))]  # idles while the rate is 0
         if sb.config.state_file:
             tasks.append(asyncio.create_task(state.autosave(sb, sb.config.state_file)))
         try:
@@ -83,6 +94,7 @@ def build_operator_app(sb: Sandbox) -> Starlette:
             Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
             Route("/_sandbox/tenants/{name}/export", export),
             Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
+            Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),
             Route("/_sandbox/webhook-public-key", public_key),
             Route("/_sandbox/webhooks/deliveries", deliveries),

@@ -63,6 +63,13 @@ class SandboxProcess:
         body = {"resource": resource, "id": id, "changes": changes, "action": action}
         return self._op("POST", f"/tenants/{tenant}/edit", json=body).json()
 
+    def churn(self, rate: float | None = None) -> dict:
+        """The churn's `{"rate", "edits", "by_action"}`; with `rate`, set it first (0 pauses; once this
+        returns no churn edit is under way) and also get `previous_rate`."""
+        if rate is None:
+            return self._op("GET", "/churn").json()
+        return self._op("POST", "/churn", json={"rate": rate}).json()
+
     def reset(self) -> None:
         self._op("POST", "/reset")
 

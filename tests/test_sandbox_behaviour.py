@@ -216,6 +216,37 @@ def test_churn_bumps_versions_and_fires_webhooks():
     assert events <= {"contact.changed", "payment.changed", "voucher.changed"} and events
 
 
+def test_churn_pauses_and_resumes_at_runtime():
+    def books(sb):
+        return {tenant: sb.export(tenant) for tenant in KEYS}
+
+    with start_sandbox(tenants=KEYS, rate_limit=0, churn=60) as sb:
+        time.sleep(0.6)
+        paused = sb.churn(0)
+        assert paused["previous_rate"] == 60 and paused["rate"] == 0
+        assert paused["edits"] > 5 and paused["edits"] == sum(paused["by_action"].values())
+        frozen = books(sb)
+        time.sleep(0.5)  # ten churn intervals: nothing may move while paused, nothing half-applied
+        assert books(sb) == frozen
+        assert sb.churn() == {"rate": 0, "edits": paused["edits"], "by_action": paused["by_action"]}
+        # bad requests are refused and leave the rate alone
+        for body in ({"rate": -1}, {"rate": "fast"}, {"rate": True}, {}, [1]):
+            r = sb.http.post("/_sandbox/churn", json=body)
+            assert r.status_code == 400 and r.json()["error"].startswith("bad churn request"), body
+        assert sb.churn()["rate"] == 0
+        assert sb.churn(80)["previous_rate"] == 0
+        time.sleep(0.5)
+        resumed = sb.churn(0)
+        assert resumed["previous_rate"] == 80 and resumed["edits"] > paused["edits"]
+        assert books(sb) != frozen
+    with start_sandbox(tenants=KEYS, rate_limit=0) as sb:  # started without --churn: off, can be turned on
+        assert sb.churn() == {"rate": 0, "edits": 0, "by_action": {}}
+        before = books(sb)
+        assert sb.churn(50)["previous_rate"] == 0
+        time.sleep(0.5)
+        assert sb.churn(0)["edits"] > 0 and books(sb) != before
+
+
 def test_state_persists_across_restarts(tmp_path):
     state = tmp_path / "books.json"
     with start_sandbox(tenants=KEYS, rate_limit=0, state=state) as sb, client(sb) as c:
