@@ -1,0 +1,144 @@
+"""Incremental extraction against a sandbox that another user keeps editing (`--churn`): full sync,
+then rounds of churn -> pause -> incremental sync. After every sync the raw tables equal the
+sandbox's ground truth exactly, without duplicates, for exactly the predicted number of requests:
+the fixed list calls plus the details and payments of what is stale in the warehouse (changed, new)
+- nothing more. Plus the known gap when an edit races a multi-page voucherlist listing."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from bench.sandbox_sync import detail_cost, write_config
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.helpers import berlin_day, parse_ts
+from pipelines.lexware.sync import sync_tenant
+from sandbox.process import start_sandbox
+from tests.extraction_helpers import assert_matches_export, count_rows, rows
+
+KEY, ENV = "churn-key", "KONTOR_TEST_CHURN_KEY"
+CHURN_RATE = 40  # edits per second while running
+CHURN_SECONDS = 2
+CYCLES = 3
+TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments")
+
+
+def stale(cfg, export: dict) -> dict[str, set[str]]:
+    """What the warehouse lacks against the export: changed or new ids per list, and deleted ids."""
+    contacts, listed = rows(cfg, "contacts", "demo"), rows(cfg, "voucherlist", "demo")
+    truth = {e["id"]: e for e in export["voucherlist"]}
+    return {
+        "contacts": {c["id"] for c in export["contacts"] if contacts.get(c["id"]) != c},
+        "voucherlist": {i for i, e in truth.items() if listed.get(i) != e},
+        "deleted": listed.keys() - truth.keys(),
+    }
+
+
+def list_pages(n: int) -> int:
+    return max(1, math.ceil(n / 250))
+
+
+def assert_exact(cfg, export: dict) -> None:
+    assert_matches_export(cfg, export, "demo")
+    for table in TABLES:
+        total, distinct = count_rows(cfg, table)
+        assert total == distinct, f"{table}: {total - distinct} duplicate rows"
+
+
+def list_cost(export: dict, cursor: str) -> int:
+    """Requests of an incremental run before details: profile, posting categories, the contact pages
+    and the voucherlist pages from the cursor's Berlin day on (the filter has day granularity)."""
+    day = berlin_day(parse_ts(cursor))
+    window = [e for e in export["voucherlist"] if berlin_day(parse_ts(e["updatedDate"])) >= day]
+    return 2 + list_pages(len(export["contacts"])) + list_pages(len(window))
+
+
+def incremental_sync(sb, cfg, export: dict, cursor: str) -> dict:
+    """Incremental sync without reconciliation, then (if records vanished) a reconciling one; both
+    cost exactly what the change set predicts. Returns the figures of the round."""
+    change = stale(cfg, export)
+    assert change["voucherlist"] or change["contacts"], "churn changed nothing"
+    predicted = list_cost(export, cursor) + detail_cost(export, change["voucherlist"])
+    sb.reset_stats()
+    result = sync_tenant(cfg, "demo", reconcile=False)
+    made = sb.tenant_stats("demo")["requests"]
+    assert made == result.client["requests"] == predicted
+    assert result.rows.get("voucherlist", 0) == len(change["voucherlist"])
+    assert result.rows.get("contacts", 0) == len(change["contacts"])
+    types = {e["id"]: e["voucherType"] for e in export["voucherlist"]}
+    assert result.rows.get("invoices", 0) == sum(types[i] == "invoice" for i in change["voucherlist"])
+    assert result.rows.get("payments", 0) == len(change["voucherlist"] & export["payments"].keys())
+    figures = {"changed_contacts": len(change["contacts"]), "changed_vouchers": len(change["voucherlist"]),
+               "deleted": len(change["deleted"]), "predicted": predicted, "made": made}
+    if change["deleted"]:  # only a reconciliation (list pages only) finds records that vanished
+        assert stale(cfg, export) == {"contacts": set(), "voucherlist": set(), "deleted": change["deleted"]}
+        reconcile_cost = 2 + list_pages(len(export["contacts"])) + list_pages(len(export["voucherlist"]))
+        sb.reset_stats()
+        reconciled = sync_tenant(cfg, "demo", reconcile=True)
+        assert sb.tenant_stats("demo")["requests"] == reconcile_cost
+        assert reconciled.flagged_deleted["voucherlist"] == len(change["deleted"])
+        assert rows(cfg, "voucherlist", "demo", deleted=True).keys() >= change["deleted"]
+        figures["reconcile_requests"] = reconcile_cost
+    assert_exact(cfg, export)
+    figures["cursor"] = result.cursor
+    return figures
+
+
+def test_incremental_syncs_catch_up_with_churn_exactly(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, KEY)
+    figures = []
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small", churn=CHURN_RATE) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": ENV})
+        paused = sb.churn(0)  # churning since startup
+        assert paused["previous_rate"] == CHURN_RATE and paused["edits"] > 0
+        edits = paused["edits"]
+        cursor = sync_tenant(cfg, "demo").cursor
+        assert_exact(cfg, sb.export("demo"))
+        for _ in range(CYCLES):
+            sb.churn(CHURN_RATE)
+            time.sleep(CHURN_SECONDS)
+            paused = sb.churn(0)
+            assert paused["previous_rate"] == CHURN_RATE
+            round_edits, edits = paused["edits"] - edits, paused["edits"]
+            export = sb.export("demo")
+            assert stale(cfg, export)["voucherlist"], "churn changed no voucher"
+            figures.append({"edits": round_edits, **incremental_sync(sb, cfg, export, cursor)})
+            cursor = figures[-1]["cursor"]
+        # quiet afterwards: list calls only, no rows
+        sb.reset_stats()
+        quiet = sync_tenant(cfg, "demo", reconcile=False)
+        assert sb.tenant_stats("demo")["requests"] == list_cost(export, cursor)
+        assert not quiet.rows.get("voucherlist") and not quiet.rows.get("contacts")
+    for n, f in enumerate(figures, 1):
+        print(f"round {n}: {f}")
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: the voucherlist cursor is the highest updatedDate seen, so an edit to a row on an "
+    "already-read page, made before a later page shows a newer edit, falls below the cursor and is "
+    "never fetched again by incremental runs (or reconciliations); only a full refresh repairs it"))
+def test_an_edit_racing_a_multi_page_listing_is_caught_up(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV, KEY)
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small") as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": ENV})
+        listed = sorted(sb.export("demo")["voucherlist"], key=lambda e: (e["voucherDate"], e["id"]))
+        assert len(listed) > 250  # two pages, sorted by voucher date
+        early = next(e for e in listed[:250] if e["voucherType"] == "purchaseinvoice")
+        late = next(e for e in reversed(listed) if e["voucherType"] == "purchaseinvoice")
+
+        class RacedClient(LexwareClient):
+            """Lets the other user edit exactly between the first and second voucherlist page."""
+
+            def get(self, path, params=None):
+                if path == "/v1/voucherlist" and (params or {}).get("page") == 1 and not raced:
+                    raced.append(sb.edit("demo", "vouchers", early["id"], changes={"remark": "früh"}))
+                    raced.append(sb.edit("demo", "vouchers", late["id"], changes={"remark": "spät"}))
+                return super().get(path, params)
+
+        raced: list[dict] = []
+        sync_tenant(cfg, "demo", client=RacedClient(cfg.tenant("demo")))
+        assert len(raced) == 2
+        sync_tenant(cfg, "demo", reconcile=True)
+        assert_exact(cfg, sb.export("demo"))
