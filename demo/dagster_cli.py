@@ -19,6 +19,8 @@ DAGSTER = Path(sys.executable).with_name("dagster")
 DAGSTER_YAML = """# Dagster instance of the Kontor demo.
 telemetry:
   enabled: false
+nux:
+  enabled: false
 """
 
 
