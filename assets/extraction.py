@@ -40,8 +40,8 @@ RAW_COLUMNS = TableSchema(columns=[
 # What each raw table holds, for the catalogue (the Lexware endpoint it comes from).
 RAW_DESCRIPTIONS = {
     "contacts": "Customers and suppliers (GET /v1/contacts, every page).",
-    "voucherlist": "The voucher index (GET /v1/voucherlist): one row per voucher; its updatedDate is the "
-                   "incremental cursor and picks the vouchers whose details are fetched.",
+    "voucherlist": "The voucher index (GET /v1/voucherlist): one row per voucher; its updatedDate, against "
+                   "the stored low-water mark, picks the vouchers whose details are fetched.",
     "invoices": "Sales invoices written in Lexware (GET /v1/invoices/{id} per changed voucher).",
     "credit_notes": "Credit notes written in Lexware (GET /v1/credit-notes/{id} per changed voucher).",
     "vouchers": "Bookkeeping vouchers: sales and purchase invoices and credit notes booked in Lexware "

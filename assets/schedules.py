@@ -27,12 +27,12 @@ lexware_backfill_job = define_asset_job(
     config=RunConfig(ops={OP: ExtractionConfig(mode="backfill", voucher_date_from="2025-01-01",
                                                voucher_date_to="2025-01-31")}),
     description="Re-extract vouchers dated in a window for the chosen tenants; edit the dates in the "
-                "launchpad. The incremental cursor does not move.",
+                "launchpad. The voucher list's low-water mark does not move.",
 )
 lexware_full_refresh_job = define_asset_job(
     "lexware_full_refresh", selection=RAW,
     config=RunConfig(ops={OP: ExtractionConfig(mode="full")}),
-    description="Forget the cursors of the chosen tenants, re-extract everything, flag deletes.",
+    description="Ignore the stored state of the chosen tenants, re-extract everything, flag deletes.",
 )
 
 

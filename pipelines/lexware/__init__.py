@@ -1,16 +1,24 @@
 """dlt source for one Lexware Office tenant (see docs/architecture.md, raw layer contract).
 
 Resources: `profile`, `posting_categories`, `contacts` (full list scan, only rows whose `version`
-changed are emitted), `voucherlist` (incremental on `updatedDate`, queried by Berlin day and re-read
-from the start of the cursor's day; dlt drops rows already loaded) and the transformers `invoices`,
-`credit_notes`, `vouchers`, `payments` that fetch details only for voucherlist rows that changed.
+changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
+`vouchers`, `payments` that fetch details only for voucherlist rows that changed.
+
+The voucherlist is read from the Berlin day of a low-water mark `lwm` (every change before it is
+loaded) and emits a row when its `updatedDate` is >= lwm and differs from `known` ({id: updatedDate}
+of the rows >= lwm as last listed); both live in the resource's dlt state, committed with the load
+package. dlt's `incremental` is deliberately not used: its max-cursor assumes a read in cursor order
+or a consistent snapshot, but the list is paged by `voucherDate` while other users edit, so an edit to
+an already-read page followed by a newer edit on a later page would put the first below the cursor
+for good. The mark instead trails the newest listed change by the listing's duration (+ a margin), so
+any edit racing the listing is listed again by the next run.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 import dlt
@@ -32,7 +40,6 @@ COLUMNS = {
     "is_deleted": {"data_type": "bool"},
 }
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
 # One query covers every voucher type and status: a quiet incremental run costs one request.
 # Sorted by voucher date ascending (the one sort confirmed live): edits do not move rows, new
 # vouchers mostly append; `windowed_pages` re-lists if rows still moved while paging.
@@ -54,13 +61,14 @@ def lexware_source(
 ) -> list[DltResource]:
     """All resources of one tenant.
 
-    mode `incremental`: everything changed since the stored cursors; `reconcile` adds a full ID scan
-    of the voucher list (list pages only) so records that vanished get flagged `is_deleted`; by
-    default (None) that happens when the last reconciliation is older than RECONCILE_EVERY.
+    mode `incremental`: everything changed since the stored state (contact versions, voucherlist
+    mark); `reconcile` adds a full ID scan of the voucher list (list pages only) so records that
+    vanished get flagged `is_deleted`; by default (None) that happens when the last reconciliation
+    is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
-    `voucher_date_to` (inclusive); the incremental cursor is neither used nor moved.
-    mode `full`: re-extract everything (ignoring contact versions), reconcile deletes, and move the
-    cursor as a first sync would; the caller resets the stored cursor first (`sync.reset_cursor`).
+    `voucher_date_to` (inclusive); the low-water mark is neither used nor moved.
+    mode `full`: re-extract everything (ignoring contact versions and the voucherlist's mark),
+    reconcile deletes, and set the mark as a first sync would.
     `client=None` only builds the resource graph (for Dagster asset definitions).
     """
     tenant = client.name if client else "unbound"
@@ -108,31 +116,47 @@ def lexware_source(
         yield from guarded("contacts", calls())
 
     @dlt.resource(**_merge("voucherlist"))
-    def voucherlist(
-        updated: dlt.sources.incremental[datetime] = dlt.sources.incremental(  # noqa: B008
-            "updatedDate", initial_value=EPOCH),
-    ) -> Iterator[list[dict]]:
+    def voucherlist() -> Iterator[list[dict]]:
         def calls() -> Iterator[list[dict]]:
             state = dlt.current.source_state()
-            due = time.time() - state.get("reconciled_at", 0) >= settings.RECONCILE_EVERY.total_seconds()
-            full_scan = mode == "full" or (mode == "incremental" and (
-                updated.last_value in (None, EPOCH) or (due if reconcile is None else reconcile)))
-            if mode == "backfill":
+            marks = dlt.current.resource_state()  # lwm + known, committed with the load package
+            if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
                 pages = windowed_pages(client, VOUCHERLIST_QUERY, "voucher", voucher_date_from,
                                        voucher_date_to)
-            else:
-                # Re-read the whole Berlin day of the cursor (the filter has day granularity);
-                # a reconciliation lists everything, and dlt still drops rows already loaded.
-                since = EPOCH if full_scan else (updated.last_value or EPOCH)
-                pages = windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since))
-            seen: set[str] = set()
-            for page in pages:
-                seen.update(e["id"] for e in page)
-                yield [row(tenant, e, updatedDate=parse_ts(e["updatedDate"])) for e in page]
+                for page in pages:
+                    yield [_listed(e) for e in page]
+                return
+            fresh = mode == "full" or "lwm" not in marks
+            lwm = EPOCH if fresh else parse_ts(marks["lwm"])
+            known: dict[str, str] = {} if fresh else marks.get("known", {})
+            due = time.time() - state.get("reconciled_at", 0) >= settings.RECONCILE_EVERY.total_seconds()
+            full_scan = fresh or (mode == "incremental" and (due if reconcile is None else reconcile))
+            # The filter has day granularity: re-read the low-water mark's whole Berlin day; a
+            # reconciliation lists everything but emits only rows changed since the mark
+            since = EPOCH if full_scan else lwm
+            listed: dict[str, str] = {}
+            started = time.monotonic()
+            for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since)):
+                listed.update((e["id"], e["updatedDate"]) for e in page)
+                changed = [_listed(e) for e in page
+                           if parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"]]
+                if changed:
+                    yield changed
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            # Any edit racing the listing happened at server time >= t0 (first request); every listed
+            # updatedDate is <= t0 + elapsed, so t_max - elapsed <= t0: the racing edit is >= the new
+            # mark, is listed again next run and differs from `known`. No clock comparison needed.
+            t_max = max(map(parse_ts, listed.values()), default=lwm)
+            new_lwm = max(lwm, t_max - elapsed - settings.LWM_MARGIN)
+            marks["lwm"] = new_lwm.astimezone(UTC).isoformat()  # UTC: compares as text
+            marks["known"] = {i: u for i, u in listed.items() if parse_ts(u) >= new_lwm}
             if full_scan:
-                report.complete_scans["voucherlist"] = seen
+                report.complete_scans["voucherlist"] = set(listed)
                 state["reconciled_at"] = time.time()  # committed only with this run's load
         yield from guarded("voucherlist", calls())
+
+    def _listed(entry: dict) -> dict:
+        return row(tenant, entry, updatedDate=parse_ts(entry["updatedDate"]))
 
     # Credit notes linked to an invoice carry no payment information (the API answers 406), which only
     # the credit note's detail tells. Whichever of `credit_notes` / `payments` meets a credit note
@@ -191,9 +215,6 @@ def lexware_source(
         return bodies
 
     vouchers_list = voucherlist()
-    if mode == "backfill":  # a bounded window: reads from the epoch, never moves the cursor
-        vouchers_list = voucherlist(updated=dlt.sources.incremental(
-            "updatedDate", initial_value=EPOCH, end_value=FAR_FUTURE))
     voucher_resources = [vouchers_list, vouchers_list | details("invoices"),
                          vouchers_list | details("credit_notes"), vouchers_list | details("vouchers"),
                          vouchers_list | payments]

@@ -9,6 +9,9 @@ RELIST_ATTEMPTS = 3  # list a voucherlist window again if rows moved while pagin
 SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
 BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
 RECONCILE_EVERY = timedelta(hours=24)  # full ID scan of the voucher list (list pages only)
+# The voucherlist low-water mark trails the newest listed updatedDate by the listing time plus this
+# (server-side rounding, clock-rate drift): a smaller one risks a missed edit, a larger one costs nothing
+LWM_MARGIN = timedelta(seconds=5)
 
 # HTTP
 CONNECT_TIMEOUT = 10.0

@@ -14,7 +14,6 @@ from typing import Any
 import dlt
 import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
-from dlt.pipeline.helpers import pipeline_drop
 
 from pipelines.config import KontorConfig, TenantConfig
 from pipelines.lexware import Mode, lexware_source, settings
@@ -44,7 +43,8 @@ class SyncResult:
 
 
 def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
-    """The tenant's dlt pipeline: its own state (cursors), the shared `raw_lexware` dataset."""
+    """The tenant's dlt pipeline: its own state (voucherlist mark, contact versions), the shared
+    `raw_lexware` dataset."""
     return dlt.pipeline(
         pipeline_name=f"kontor_lexware_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
@@ -77,12 +77,10 @@ def sync_tenant(
                 log.info("tenant %s: completing a pending load package", tenant.name)
                 pipeline.normalize()
                 when_free(pipeline.load)
-            if mode == "full":
-                when_free(lambda: reset_cursor(pipeline))
         source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
         if tables is not None:
-            # voucherlist and its detail tables share one cursor: a subset with any of them loads
-            # them all, or the cursor would move past rows the others never received
+            # voucherlist and its detail tables share one low-water mark: a subset with any of them
+            # loads them all, or the mark would move past rows the others never received
             wanted = set(tables)
             if wanted & set(settings.VOUCHER_TABLES):
                 wanted |= set(settings.VOUCHER_TABLES)
@@ -100,8 +98,7 @@ def sync_tenant(
     finally:
         client.close()
     state = pipeline.state.get("sources", {}).get("lexware", {})
-    cursor = (state.get("resources", {}).get("voucherlist", {}).get("incremental", {})
-              .get("updatedDate", {}).get("last_value"))
+    cursor = state.get("resources", {}).get("voucherlist", {}).get("lwm")  # the low-water mark
     return SyncResult(
         tenant=tenant.name,
         mode=mode,
@@ -115,13 +112,6 @@ def sync_tenant(
         skipped_details=report.skipped_details,
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
     )
-
-
-def reset_cursor(pipeline: dlt.Pipeline) -> None:
-    """Drop the voucherlist's stored state (its `updatedDate` cursor) with dlt's state-only drop, so a
-    full refresh reads from the epoch and leaves the cursor where a first full sync would."""
-    if pipeline.default_schema_name:  # a pipeline that never ran has no state to drop
-        pipeline_drop(pipeline, resources=["voucherlist"], state_only=True)()
 
 
 def _lexware_cause(exc: BaseException) -> LexwareError | None:
