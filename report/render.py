@@ -79,18 +79,23 @@ def read_marts(warehouse: Path) -> list[TenantReport]:
     return [tenants[t] for t in sorted(tenants)]
 
 
-def _aging_chart(t: TenantReport, path: Path) -> None:
-    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
-    bars = ax.bar(list(BUCKETS.values()), list(t.aging.values()),
-                  color=["#4c956c", "#f4a259", "#e76f51", "#9d0208"])
-    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in t.aging.values()], fontsize=8)
-    ax.set_title(f"{t.tenant}: open receivables by days past due (as of {t.as_of})")
+def _finish(fig: plt.Figure, ax: plt.Axes, title: str, path: Path) -> None:
+    """Common styling of every chart (EUR axis with thousands separators), then save and close."""
+    ax.set_title(title)
     ax.set_ylabel("EUR")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+def _aging_chart(t: TenantReport, path: Path) -> None:
+    fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
+    bars = ax.bar(list(BUCKETS.values()), list(t.aging.values()),
+                  color=["#4c956c", "#f4a259", "#e76f51", "#9d0208"])
+    ax.bar_label(bars, labels=[f"{v:,.0f}" for v in t.aging.values()], fontsize=8)
+    _finish(fig, ax, f"{t.tenant}: open receivables by days past due (as of {t.as_of})", path)
 
 
 def _revenue_chart(t: TenantReport, path: Path) -> None:
@@ -99,13 +104,7 @@ def _revenue_chart(t: TenantReport, path: Path) -> None:
     ax.bar(range(len(months)), list(t.revenue.values()), color="#386fa4")
     step = max(1, len(months) // 12)
     ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right", fontsize=8)
-    ax.set_title(f"{t.tenant}: net revenue by month (invoices minus credit notes)")
-    ax.set_ylabel("EUR")
-    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    _finish(fig, ax, f"{t.tenant}: net revenue by month (invoices minus credit notes)", path)
 
 
 def render(warehouse: Path, out_dir: Path) -> Report:
