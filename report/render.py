@@ -81,7 +81,7 @@ def read_marts(warehouse: Path) -> list[TenantReport]:
 
 def _finish(fig: plt.Figure, ax: plt.Axes, title: str, path: Path) -> None:
     """Common styling of every chart (EUR axis with thousands separators), then save and close."""
-    ax.set_title(title)
+    ax.set_title(title, fontsize=10)
     ax.set_ylabel("EUR")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
