@@ -1,4 +1,4 @@
-"""The demo, step by step: sandboxes up, full sync, models + checks, write-back, incremental re-sync,
+"""The demo, step by step: sandbox up, full sync, models + checks, write-back, incremental re-sync,
 ground-truth comparison, summary. Every pipeline step is a Dagster run launched with the `dagster` CLI."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import duckdb
 from demo import world
 from demo.colleague import Colleague
 from demo.dagster_cli import ROOT, DagsterRunner, RunOutcome
-from sandbox.process import SandboxProcess, start_sandbox
+from sandbox.process import start_sandbox
 
 MARKER = ".kontor-demo"  # the demo only ever wipes a data dir it created
 RAW_TABLES = ("profile", "posting_categories", "contacts", "voucherlist", "invoices", "credit_notes",
@@ -66,7 +66,7 @@ class Demo:
         self.data_dir, self.quick = data_dir.resolve(), quick
         self.warehouse = self.data_dir / "warehouse.duckdb"
         self.results = Results(self.data_dir, self.warehouse, dagster_home.resolve())
-        self.large_books = world.LARGE_QUICK if quick else world.LARGE
+        self.books = world.books_of(quick)
 
     # -- setup -----------------------------------------------------------------------------------------
     def prepare(self) -> None:
@@ -98,20 +98,12 @@ class Demo:
         started = time.monotonic()
         self.prepare()
         r = self.results
-        small_tenants = [t for t in world.TENANTS if t.sandbox == "small"]
-        say(f"[1/7] starting the sandbox: 3 tenants in 2 processes, rate limit {world.RATE_LIMIT} "
+        say(f"[1/7] starting the sandbox: 3 tenants in one process, rate limit {world.RATE_LIMIT} "
             "req/s per key")
-        with start_sandbox(tenants={world.NORDLICHT.name: world.NORDLICHT.key},
-                           rate_limit=world.RATE_LIMIT, **self.large_books.flags()) as large, \
-             start_sandbox(*[f"--plan={t.name}={t.plan}" for t in small_tenants],
-                           tenants={t.name: t.key for t in small_tenants}, rate_limit=world.RATE_LIMIT,
-                           faults=world.FAULTS_SMALL, **world.SMALL.flags()) as small, \
-             Colleague(small) as colleague:
-            self.sandboxes = {"large": large, "small": small}
-            r.books = {world.NORDLICHT.name: str(self.large_books), **{t.name: str(world.SMALL)
-                                                                       for t in small_tenants}}
-            urls = {world.NORDLICHT.name: large.base_url, world.ELBE.name: colleague.base_url,
-                    world.SPREE.name: small.base_url}
+        with start_sandbox(**world.sandbox_options(self.books)) as sandbox, Colleague(sandbox) as colleague:
+            self.sandbox = sandbox
+            r.books = {name: str(books) for name, books in self.books.items()}
+            urls = {t.name: sandbox.base_url for t in world.TENANTS} | {world.ELBE.name: colleague.base_url}
             config = world.write_config(self.data_dir / "kontor.demo.yaml", urls)
             self.dagster = DagsterRunner(r.dagster_home, self.env(config), self.data_dir / "demo-logs")
             try:
@@ -123,17 +115,14 @@ class Demo:
                 self.compare_with_ground_truth()
             except StepFailed as exc:
                 say(f"      FAILED: {exc}; stopping")
-            say("      stopping the sandboxes")
+            say("      stopping the sandbox")
         if self.warehouse.exists():
             self.count_cdm_rows()
         r.seconds = time.monotonic() - started
         return r
 
-    def sandbox_of(self, tenant: world.Tenant) -> SandboxProcess:
-        return self.sandboxes[tenant.sandbox]
-
     def tenant_stats(self) -> dict[str, dict]:
-        return {t.name: self.sandbox_of(t).tenant_stats(t.name) for t in world.TENANTS}
+        return {t.name: self.sandbox.tenant_stats(t.name) for t in world.TENANTS}
 
     def _tick(self, started: float):
         def tick() -> None:
@@ -151,8 +140,7 @@ class Demo:
             raise StepFailed("; ".join(failed))
 
     def _sync_all(self, label: str, config: dict | None) -> dict[str, dict]:
-        for sb in self.sandboxes.values():
-            sb.reset_stats()
+        self.sandbox.reset_stats()
         started = time.monotonic()
         launched = [self.dagster.materialize(f"{label}-{t.name}", "group:raw_lexware", t.name, config)
                     for t in world.TENANTS]
@@ -178,7 +166,7 @@ class Demo:
         # (mode `full` is for re-extracting later: it does not move the cursor).
         result = self._sync_all("1-full-sync", None)
         for t in world.TENANTS:
-            export = self.sandbox_of(t).export(t.name)
+            export = self.sandbox.export(t.name)
             result[t.name]["minimum"] = 4 if t.plan == "none" else world.minimum_full_sync_requests(export)
         self.results.full_sync = result
 
@@ -197,7 +185,7 @@ class Demo:
     def write_back(self, colleague: Colleague) -> None:
         say("[4/7] write-back: 3 corrections recorded, a colleague edits Lexware meanwhile, "
             "job apply_corrections")
-        tenant, sb = world.ELBE.name, self.sandboxes["small"]
+        tenant, sb = world.ELBE.name, self.sandbox
         export = sb.export(tenant)
         contacts = [c for c in export["contacts"] if _updatable(c)]
         retry_contact, conflict_contact = contacts[0], contacts[1]
@@ -254,7 +242,7 @@ class Demo:
     # -- incremental -----------------------------------------------------------------------------------
     def incremental(self) -> None:
         say("[5/7] incremental re-sync after edits in Lexware (2 invoices paid, 1 contact renamed)")
-        t, sb = world.NORDLICHT.name, self.sandboxes["large"]
+        t, sb = world.NORDLICHT.name, self.sandbox
         export = sb.export(t)
         open_invoices = [i for i in export["invoices"] if i["voucherStatus"] == "open"][:2]
         for inv in open_invoices:
@@ -264,7 +252,7 @@ class Demo:
         result = self._sync_all("5-incremental", None)
         for tenant in world.TENANTS:  # profile, categories, contact pages, one voucherlist page, details
             changed = len(open_invoices) if tenant is world.NORDLICHT else 0
-            pages = math.ceil(len(self.sandbox_of(tenant).export(tenant.name)["contacts"]) / 250)
+            pages = math.ceil(len(self.sandbox.export(tenant.name)["contacts"]) / 250)
             result[tenant.name]["minimum"] = 4 if tenant.plan == "none" else 3 + pages + 2 * changed
         self.results.resync = result
 
@@ -274,7 +262,7 @@ class Demo:
         say("[7/7] comparing the warehouse with the sandbox's ground truth")
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             for t in world.TENANTS:
-                expected = world.expected_raw(self.sandbox_of(t).export(t.name))
+                expected = world.expected_raw(self.sandbox.export(t.name))
                 mismatches = []
                 for table in RAW_TABLES:
                     want = {} if t.plan == "none" else expected[table]

@@ -1,4 +1,4 @@
-"""The demo's world: three tenants in two sandbox processes, and the config Kontor reads for them."""
+"""The demo's world: three tenants in one sandbox process, and the config Kontor reads for them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import yaml
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
 BUDGET_RPS = 90  # Kontor's per-tenant budget, a margin under the sandbox's limit
 MAX_IN_FLIGHT = 8
-FAULTS_SMALL = "429=0.03"  # injected 429s on the small books' sandbox: retries are part of the story
+FAULTS_ELBE = "429=0.03"  # injected 429s for elbe only: retries are part of the story
 DETAIL_TYPES = {"invoice", "creditnote", "salesinvoice", "salescreditnote", "purchaseinvoice",
                 "purchasecreditnote"}
 
@@ -40,7 +40,6 @@ SMALL = Books(60, 200, 100, 20)  # the sandbox's `small` preset
 @dataclass(frozen=True)
 class Tenant:
     name: str
-    sandbox: str  # "large" | "small": which sandbox process holds its books
     plan: str
     story: str
 
@@ -53,10 +52,25 @@ class Tenant:
         return f"KONTOR_DEMO_{self.name.upper()}_KEY"
 
 
-NORDLICHT = Tenant("nordlicht", "large", "xl", "large-ish books")
-ELBE = Tenant("elbe", "small", "xl", "small books, 3 % injected 429s, write-back target")
-SPREE = Tenant("spree", "small", "none", "small books, plan `none`: every endpoint answers 403")
+NORDLICHT = Tenant("nordlicht", "xl", "large-ish books")
+ELBE = Tenant("elbe", "xl", "small books, 3 % injected 429s, write-back target")
+SPREE = Tenant("spree", "none", "small books, plan `none`: every endpoint answers 403")
 TENANTS = (NORDLICHT, ELBE, SPREE)
+
+
+def books_of(quick: bool) -> dict[str, Books]:
+    """Each tenant's books (`quick`: smaller large-ish books, for tests)."""
+    return {NORDLICHT.name: LARGE_QUICK if quick else LARGE, ELBE.name: SMALL, SPREE.name: SMALL}
+
+
+def sandbox_options(books: dict[str, Books]) -> dict:
+    """`start_sandbox` options for one process holding every tenant: keys, plans, per-tenant counts and
+    per-tenant faults (`--contacts nordlicht=500 ... --faults elbe:429=0.03`)."""
+    counts = {flag: [f"{name}={b.flags()[flag]}" for name, b in books.items()]
+              for flag in ("contacts", "invoices", "vouchers", "credit_notes")}
+    return {"tenants": {t.name: t.key for t in TENANTS}, "rate_limit": RATE_LIMIT,
+            "plan": [f"{t.name}={t.plan}" for t in TENANTS], "faults": [f"{ELBE.name}:{FAULTS_ELBE}"],
+            **counts}
 
 
 def write_config(path: Path, base_urls: dict[str, str]) -> Path:

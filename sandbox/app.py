@@ -39,7 +39,9 @@ class Sandbox:
         self.clock = Clock(DEFAULT_ANCHOR)
         self.stats = Stats()
         self.limiter = RateLimiter(config.rate_limit, config.burst)
-        self.faults = FaultInjector(config.faults, config.fault_seed)
+        self.faults = {
+            t.name: FaultInjector(config.faults_for(t), config.fault_seed, t.name) for t in config.tenants
+        }
         self.webhooks = Webhooks(config)
         self.churn = Churn(config.churn, config.seed)
         self._latency_rng = random.Random(f"latency:{config.seed}")
@@ -52,7 +54,7 @@ class Sandbox:
         self.tenants = {}
         for spec in self.config.tenants:
             data = (states or {}).get(spec.name) or seed_tenant(
-                self.config.seed, spec.name, self.config.counts, DEFAULT_ANCHOR
+                self.config.seed, spec.name, self.config.counts_for(spec), DEFAULT_ANCHOR
             )
             self.tenants[spec.name] = TenantStore(spec.name, spec.api_key, spec.plan, data, self.clock)
         self.by_key = {t.api_key: t for t in self.tenants.values()}
@@ -117,7 +119,7 @@ class Sandbox:
             return
         if self.config.latency_ms > 0:
             await asyncio.sleep(self.config.latency_ms / 1000 * self._latency_rng.uniform(0.5, 1.5))
-        fault = self.faults.draw()
+        fault = self.faults[tenant.name].draw()
         if fault in NOT_PERFORMED:
             if fault == "reset":
                 self.stats.record(tenant.name, method, path, "reset")  # type: ignore[arg-type]

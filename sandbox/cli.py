@@ -7,16 +7,25 @@ import logging
 import math
 import sys
 import time
+from dataclasses import asdict
 
 from .config import PLANS, SandboxConfig, TenantSpec
 from .faults import parse_spec
 from .seed import SIZES, Counts
 
+COUNT_FLAGS = ("contacts", "invoices", "vouchers", "credit-notes")
+COUNT_KEYS = tuple(k.replace("-", "_") for k in COUNT_FLAGS)
 EPILOG = """\
 fault spec: comma-separated KIND=PROBABILITY, KIND in 429,500,502,503,504,reset,slow,malformed, e.g.
   --faults 429=0.05,500=0.02,503=0.02,reset=0.01,slow=0.01,malformed=0.02
   429/500/502/503/reset: the request is NOT performed; 504/slow/malformed: it IS performed, then the
   response is replaced by a 504, delayed by --slow-seconds, or truncated.
+per-tenant data and faults (one process, different books): --size, --contacts/--invoices/--vouchers/
+  --credit-notes and --faults are repeatable; a bare value is the default for every tenant, a value
+  prefixed with a tenant overrides it for that tenant only (the most specific setting wins):
+  --size NAME=PRESET, --contacts NAME=N, --faults NAME:SPEC (':' because SPEC itself holds '='), e.g.
+  --tenant big=k1 --tenant tiny=k2 --size big=medium --contacts big=500 --faults tiny:429=0.03
+  ('--faults big:' = no faults for big). Each tenant draws its faults from its own seeded sequence.
 operator API (outside /v1): /_sandbox/health, /stats, /stats/reset, /tenants/NAME/export,
   /tenants/NAME/edit, /churn, /reset, /webhook-public-key, /webhooks/deliveries. See sandbox/README.md.
 """
@@ -27,6 +36,37 @@ def _pair(text: str, what: str) -> tuple[str, str]:
     if not sep or not name or not value:
         raise argparse.ArgumentTypeError(f"{what} must look like NAME=VALUE, got '{text}'")
     return name, value
+
+
+def _scoped(text: str, sep: str) -> tuple[str | None, str]:
+    """`NAME<sep>VALUE` -> (NAME, VALUE) for one tenant; a bare VALUE -> (None, VALUE) for all."""
+    name, found, value = text.partition(sep)
+    return (name, value) if found else (None, text)
+
+
+def _size(text: str) -> tuple[str | None, str]:
+    name, preset = _scoped(text, "=")
+    if preset not in SIZES or name == "":
+        raise argparse.ArgumentTypeError(f"expected [NAME=]{'|'.join(SIZES)}, got '{text}'")
+    return name, preset
+
+
+def _count(text: str) -> tuple[str | None, int]:
+    name, value = _scoped(text, "=")
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0 or name == "":
+        raise argparse.ArgumentTypeError(f"expected [NAME=]N with N >= 0, got '{text}'")
+    return name, number
+
+
+def _faults(text: str) -> tuple[str | None, str]:
+    name, spec = _scoped(text, ":")
+    if name == "":
+        raise argparse.ArgumentTypeError(f"expected [NAME:]SPEC, got '{text}'")
+    return name, spec
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,13 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=42, help="data seed; same seed -> same data byte for byte")
     p.add_argument(
         "--size",
-        choices=sorted(SIZES),
-        default="small",
-        help="data size preset: small (60 contacts, 200 invoices, 100 vouchers, 20 credit notes), "
-        "medium (2000/10000/5000/500), large (8000/40000/20000/2000)",
+        action="append",
+        default=[],
+        metavar="[NAME=]small|medium|large",
+        type=_size,
+        help="data size preset (default small): small (60 contacts, 200 invoices, 100 vouchers, 20 credit "
+        "notes), medium (2000/10000/5000/500), large (8000/40000/20000/2000); NAME= for one tenant",
     )
-    for name in ("contacts", "invoices", "vouchers", "credit-notes"):
-        p.add_argument(f"--{name}", type=int, default=None, help=f"number of {name} (overrides --size)")
+    for name in COUNT_FLAGS:
+        p.add_argument(
+            f"--{name}",
+            action="append",
+            default=[],
+            metavar="[NAME=]N",
+            type=_count,
+            help=f"number of {name} (overrides --size; NAME= for one tenant)",
+        )
     p.add_argument(
         "--rate-limit",
         type=float,
@@ -85,8 +134,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         help="mean added latency per /v1 request, uniformly jittered 50-150%% (default 0)",
     )
-    p.add_argument("--faults", default="", metavar="SPEC", help="fault injection spec, see below")
-    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draw sequence (default 0)")
+    p.add_argument(
+        "--faults",
+        action="append",
+        default=[],
+        metavar="[NAME:]SPEC",
+        type=_faults,
+        help="fault injection spec, see below (NAME: for one tenant)",
+    )
+    p.add_argument(
+        "--fault-seed", type=int, default=0, help="seed of the per-tenant fault draw sequences (default 0)"
+    )
     p.add_argument(
         "--slow-seconds",
         type=float,
@@ -151,24 +209,35 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         if name not in names or plan not in PLANS:
             raise SystemExit(f"--plan {name}={plan}: unknown tenant or plan (plans: {', '.join(PLANS)})")
         next(t for t in tenants if t.name == name).plan = plan
-    counts = dict(SIZES[args.size])
-    for key in ("contacts", "invoices", "vouchers", "credit_notes"):
-        if getattr(args, key) is not None:
-            counts[key] = getattr(args, key)
+    for flag in ("size", "faults", *COUNT_FLAGS):
+        unknown = sorted({n for n, _ in getattr(args, flag.replace("-", "_")) if n is not None} - names)
+        if unknown:
+            known = ", ".join(sorted(names))
+            raise SystemExit(f"--{flag}: unknown tenant {', '.join(unknown)} (tenants: {known})")
+    default_counts = _counts(args, None, None)
+    for t in tenants:
+        if any(n == t.name for key in ("size", *COUNT_KEYS) for n, _ in getattr(args, key)):
+            t.counts = _counts(args, t.name, default_counts)
+        t.faults = _last(args.faults, t.name)
+    faults = _last(args.faults, None) or ""
+    for scope, spec in [("", faults), *((f"{t.name}:", t.faults) for t in tenants if t.faults)]:
+        try:
+            parse_spec(spec)
+        except ValueError as exc:
+            raise SystemExit(f"bad option --faults {scope}{spec}: {exc}") from None
     try:
-        parse_spec(args.faults)
         retries = tuple(float(x) for x in args.webhook_retry_seconds.split(",") if x.strip())
     except ValueError as exc:
         raise SystemExit(f"bad option: {exc}") from None
     return SandboxConfig(
         tenants=tenants,
         seed=args.seed,
-        counts=Counts(**counts),
+        counts=default_counts,
         rate_limit=args.rate_limit,
         burst=args.burst if args.burst is not None else max(2, math.ceil(args.rate_limit)),
         retry_after=args.retry_after,
         latency_ms=args.latency_ms,
-        faults=args.faults,
+        faults=faults,
         fault_seed=args.fault_seed,
         slow_seconds=args.slow_seconds,
         churn=args.churn,
@@ -180,6 +249,23 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         webhook_head_check=not args.no_webhook_head_check,
         ocr_seconds=args.ocr_seconds,
     )
+
+
+def _last(values: list[tuple[str | None, object]], tenant: str | None):
+    """The last value given for `tenant` (None: the bare, all-tenant one), or None."""
+    return next((v for n, v in reversed(values) if n == tenant), None)
+
+
+def _counts(args: argparse.Namespace, tenant: str | None, default: Counts | None) -> Counts:
+    """Counts from --size and the count flags for `tenant` (None: the all-tenant values); a tenant
+    without its own --size starts from `default` (the all-tenant counts)."""
+    size = _last(args.size, tenant)
+    counts = dict(SIZES[size or "small"]) if size or default is None else asdict(default)
+    for key in COUNT_KEYS:
+        value = _last(getattr(args, key), tenant)
+        if value is not None:
+            counts[key] = value
+    return Counts(**counts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,6 +14,8 @@ class TenantSpec:
     name: str
     api_key: str
     plan: str = "xl"
+    counts: Counts | None = None  # None: the process-wide SandboxConfig.counts
+    faults: str | None = None  # None: the process-wide SandboxConfig.faults
 
 
 @dataclass
@@ -36,3 +38,9 @@ class SandboxConfig:
     webhook_timeout: float = 5.0
     webhook_head_check: bool = True
     ocr_seconds: float = 1.0
+
+    def counts_for(self, tenant: TenantSpec) -> Counts:
+        return tenant.counts or self.counts
+
+    def faults_for(self, tenant: TenantSpec) -> str:
+        return self.faults if tenant.faults is None else tenant.faults

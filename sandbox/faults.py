@@ -5,6 +5,7 @@ Spec syntax: comma-separated `KIND=PROBABILITY`, e.g.
 KIND is one of 429, 500, 502, 503, 504, reset, slow, malformed; probabilities are per request and sum to <= 1.
 Effect on writes: 429/500/502/503/reset -> NOT performed; 504/slow/malformed -> performed, then the response
 is replaced (504), delayed past the client timeout (slow) or truncated (malformed).
+Each tenant has its own spec (the process-wide one unless overridden) and its own seeded draw sequence.
 """
 
 from __future__ import annotations
@@ -34,9 +35,11 @@ def parse_spec(spec: str) -> list[tuple[str, float]]:
 
 
 class FaultInjector:
-    def __init__(self, spec: str, seed: int) -> None:
+    """One tenant's fault draws: its own seeded sequence, so other tenants' traffic never shifts it."""
+
+    def __init__(self, spec: str, seed: int, tenant: str) -> None:
         self.faults = parse_spec(spec)
-        self._rng = random.Random(f"faults:{seed}")
+        self._rng = random.Random(f"faults:{seed}:{tenant}")
 
     def draw(self) -> str | None:
         if not self.faults:

@@ -111,7 +111,7 @@ def start_sandbox(
     *args: str,
     tenants: dict[str, str] | None = None,
     rate_limit: float | None = None,
-    size: str | None = None,
+    size: str | list[str] | None = None,
     seed: int | None = None,
     port: int | None = None,
     startup_timeout: float = 60,
@@ -120,20 +120,24 @@ def start_sandbox(
     """Launch `python -m sandbox serve` on a free port and wait until /_sandbox/health answers.
 
     `tenants` maps name -> API key (default demo=sandbox-demo-key). Extra keyword options become CLI flags
-    (`churn=2` -> `--churn 2`, `retry_after=True` -> `--retry-after`); `args` are passed through verbatim.
+    (`churn=2` -> `--churn 2`, `retry_after=True` -> `--retry-after`, a list repeats the flag:
+    `faults=["429=0.1", "b:"]`); `args` are passed through verbatim.
     """
     tenants = tenants or {"demo": "sandbox-demo-key"}
     port = port or free_port()
     cmd = [sys.executable, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)]
     for name, key in tenants.items():
         cmd += ["--tenant", f"{name}={key}"]
-    for flag, value in (("--rate-limit", rate_limit), ("--size", size), ("--seed", seed)):
+    for flag, value in (("--rate-limit", rate_limit), ("--seed", seed)):
         if value is not None:
             cmd += [flag, str(value)]
-    for key, value in options.items():
+    for key, value in {"size": size, **options}.items():
         flag = "--" + key.replace("_", "-")
         if value is True:
             cmd.append(flag)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                cmd += [flag, str(item)]
         elif value not in (None, False):
             cmd += [flag, str(value)]
     cmd += list(args)

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import http.server
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -15,7 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
+from sandbox.cli import build_parser, config_from_args
 from sandbox.process import start_sandbox
+from sandbox.seed import SIZES
 
 KEYS = {"demo": "key-a", "other": "key-b"}
 
@@ -87,6 +90,66 @@ def test_fault_rates_within_tolerance_and_reproducible():
     assert abs(counts["200"] / 400 - 0.5) < 0.1
     with start_sandbox(tenants=KEYS, rate_limit=0, faults=spec, fault_seed=3) as sb:
         assert _statuses(sb, 400) == first
+
+
+def _interleaved_statuses(sb, tenants, n):
+    """`n` rounds of one GET /v1/profile per tenant, in turn; the status codes per tenant."""
+    out = {t: [] for t in tenants}
+    clients = {t: client(sb, t, timeout=5) for t in tenants}
+    try:
+        for _ in range(n):
+            for t, c in clients.items():
+                out[t].append(str(c.get("/v1/profile").status_code))
+    finally:
+        for c in clients.values():
+            c.close()
+    return out
+
+
+def test_per_tenant_sizes_and_faults_in_one_process():
+    """Scoped --contacts/--vouchers/--faults change one tenant only; each tenant keeps its own seeded fault
+    sequence, whatever the other tenant's traffic, and its own books equal a process of its own."""
+    small = {"contacts": 60, "invoices": 200, "vouchers": 100, "credit_notes": 20}
+    with start_sandbox(
+        tenants=KEYS,
+        rate_limit=0,
+        contacts=["other=7"],
+        vouchers=["other=9"],
+        faults=["500=0.3", "other:429=0.5"],
+        fault_seed=3,
+    ) as sb:
+        demo, other = sb.export("demo"), sb.export("other")
+        shared = _interleaved_statuses(sb, ["demo", "other"], 300)
+    assert {k: len(demo[k]) for k in small} == small  # the default size, untouched by `other=`
+    assert {k: len(other[k]) for k in small} == {**small, "contacts": 7, "vouchers": 9}
+    counts = {t: Counter(statuses) for t, statuses in shared.items()}
+    assert set(counts["demo"]) == {"200", "500"} and set(counts["other"]) == {"200", "429"}
+    for t, kind, p in (("demo", "500", 0.3), ("other", "429", 0.5)):
+        assert abs(counts[t][kind] / 300 - p) < 4 * (p * (1 - p) / 300) ** 0.5 + 0.01, (t, counts)
+    alone = {"other": "key-b"}
+    with start_sandbox(
+        tenants=alone, rate_limit=0, contacts=7, vouchers=9, faults="429=0.5", fault_seed=3
+    ) as sb:
+        assert sb.export("other") == other  # same seed and size -> same books, byte for byte
+        assert _interleaved_statuses(sb, ["other"], 300)["other"] == shared["other"]
+
+
+def test_scoped_size_options_most_specific_wins_and_bad_ones_are_refused():
+    argv = ["serve", "--tenant", "a=k1", "--tenant", "b=k2", "--tenant", "c=k3", "--size", "medium"]
+    argv += ["--contacts", "5", "--size", "a=large", "--contacts", "a=9", "--invoices", "b=3"]
+    config = config_from_args(build_parser().parse_args(argv))
+    counts = {t.name: vars(config.counts_for(t)) for t in config.tenants}
+    assert counts["a"] == {**SIZES["large"], "contacts": 9}  # own size beats the all-tenant --contacts
+    assert counts["b"] == {**SIZES["medium"], "contacts": 5, "invoices": 3}
+    assert counts["c"] == {**SIZES["medium"], "contacts": 5}
+    refused = {
+        "--size=x=small": "--size: unknown tenant x",
+        "--faults=x:429=0.1": "--faults: unknown tenant x",
+        "--faults=a:429=2": "--faults a:429=2: fault probability out of range",
+    }
+    for bad, message in refused.items():
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            config_from_args(build_parser().parse_args([*argv, bad]))
 
 
 NEW_CONTACT = {"version": 0, "roles": {"vendor": {}}, "person": {"lastName": "Fehlerfrei"}}
