@@ -9,7 +9,7 @@ from dagster import ConfigurableResource
 from pydantic import Field
 
 from pipelines.config import load_config
-from pipelines.warehouse import when_free
+from pipelines.warehouse import connect
 
 
 class WarehouseResource(ConfigurableResource):
@@ -25,10 +25,9 @@ class WarehouseResource(ConfigurableResource):
 
     def connect(self) -> duckdb.DuckDBPyConnection:
         """Open the warehouse for writing, waiting while another process holds the file."""
-        self.file.parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, str | int] = {}
         if self.memory_limit:
             config["memory_limit"] = self.memory_limit
         if self.threads:
             config["threads"] = self.threads
-        return when_free(lambda: duckdb.connect(str(self.file), config=config))
+        return connect(self.file, config)

@@ -23,7 +23,7 @@ from pydantic import Field
 
 from assets.extraction import KontorConfigResource
 from pipelines.lexware.client import LexwareClient
-from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
+from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
 from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
 from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.store import WritebackStore, pending_summary
@@ -93,16 +93,8 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
     cfg = kontor.load()
     results = resync_touched(cfg, touched)
     with warehouse_lock(cfg.warehouse):
-        def rebuild() -> list:
-            import duckdb
-
-            con = duckdb.connect(str(cfg.warehouse))
-            try:
-                return build(con)
-            finally:
-                con.close()
-
-        models = when_free(rebuild)
+        with connect(cfg.warehouse) as con:
+            models = build(con)
         publish_snapshot(cfg.warehouse)
     failed = [m.key for m in models if m.status != "ok"]
     context.add_output_metadata({

@@ -58,6 +58,13 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             delay = min(delay * 2, 5.0)
 
 
+def connect(warehouse: Path, config: dict | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse for writing, waiting while another process holds the file; use as
+    `with connect(path) as con:` (closes on exit)."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    return when_free(lambda: duckdb.connect(str(warehouse), config=config or {}))
+
+
 def publish_snapshot(warehouse: Path) -> Path:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
     Call while holding `warehouse_lock`."""
@@ -65,16 +72,10 @@ def publish_snapshot(warehouse: Path) -> Path:
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)
 
-    def copy() -> None:
-        con = duckdb.connect(str(warehouse))
-        try:
-            source = con.execute("SELECT current_database()").fetchone()[0]
-            con.execute(f"ATTACH '{tmp}' AS kontor_snapshot")
-            con.execute(f'COPY FROM DATABASE "{source}" TO kontor_snapshot')
-            con.execute("DETACH kontor_snapshot")
-        finally:
-            con.close()
-
-    when_free(copy)
+    with connect(warehouse) as con:
+        source = con.execute("SELECT current_database()").fetchone()[0]
+        con.execute(f"ATTACH '{tmp}' AS kontor_snapshot")
+        con.execute(f'COPY FROM DATABASE "{source}" TO kontor_snapshot')
+        con.execute("DETACH kontor_snapshot")
     os.replace(tmp, target)
     return target

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import dlt
-import duckdb
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.config import KontorConfig, TenantConfig
@@ -20,7 +19,7 @@ from pipelines.lexware import Mode, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
-from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
+from pipelines.warehouse import connect, publish_snapshot, warehouse_lock, when_free
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,7 @@ def sync_tenant(
         with warehouse_lock(config.warehouse):
             load_info = when_free(pipeline.load)
             load_info.raise_on_failed_jobs()
-            flagged = when_free(lambda: flag_deleted(config.warehouse, tenant.name, report.complete_scans))
+            flagged = flag_deleted(config.warehouse, tenant.name, report.complete_scans)
             publish_snapshot(config.warehouse)
     finally:
         client.close()
@@ -130,8 +129,7 @@ def flag_deleted(warehouse: Path, tenant: str, complete_scans: dict[str, set[str
     flagged: dict[str, int] = {}
     if not complete_scans:
         return flagged
-    con = duckdb.connect(str(warehouse))
-    try:
+    with connect(warehouse) as con:
         existing = {r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [settings.DATASET]
         ).fetchall()}
@@ -147,8 +145,6 @@ def flag_deleted(warehouse: Path, tenant: str, complete_scans: dict[str, set[str
                 if n:
                     flagged[table] = n
         con.execute("COMMIT")
-    finally:
-        con.close()
     if flagged:
         log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
     return flagged

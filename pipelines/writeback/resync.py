@@ -11,12 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-import duckdb
-
 from pipelines.config import KontorConfig
 from pipelines.lexware import settings
 from pipelines.lexware.sync import sync_tenant
-from pipelines.warehouse import when_free
+from pipelines.warehouse import connect
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +49,9 @@ def resync_touched(config: KontorConfig, touched: dict[str, dict[str, dict[str, 
 
 def raw_versions(config: KontorConfig, tenant: str, table: str, ids: list[str]) -> dict[str, int]:
     """The `version` raw_lexware holds for these records (a short read)."""
-    def read() -> dict[str, int]:
-        con = duckdb.connect(str(config.warehouse))
-        try:
-            rows = con.execute(
-                f'SELECT id, version FROM {settings.DATASET}."{table}" '
-                "WHERE tenant_id = ? AND list_contains(?, id)",
-                [tenant, ids],
-            ).fetchall()
-        finally:
-            con.close()
-        return dict(rows)
-
-    return when_free(read)
+    with connect(config.warehouse) as con:
+        return dict(con.execute(
+            f'SELECT id, version FROM {settings.DATASET}."{table}" '
+            "WHERE tenant_id = ? AND list_contains(?, id)",
+            [tenant, ids],
+        ).fetchall())

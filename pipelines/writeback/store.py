@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from pipelines.config import load_config
-from pipelines.warehouse import warehouse_lock, when_free
+from pipelines.warehouse import connect, warehouse_lock
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 
 SCHEMA_SQL = f"""
@@ -111,7 +111,7 @@ class WritebackStore:
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """One short transaction under the warehouse's write lock (waits while a load holds it)."""
         with warehouse_lock(self.path):
-            con = when_free(lambda: duckdb.connect(str(self.path)))
+            con = connect(self.path)
             try:
                 con.execute("BEGIN")
                 yield con
