@@ -142,7 +142,7 @@ def seed_invoices(rng: random.Random, org_id: str, contacts: list[dict], n: int,
         )
         total = Decimal(str(rec["totalPrice"]["totalGrossAmount"]))
         if status == "draft":
-            pass
+            pass  # a draft has no payment information (GET /v1/payments refuses drafts with 406)
         elif total == 0:
             rec["voucherStatus"], status = "paid", "paid"
             payments[rec["id"]] = {"items": [], "paidDate": fmt_day(day)}
