@@ -90,7 +90,10 @@ def test_incremental_syncs_catch_up_with_churn_exactly(tmp_path, monkeypatch):
     figures = []
     with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small", churn=CHURN_RATE) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": ENV})
-        paused = sb.churn(0)  # churning since startup
+        deadline = time.monotonic() + 10  # churning since startup; the first edits may lag the health check
+        while not sb.churn()["edits"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        paused = sb.churn(0)
         assert paused["previous_rate"] == CHURN_RATE and paused["edits"] > 0
         edits = paused["edits"]
         cursor = sync_tenant(cfg, "demo").cursor
