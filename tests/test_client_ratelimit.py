@@ -34,8 +34,10 @@ def test_budget_is_shared_across_processes(tmp_path: Path) -> None:
     assert all(p.returncode == 0 for p in procs)
     assert len(stamps) == per_process * processes
     gaps = [b - a for a, b in itertools.pairwise(stamps)]
-    # Evenly spaced: no two requests closer than the interval (minus timer slack), whole run <= rate.
-    assert min(gaps) >= 1 / rps - 0.005
+    # Evenly spaced: no two requests much closer than the interval (a stamp is taken after `acquire`, so
+    # scheduling jitter on a busy machine may shift one a little; unshared budgets would give gaps near 0),
+    # and the whole run no faster than the rate.
+    assert min(gaps) >= 0.5 / rps
     assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= rps
 
 
@@ -58,4 +60,5 @@ def test_budget_threads_share_one_process_budget(tmp_path: Path) -> None:
         t.join()
     stamps.sort()
     assert len(stamps) == 40
-    assert min(b - a for a, b in itertools.pairwise(stamps)) >= 1 / 25.0 - 0.005
+    assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.5 / 25.0
+    assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= 25.0
