@@ -364,3 +364,35 @@ def test_job_applies_then_resyncs_so_cdm_shows_the_new_state(sandbox, kontor, st
         status = con.execute("SELECT status, applied_version FROM writeback.corrections").fetchone()
     assert row == ("2031-01-31", version + 1)  # the warehouse shows the new state right after the job
     assert status == ("applied", version + 1)
+
+
+def test_sensor_starts_one_run_per_new_pending_correction(sandbox, kontor, fresh_contacts):
+    from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
+
+    from assets.definitions import defs
+    from assets.extraction import KontorConfigResource
+    from assets.writeback import apply_corrections as job
+    from assets.writeback import pending_corrections_sensor as sensor
+
+    assert sensor in defs.sensors and sensor.job is job
+    resources = {"kontor": KontorConfigResource(path=str(kontor.path))}
+    instance = DagsterInstance.ephemeral()
+
+    def tick():
+        return sensor(build_sensor_context(instance=instance, resources=resources))
+
+    assert isinstance(tick(), SkipReason) and not kontor.warehouse.exists()  # no warehouse yet
+    store = WritebackStore.open(kontor.warehouse)
+    assert tick().skip_message == "no pending corrections"
+    cid = next(fresh_contacts)
+    corr_id = vat_correction(store, sandbox, cid)
+    request = tick()
+    assert isinstance(request, RunRequest) and request.run_key == f"corrections-up-to-{corr_id}"
+    assert tick().run_key == request.run_key  # same pending rows, same key: Dagster starts one run
+    run = job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags,
+                                 resources=resources)
+    assert run.success and store.get(corr_id).status == "applied"
+    assert contact(sandbox, cid)["company"]["vatRegistrationId"] == store.get(corr_id).new_value
+    assert tick().skip_message == "no pending corrections"
+    later = vat_correction(store, sandbox, next(fresh_contacts))
+    assert tick().run_key == f"corrections-up-to-{later}"
