@@ -1,4 +1,5 @@
-"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, churn, reset, webhook key."""
+"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, churn, clock, reset,
+webhook key."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import math
+from datetime import datetime
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -15,6 +17,7 @@ from starlette.routing import Route
 from . import state
 from .app import Sandbox
 from .operations import OperationError, edit
+from .util import fmt_dt
 
 
 def build_operator_app(sb: Sandbox) -> Starlette:
@@ -63,6 +66,19 @@ def build_operator_app(sb: Sandbox) -> Starlette:
         previous = sb.churn.set_rate(float(rate))
         return JSONResponse({"previous_rate": previous, **sb.churn.snapshot()})
 
+    async def clock(request: Request) -> JSONResponse:
+        if request.method == "POST":
+            try:
+                moment = datetime.fromisoformat(json.loads(await request.body())["now"])
+                if moment.tzinfo is None:
+                    raise ValueError("'now' needs a UTC offset, e.g. 2026-11-03T23:59:58+01:00")
+                if moment < sb.clock.now():
+                    raise ValueError(f"time never runs backwards: it is already {fmt_dt(sb.clock.now())}")
+            except (ValueError, KeyError, TypeError) as exc:
+                return JSONResponse({"error": f"bad clock request: {exc}"}, 400)
+            sb.clock.advance_to(moment)
+        return JSONResponse({"now": fmt_dt(sb.clock.now())})
+
     async def reset(request: Request) -> JSONResponse:
         sb.reset()
         return JSONResponse({"status": "ok"})
@@ -95,6 +111,7 @@ def build_operator_app(sb: Sandbox) -> Starlette:
             Route("/_sandbox/tenants/{name}/export", export),
             Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
             Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
+            Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),
             Route("/_sandbox/webhook-public-key", public_key),
             Route("/_sandbox/webhooks/deliveries", deliveries),

@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -69,6 +70,11 @@ class SandboxProcess:
         if rate is None:
             return self._op("GET", "/churn").json()
         return self._op("POST", "/churn", json={"rate": rate}).json()
+
+    def clock(self, now: datetime | None = None) -> datetime:
+        """Sandbox time; with `now`, jump forward to it first (time never runs backwards)."""
+        body = self._op("POST", "/clock", json={"now": now.isoformat()}) if now else self._op("GET", "/clock")
+        return datetime.fromisoformat(body.json()["now"])
 
     def reset(self) -> None:
         self._op("POST", "/reset")

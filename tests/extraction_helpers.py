@@ -33,13 +33,24 @@ def count_rows(config: KontorConfig, table: str) -> tuple[int, int]:
         con.close()
 
 
+def _same(loaded: dict, truth: dict) -> bool:
+    """Equal payloads, except that the voucherlist derives `overdue` from the day (open or sepadebit past
+    the due date) without moving `updatedDate`: a row listed before its due date passed keeps its status
+    (the CDM derives overdue from due dates, never from this field)."""
+    if loaded == truth:
+        return True
+    statuses = {loaded.get("voucherStatus"), truth.get("voucherStatus")}
+    return (truth.get("voucherStatus") == "overdue" and statuses <= {"open", "sepadebit", "overdue"}
+            and {**loaded, "voucherStatus": None} == {**truth, "voucherStatus": None})
+
+
 def assert_matches_export(config: KontorConfig, export: dict, tenant: str) -> None:
     """Every raw table equals the sandbox's ground truth exactly (ids, versions, amounts: whole payloads)."""
     for table in ("contacts", "invoices", "credit_notes", "vouchers", "voucherlist", "posting_categories"):
         expected = {r["id"]: r for r in export[table]}
         actual = rows(config, table, tenant)
         assert actual.keys() == expected.keys(), f"{table}: ids differ"
-        diff = [i for i in expected if actual[i] != expected[i]]
+        diff = [i for i in expected if not _same(actual[i], expected[i])]
         assert not diff, f"{table}: {len(diff)} payloads differ, e.g. {diff[:3]}"
     assert rows(config, "payments", tenant) == export["payments"]
     assert rows(config, "profile", tenant) == {export["organizationId"]: export["profile"]}

@@ -2,12 +2,15 @@
 then rounds of churn -> pause -> incremental sync. After every sync the raw tables equal the
 sandbox's ground truth exactly, without duplicates, for exactly the predicted number of requests:
 the fixed list calls plus the details and payments of what is stale in the warehouse (changed, new)
-- nothing more. Plus an edit racing a multi-page voucherlist listing, caught up by the next run."""
+- nothing more. Plus an edit racing a multi-page voucherlist listing, caught up by the next run, and
+edits either side of Berlin midnight (the voucherlist date filters take whole Berlin days)."""
 
 from __future__ import annotations
 
 import math
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bench.sandbox_sync import detail_cost, write_config
 from pipelines.lexware.client import LexwareClient
@@ -140,3 +143,45 @@ def test_an_edit_racing_a_multi_page_listing_is_caught_up(tmp_path, monkeypatch)
         assert len(raced) == 2
         sync_tenant(cfg, "demo", reconcile=True)
         assert_exact(cfg, sb.export("demo"))
+
+
+def test_edits_either_side_of_berlin_midnight_are_each_loaded_once(tmp_path, monkeypatch):
+    """The voucherlist filter takes whole Berlin days: a run re-reads the Berlin day of its low-water
+    mark, emits only what changed since (re-read rows are de-duplicated by id and updatedDate), and
+    once the mark is past midnight it asks from the new Berlin day (which is still the old UTC day)."""
+    monkeypatch.setenv(ENV, KEY)
+    berlin = ZoneInfo("Europe/Berlin")
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small") as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": ENV})
+        bills = [e["id"] for e in sb.export("demo")["voucherlist"] if e["voucherType"] == "purchaseinvoice"]
+        asked: list[str] = []
+
+        class Recording(LexwareClient):
+            def get(self, path, params=None):
+                if path == "/v1/voucherlist":
+                    asked.append((params or {}).get("updatedDateFrom"))
+                return super().get(path, params)
+
+        def sync(edited: str | None = None) -> set[str]:
+            """An incremental run: asserts it loaded just the one edited voucher (or nothing); returns
+            the updatedDateFrom days it asked the voucherlist for."""
+            asked.clear()
+            result = sync_tenant(cfg, "demo", reconcile=False, client=Recording(cfg.tenant("demo")))
+            assert result.rows.get("voucherlist", 0) == (edited is not None)
+            assert_exact(cfg, sb.export("demo"))  # the edit is loaded, nothing twice
+            return set(asked)
+
+        sync_tenant(cfg, "demo")
+        sb.clock(datetime(2026, 11, 3, 23, 59, 58, tzinfo=berlin))
+        edit = sb.edit("demo", "vouchers", bills[0], changes={"remark": "vor Mitternacht"})
+        assert edit["updatedDate"].startswith("2026-11-03T23:59:5")
+        assert sync(bills[0]) == {"2026-11-02"}  # the mark is still at the seed data's last change
+        while sb.clock() < datetime(2026, 11, 4, tzinfo=berlin):
+            time.sleep(0.05)
+        edit = sb.edit("demo", "vouchers", bills[1], changes={"remark": "nach Mitternacht"})
+        assert edit["updatedDate"].startswith("2026-11-04T00:00:0")
+        assert sync(bills[1]) == {"2026-11-03"}  # the mark is just before midnight: that day is re-read
+        sb.clock(datetime(2026, 11, 4, 0, 30, tzinfo=berlin))  # 23:30 UTC on the 3rd
+        sb.edit("demo", "vouchers", bills[2], changes={"remark": "halb eins"})
+        assert sync(bills[2]) == {"2026-11-03"}
+        assert sync() == {"2026-11-04"}  # the mark is 00:29:5x Berlin: the 4th, not the UTC day (3rd)

@@ -360,3 +360,21 @@ def test_added_latency_is_applied():
         for _ in range(5):
             c.get("/v1/profile")
         assert time.perf_counter() - started >= 5 * 0.1  # at least 50 % of the mean per request
+
+
+def test_clock_jumps_forward_only_and_stamps_edits():
+    from datetime import datetime, timedelta
+
+    with start_sandbox(tenants=KEYS, rate_limit=0) as sb:
+        start = sb.clock()
+        assert start.isoformat().startswith("2026-11-02T09:00")
+        later = start + timedelta(days=3, hours=5)
+        assert later <= sb.clock(later) < later + timedelta(seconds=5)
+        voucher = sb.export()["vouchers"][0]
+        edited = sb.edit("demo", "vouchers", voucher["id"], changes={"remark": "später"})
+        assert later <= datetime.fromisoformat(edited["updatedDate"]) < later + timedelta(seconds=5)
+        assert datetime.fromisoformat(voucher["updatedDate"]) < start  # seed data stays where it was
+        for body in ({"now": start.isoformat()}, {"now": "2030-01-01T00:00:00"}, {"now": "soon"}, {}):
+            r = sb.http.post("/_sandbox/clock", json=body)
+            assert r.status_code == 400 and r.json()["error"].startswith("bad clock request"), body
+        assert sb.clock() >= later
