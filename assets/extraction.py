@@ -1,7 +1,6 @@
 """Raw extraction assets: one dlt asset per Lexware resource (`raw_lexware/<table>`), one partition
 per tenant from kontor.yaml; run config selects incremental (default), backfill or full refresh."""
 
-from datetime import date
 from typing import Literal
 
 import dlt
@@ -11,6 +10,7 @@ from dagster import (
     AssetSpec,
     Config,
     ConfigurableResource,
+    Failure,
     MaterializeResult,
     MetadataValue,
     StaticPartitionsDefinition,
@@ -24,6 +24,7 @@ from pydantic import Field
 from assets.meta import OWNERS, layer_tags
 from pipelines.config import KontorConfig, load_config
 from pipelines.lexware import lexware_source, settings
+from pipelines.lexware.helpers import backfill_window
 from pipelines.lexware.sync import SyncResult, sync_tenant
 
 GROUP = "raw_lexware"
@@ -107,12 +108,15 @@ tenants_partitions = StaticPartitionsDefinition(_tenant_names())
 )
 def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor: KontorConfigResource):
     """Sync the partition's tenant; writes are serialised by the warehouse lock inside `sync_tenant`."""
+    try:
+        window = backfill_window(config.mode, config.voucher_date_from, config.voucher_date_to)
+    except ValueError as exc:
+        raise Failure(description=f"bad run config: {exc}", allow_retries=False) from None
     result = sync_tenant(
         kontor.load(),
         context.partition_key,
-        mode=config.mode,
-        voucher_date_from=date.fromisoformat(config.voucher_date_from) if config.voucher_date_from else None,
-        voucher_date_to=date.fromisoformat(config.voucher_date_to) if config.voucher_date_to else None,
+        config.mode,
+        *window,
         reconcile=config.reconcile,
         tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
     )

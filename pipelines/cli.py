@@ -10,21 +10,22 @@ import logging
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
-from datetime import date
 
 from pipelines.config import ConfigError, load_config
 from pipelines.lexware.errors import LexwareError
+from pipelines.lexware.helpers import backfill_window
 from pipelines.lexware.sync import sync_tenant
 
 
 def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
     try:
-        result = sync_tenant(load_config(config_path), tenant, mode,
-                             date.fromisoformat(start) if start else None,
-                             date.fromisoformat(end) if end else None)
+        result = sync_tenant(load_config(config_path), tenant, mode, *backfill_window(mode, start, end))
         return {"ok": True, **asdict(result)}
-    except (LexwareError, ConfigError) as exc:
+    except (LexwareError, ConfigError, ValueError) as exc:
         return {"ok": False, "tenant": tenant, "error": str(exc)}
+    except Exception as exc:  # a bug, not a user mistake: its traceback goes to stderr, the others go on
+        logging.getLogger(__name__).exception("tenant %s: sync failed", tenant)
+        return {"ok": False, "tenant": tenant, "error": f"{type(exc).__name__}: {exc}"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -47,6 +48,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    try:
+        backfill_window(args.mode, args.start, args.end)
+    except ValueError as exc:
+        parser.error(str(exc))
     with ProcessPoolExecutor(max_workers=len(tenants)) as pool:
         results = list(pool.map(_run, [str(config.path)] * len(tenants), tenants, [args.mode] * len(tenants),
                                 [args.start] * len(tenants), [args.end] * len(tenants)))

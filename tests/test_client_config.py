@@ -55,3 +55,23 @@ def test_bad_config_names_the_problem(tmp_path, body, message):
 def test_missing_file_says_how_to_fix_it(tmp_path):
     with pytest.raises(ConfigError, match="KONTOR_CONFIG"):
         load_config(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--mode", "backfill"], "a backfill needs both voucher dates"),
+    (["--mode", "backfill", "--from", "2026-02-30", "--to", "2026-03-01"],
+     "backfill date 'from' is not a date"),
+    (["--mode", "backfill", "--from", "2026-03-02", "--to", "2026-03-01"], "backfill window is empty"),
+    (["--mode", "full", "--from", "2026-03-01"], "voucher dates are for a backfill only"),
+])
+def test_cli_refuses_a_bad_backfill_window_before_any_request(tmp_path, args, message):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    config = _write(tmp_path, GOOD)  # its base URL would refuse connections: no request may be tried
+    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(config), *args],
+                          cwd=Path(__file__).parent.parent, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "wh").exists()  # nothing written

@@ -117,9 +117,11 @@ def test_deleted_records_are_flagged_not_kept_live(sb, cfg):
     export = sb.export("demo")
     sb.reset_stats()
     result = sync_tenant(cfg, "demo", reconcile=True)
-    # the reconciliation reads list pages only
+    # the reconciliation reads list pages, plus one GET confirming the vanished record is gone (404)
     pages = math.ceil(len(export["voucherlist"]) / 250)
-    assert sb.tenant_stats("demo")["by_endpoint"]["GET /v1/voucherlist"] == pages
+    calls = sb.tenant_stats("demo")["by_endpoint"]
+    assert calls["GET /v1/voucherlist"] == pages and calls["GET /v1/invoices/{id}"] == 1
+    assert sb.tenant_stats("demo")["status"]["404"] == 1
     assert result.flagged_deleted == {"voucherlist": 1, "invoices": 1}
     assert_matches_export(cfg, export, "demo")  # live rows only
     gone = rows(cfg, "invoices", "demo", deleted=True)
@@ -271,3 +273,53 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
     assert result.rows.get("contacts", 0) == 0  # the pending package carried the change and its state
     assert_matches_export(cfg, sb.export("demo"), "demo")
     assert count_rows(cfg, "contacts")[0] == count_rows(cfg, "contacts")[1]
+
+
+KILL_AFTER_CONFIRMING_DELETES = """
+import os, signal, sys
+from pipelines.config import load_config
+from pipelines.lexware import deletes
+from pipelines.lexware.sync import sync_tenant
+record = deletes.save_pending
+def record_then_die(path, deleted):
+    record(path, deleted)
+    if deleted:
+        os.kill(os.getpid(), signal.SIGKILL)  # confirmed, recorded, not yet loaded or flagged
+deletes.save_pending = record_then_die
+sync_tenant(load_config(sys.argv[1]), "demo", reconcile=True)
+"""
+
+
+def test_deletes_confirmed_by_a_killed_run_are_flagged_by_the_next(sb, cfg):
+    sync_tenant(cfg, "demo")
+    draft = next(r for r in sb.export("demo")["invoices"] if r["voucherStatus"] == "draft")
+    sb.edit("demo", "invoices", draft["id"], action="delete")
+    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_CONFIRMING_DELETES, str(cfg.path)], cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert not rows(cfg, "invoices", "demo", deleted=True)  # the killed run flagged nothing
+    sb.reset_stats()
+    result = sync_tenant(cfg, "demo", reconcile=False)  # no scan of its own: the record is applied
+    assert result.flagged_deleted == {"voucherlist": 1, "invoices": 1}
+    assert "GET /v1/invoices/{id}" not in sb.tenant_stats("demo")["by_endpoint"]
+    assert rows(cfg, "invoices", "demo", deleted=True).keys() == {draft["id"]}
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+
+
+def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
+    """A full refresh is under way when another run of the same tenant starts (e.g. the hourly sync):
+    the second waits for the first instead of sharing its dlt folder and state."""
+    slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=60)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo",
+         "--mode", "full"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while sb.tenant_stats("demo")["requests"] < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None  # the full refresh is extracting
+    sync_tenant(cfg, "demo")
+    assert proc.poll() == 0  # the second run returned only after the first had finished
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+    for table in ("voucherlist", "invoices", "payments", "contacts"):
+        total, distinct = count_rows(cfg, table)
+        assert total == distinct

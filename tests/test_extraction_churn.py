@@ -76,7 +76,9 @@ def incremental_sync(sb, cfg, export: dict, cursor: str) -> dict:
                "deleted": len(change["deleted"]), "predicted": predicted, "made": made}
     if change["deleted"]:  # only a reconciliation (list pages only) finds records that vanished
         assert stale(cfg, export) == {"contacts": set(), "voucherlist": set(), "deleted": change["deleted"]}
-        reconcile_cost = 2 + list_pages(len(export["contacts"])) + list_pages(len(export["voucherlist"]))
+        # list pages only, plus one GET per vanished record confirming it is gone
+        reconcile_cost = (2 + list_pages(len(export["contacts"])) + list_pages(len(export["voucherlist"]))
+                          + len(change["deleted"]))
         sb.reset_stats()
         reconciled = sync_tenant(cfg, "demo", reconcile=True)
         assert sb.tenant_stats("demo")["requests"] == reconcile_cost
@@ -185,3 +187,50 @@ def test_edits_either_side_of_berlin_midnight_are_each_loaded_once(tmp_path, mon
         sb.edit("demo", "vouchers", bills[2], changes={"remark": "halb eins"})
         assert sync(bills[2]) == {"2026-11-03"}
         assert sync() == {"2026-11-04"}  # the mark is 00:29:5x Berlin: the 4th, not the UTC day (3rd)
+
+
+def test_a_live_row_skipped_by_a_delete_during_the_scan_is_not_flagged(tmp_path, monkeypatch):
+    """A draft deleted while the list is paged shifts the rows behind it up a page: one live row is never
+    listed, yet the row count adds up. It becomes a deletion candidate, but its detail GET answers, so it
+    stays live; the draft (listed before it went) is flagged by the next scan, after its GET's 404."""
+    monkeypatch.setenv(ENV, KEY)
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small") as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": ENV})
+        export = sb.export("demo")
+        oldest = min(e["voucherDate"] for e in export["voucherlist"])
+        customer = next(c["id"] for c in export["contacts"] if "customer" in c["roles"])
+        day = oldest[:10] + "T00:00:00.000+01:00"
+        draft = {"voucherDate": day, "address": {"contactId": customer}, "totalPrice": {"currency": "EUR"},
+                 "lineItems": [{"type": "custom", "name": "Alt", "quantity": 1, "unitName": "Stück",
+                                "unitPrice": {"currency": "EUR", "netAmount": 10, "taxRatePercentage": 19}}],
+                 "taxConditions": {"taxType": "net"},
+                 "shippingConditions": {"shippingType": "service", "shippingDate": day}}
+        with LexwareClient(cfg.tenant("demo")) as api:  # a draft on the first page of the list
+            draft_id = api.post("/v1/invoices", json=draft)["id"]
+        sync_tenant(cfg, "demo")
+        listed = sorted(sb.export("demo")["voucherlist"], key=lambda e: (e["voucherDate"], e["id"]))
+        assert draft_id in [e["id"] for e in listed[:250]] and len(listed) > 251
+        skipped = listed[250]  # moves up to the already-read first page when the draft goes
+        seen: set[str] = set()
+
+        class RacedClient(LexwareClient):
+            def get(self, path, params=None):
+                if path == "/v1/voucherlist" and (params or {}).get("page") == 1 and not raced:
+                    raced.append(sb.edit("demo", "invoices", draft_id, action="delete"))
+                body = super().get(path, params)
+                if path == "/v1/voucherlist":
+                    seen.update(e["id"] for e in body["content"])
+                return body
+
+        raced: list = []
+        result = sync_tenant(cfg, "demo", reconcile=True, client=RacedClient(cfg.tenant("demo")))
+        assert raced and skipped["id"] not in seen and draft_id in seen  # the scan missed a live row
+        assert result.flagged_deleted == {}  # the missed row answered its GET; the draft was listed
+        assert not rows(cfg, "voucherlist", "demo", deleted=True)
+        assert skipped["id"] in rows(cfg, "voucherlist", "demo")
+        sb.reset_stats()
+        result = sync_tenant(cfg, "demo", reconcile=True)  # the next scan finds the draft gone
+        assert result.flagged_deleted == {"voucherlist": 1, "invoices": 1}
+        assert sb.tenant_stats("demo")["by_endpoint"]["GET /v1/invoices/{id}"] == 1  # its 404
+        assert rows(cfg, "voucherlist", "demo", deleted=True).keys() == {draft_id}
+        assert_exact(cfg, sb.export("demo"))

@@ -144,3 +144,17 @@ def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
     assert invoices["rate_limited_429"].value == 0
     assert "sandbox-demo-key" not in json.dumps({str(k): str(v) for k, v in invoices.items()})
     assert_matches_export(cfg, export, "demo")
+
+
+def test_dagster_refuses_a_bad_backfill_config_with_a_clear_failure(tmp_path, monkeypatch):
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    cfg = write_config(tmp_path, "http://127.0.0.1:9", {"demo": "KONTOR_TEST_DEMO_KEY"})
+    config = {"mode": "backfill", "voucher_date_from": "2026-05-01", "voucher_date_to": "2026-04-01"}
+    result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
+                         resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+                         run_config={"ops": {"lexware_raw": {"config": config}}}, raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    described = failure.step_failure_data.user_failure_data.description
+    assert described == "bad run config: backfill window is empty: from 2026-05-01 is after to 2026-04-01"
+    assert not cfg.warehouse.exists()

@@ -27,7 +27,15 @@ from dlt.extract.resource import DltResource
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError, ValidationError
-from pipelines.lexware.helpers import RunReport, berlin_day, complete_listing, parse_ts, row, windowed_pages
+from pipelines.lexware.helpers import (
+    RunReport,
+    backfill_window,
+    berlin_day,
+    complete_listing,
+    parse_ts,
+    row,
+    windowed_pages,
+)
 
 Mode = Literal["incremental", "backfill", "full"]
 PRIMARY_KEY = ("tenant_id", "id")
@@ -63,7 +71,7 @@ def lexware_source(
 
     mode `incremental`: everything changed since the stored state (contact versions, voucherlist
     mark); `reconcile` adds a full ID scan of the voucher list (list pages only) so records that
-    vanished get flagged `is_deleted`; by default (None) that happens when the last reconciliation
+    vanished get flagged `is_deleted` (each confirmed by a 404 first, see deletes.py); by default (None) that happens when the last reconciliation
     is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
     `voucher_date_to` (inclusive); the low-water mark is neither used nor moved.
@@ -73,8 +81,7 @@ def lexware_source(
     """
     tenant = client.name if client else "unbound"
     report = report or RunReport(tenant)
-    if mode == "backfill" and not (voucher_date_from and voucher_date_to):
-        raise ValueError("a backfill needs voucher_date_from and voucher_date_to")
+    voucher_date_from, voucher_date_to = backfill_window(mode, voucher_date_from, voucher_date_to)
 
     def guarded(table: str, calls: Iterator) -> Iterator:
         """Run a resource's generator; a 403 skips that table (reported), the sync goes on."""

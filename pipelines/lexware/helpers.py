@@ -45,6 +45,27 @@ def berlin_today() -> date:
     return datetime.now(BERLIN).date()
 
 
+def backfill_window(mode: str, start: str | date | None,
+                    end: str | date | None) -> tuple[date | None, date | None]:
+    """Check a run's voucher-date window: a backfill needs both dates (yyyy-MM-dd, first <= last), other
+    modes none. Raises ValueError with a message meant for the operator."""
+    if mode != "backfill":
+        if start or end:
+            raise ValueError(f"voucher dates are for a backfill only, not for mode '{mode}'")
+        return None, None
+    if not (start and end):
+        raise ValueError("a backfill needs both voucher dates: from and to (yyyy-MM-dd)")
+    days = []
+    for name, value in (("from", start), ("to", end)):
+        try:
+            days.append(value if isinstance(value, date) else date.fromisoformat(value))
+        except ValueError:
+            raise ValueError(f"backfill date '{name}' is not a date in yyyy-MM-dd: {value!r}") from None
+    if days[0] > days[1]:
+        raise ValueError(f"backfill window is empty: from {days[0]} is after to {days[1]}")
+    return days[0], days[1]
+
+
 def complete_listing(client: LexwareClient, path: str, query: dict,
                      first: dict | None = None) -> Iterator[list[dict]]:
     """Yield the pages of a list (as lists of new items), complete even if the list changes meanwhile.

@@ -1,25 +1,27 @@
 """Run the Lexware source for one tenant into the warehouse: extract and normalise outside the
 warehouse lock (tenants extract in parallel), then load, flag deletes and publish the analysts'
-snapshot while holding it."""
+snapshot while holding it. Runs of one tenant queue behind each other (`tenant_lock`)."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
+from filelock import FileLock, Timeout
 
 from pipelines.config import KontorConfig, TenantConfig
-from pipelines.lexware import Mode, lexware_source, settings
+from pipelines.lexware import Mode, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
-from pipelines.warehouse import connect, publish_snapshot, warehouse_lock, when_free
+from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,24 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     )
 
 
+@contextmanager
+def tenant_lock(config: KontorConfig, tenant: str) -> Iterator[None]:
+    """One run per tenant at a time, across processes: a scheduled sync, a backfill, a full refresh and
+    a write-back re-sync of one tenant share its dlt working folder and state, so they queue here."""
+    path = config.data_dir / ".dlt" / f"kontor_lexware_{tenant}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(path), thread_local=False)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        log.info("tenant %s: another run of this tenant is under way; waiting for it", tenant)
+        lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def sync_tenant(
     config: KontorConfig,
     tenant_name: str,
@@ -69,31 +89,39 @@ def sync_tenant(
     pipeline = pipeline_for(config, tenant)
     client = client or LexwareClient(tenant)
     report = RunReport(tenant.name)
+    pending = deletes.pending_path(pipeline.working_dir)
     try:
-        with warehouse_lock(config.warehouse):
-            when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
-            if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
-                log.info("tenant %s: completing a pending load package", tenant.name)
-                pipeline.normalize()
-                when_free(pipeline.load)
-        source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
-        if tables is not None:
-            # voucherlist and its detail tables share one low-water mark: a subset with any of them
-            # loads them all, or the mark would move past rows the others never received
-            wanted = set(tables)
-            if wanted & set(settings.VOUCHER_TABLES):
-                wanted |= set(settings.VOUCHER_TABLES)
-            source = source.with_resources(*[t for t in source.resources if t in wanted])
-        try:
-            pipeline.extract(source)
-        except PipelineStepFailed as exc:
-            raise _lexware_cause(exc) or exc from None
-        normalize_info = pipeline.normalize()
-        with warehouse_lock(config.warehouse):
-            load_info = when_free(pipeline.load)
-            load_info.raise_on_failed_jobs()
-            flagged = flag_deleted(config.warehouse, tenant.name, report.complete_scans)
-            publish_snapshot(config.warehouse)
+        with tenant_lock(config, tenant.name):
+            with warehouse_lock(config.warehouse):
+                when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
+                if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
+                    log.info("tenant %s: completing a pending load package", tenant.name)
+                    pipeline.normalize()
+                    when_free(pipeline.load)
+                flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
+            source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
+            if tables is not None:
+                # voucherlist and its detail tables share one low-water mark: a subset with any of them
+                # loads them all, or the mark would move past rows the others never received
+                wanted = set(tables)
+                if wanted & set(settings.VOUCHER_TABLES):
+                    wanted |= set(settings.VOUCHER_TABLES)
+                source = source.with_resources(*[t for t in source.resources if t in wanted])
+            try:
+                pipeline.extract(source)
+            except PipelineStepFailed as exc:
+                raise _lexware_cause(exc) or exc from None
+            normalize_info = pipeline.normalize()
+            if report.complete_scans:  # vanished ids, each confirmed by a 404 before it is flagged
+                with warehouse_lock(config.warehouse):
+                    candidates = deletes.find_candidates(config.warehouse, tenant.name, report.complete_scans)
+                deletes.save_pending(pending, deletes.confirm(client, candidates))
+            with warehouse_lock(config.warehouse):
+                load_info = when_free(pipeline.load)
+                load_info.raise_on_failed_jobs()
+                for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
+                    flagged[table] = flagged.get(table, 0) + n
+                publish_snapshot(config.warehouse)
     finally:
         client.close()
     state = pipeline.state.get("sources", {}).get("lexware", {})
@@ -121,30 +149,3 @@ def _lexware_cause(exc: BaseException) -> LexwareError | None:
             return seen
         seen = seen.__cause__ or seen.__context__
     return None
-
-
-def flag_deleted(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, int]:
-    """Mark rows `is_deleted` whose id was absent from a complete list scan of their resource.
-    A vanished voucherlist id flags its detail rows (invoices, vouchers, payments, ...) too."""
-    flagged: dict[str, int] = {}
-    if not complete_scans:
-        return flagged
-    with connect(warehouse) as con:
-        existing = {r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [settings.DATASET]
-        ).fetchall()}
-        con.execute("BEGIN")
-        for scanned, ids in complete_scans.items():
-            tables = settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,)
-            for table in (t for t in tables if t in existing):
-                n = con.execute(
-                    f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
-                    "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
-                    [tenant, sorted(ids)],
-                ).fetchone()[0]
-                if n:
-                    flagged[table] = n
-        con.execute("COMMIT")
-    if flagged:
-        log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
-    return flagged

@@ -1,0 +1,129 @@
+"""Deletes: records that vanished from a complete list scan, each confirmed before it is flagged.
+
+A list read page by page while another user deletes can skip a live row (the rows behind a deleted
+one shift up a page), and the row count still adds up. So a candidate - live in the warehouse, absent
+from the scan - is flagged `is_deleted` only when its detail GET answers 404; one that answers is
+merely missed and stays live. That costs one request per vanished record, nothing while none vanish.
+
+Confirmed deletions are written to a small file in the tenant's pipeline folder before the load and
+applied right after it; a run killed in between applies them when the tenant's next run starts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import duckdb
+
+from pipelines.lexware import settings
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.errors import NotFoundError, NotInPlanError
+from pipelines.warehouse import connect
+
+log = logging.getLogger(__name__)
+
+CONTACT_PATH = "/v1/contacts"
+
+
+def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+    """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
+    None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
+    found: dict[str, dict] = {}
+    with connect(warehouse) as con:
+        existing = _raw_tables(con)
+        for scanned, ids in complete_scans.items():
+            if scanned not in existing:
+                continue
+            kind = "raw->>'$.voucherType'" if scanned == "voucherlist" else "NULL"
+            missing = con.execute(
+                f'SELECT id, {kind} FROM {settings.DATASET}."{scanned}" '
+                "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
+                [tenant, sorted(ids)],
+            ).fetchall()
+            if missing:
+                found[scanned] = {rid: _detail_path(scanned, rid, kind) for rid, kind in missing}
+    return found
+
+
+def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [settings.DATASET]
+    ).fetchall()}
+
+
+def _detail_path(scanned: str, rid: str, voucher_type: str | None) -> str | None:
+    if scanned == "contacts":
+        return f"{CONTACT_PATH}/{rid}"
+    if scanned == "voucherlist" and voucher_type in settings.DETAIL_ENDPOINTS:
+        return f"{settings.DETAIL_ENDPOINTS[voucher_type][1]}/{rid}"
+    return None
+
+
+def confirm(client: LexwareClient, candidates: dict[str, dict]) -> dict[str, list[str]]:
+    """The candidates whose detail GET answers 404 (or that have no detail endpoint)."""
+    deleted: dict[str, list[str]] = {}
+    for scanned, paths in candidates.items():
+        for rid, path in sorted(paths.items()):
+            if path is not None:
+                try:
+                    client.get(path)
+                except NotFoundError:
+                    pass
+                except NotInPlanError:
+                    log.warning("tenant %s: cannot confirm %s %s (403); trusting the list scan",
+                                client.name, scanned, rid)
+                else:
+                    log.info("tenant %s: %s %s was missed by the list scan, not deleted",
+                             client.name, scanned, rid)
+                    continue
+            deleted.setdefault(scanned, []).append(rid)
+    return deleted
+
+
+def pending_path(pipeline_dir: str | os.PathLike) -> Path:
+    return Path(pipeline_dir) / "pending_deletes.json"
+
+
+def save_pending(path: Path, deleted: dict[str, list[str]]) -> None:
+    """Record confirmed deletions (merged with any not yet applied) atomically."""
+    if not deleted:
+        return
+    merged = load_pending(path)
+    for scanned, ids in deleted.items():
+        merged[scanned] = sorted(set(merged.get(scanned, [])) | set(ids))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(merged), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_pending(path: Path) -> dict[str, list[str]]:
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
+    """Flag the recorded deletions `is_deleted` (a vanished voucherlist id flags its detail rows too),
+    then forget them. Call while holding the warehouse lock. Returns rows flagged per table."""
+    deleted = load_pending(path)
+    flagged: dict[str, int] = {}
+    if deleted:
+        with connect(warehouse) as con:
+            existing = _raw_tables(con)
+            con.execute("BEGIN")
+            for scanned, ids in deleted.items():
+                tables = settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,)
+                for table in (t for t in tables if t in existing):
+                    n = con.execute(
+                        f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
+                        "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
+                        [tenant, ids],
+                    ).fetchone()[0]
+                    if n:
+                        flagged[table] = n
+            con.execute("COMMIT")
+        log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
+    path.unlink(missing_ok=True)
+    return flagged
