@@ -285,6 +285,53 @@ def test_killed_between_put_and_result_then_rerun_applies_each_correction_once(
         assert contact(sandbox, cid)["version"] == versions[cid] + 1 == c.applied_version
 
 
+class JobDied(Exception):
+    """Stands in for a kill at a hook: the run stops there, nothing after it is recorded."""
+
+
+def die(*_):
+    raise JobDied
+
+
+def interrupted_correction(store, sandbox, client, cid: str, hook: str) -> tuple[int, str]:
+    """A correction left ``in_flight`` by a run that died at ``hook``; returns (id, old value)."""
+    old = next(NEW_VATS)
+    edit_as_other_user(sandbox, "contacts", cid, {"company": {"vatRegistrationId": old}})
+    corr_id = vat_correction(store, sandbox, cid)
+    with pytest.raises(JobDied):
+        executor(store, client, hooks=Hooks(**{hook: die})).run(ids=[corr_id])
+    assert store.get(corr_id).status == "in_flight"
+    return corr_id, old
+
+
+def test_in_flight_write_undone_by_a_colleague_is_a_conflict_not_written_again(
+        sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    corr_id, old = interrupted_correction(store, sandbox, client, cid, "after_put")
+    landed = contact(sandbox, cid)
+    assert landed["company"]["vatRegistrationId"] == store.get(corr_id).new_value  # our PUT landed
+    edit_as_other_user(sandbox, "contacts", cid, {"company": {"vatRegistrationId": old}})  # and was undone
+    puts = requests_made(sandbox, "PUT ")
+    executor(store, client).run()
+    c = store.get(corr_id)
+    assert c.status == "conflict", c.reason
+    assert "may have landed" in c.reason and f"-> {landed['version'] + 1}" in c.reason
+    assert requests_made(sandbox, "PUT ") == puts  # the colleague's value is not overwritten
+    assert contact(sandbox, cid)["company"]["vatRegistrationId"] == old
+
+
+def test_in_flight_write_that_never_went_out_is_retried(sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    corr_id, old = interrupted_correction(store, sandbox, client, cid, "before_put")
+    version = contact(sandbox, cid)["version"]
+    assert contact(sandbox, cid)["company"]["vatRegistrationId"] == old  # died before the PUT
+    executor(store, client).run()
+    c = store.get(corr_id)
+    assert c.status == "applied", c.reason  # the version did not move: safe to write
+    assert contact(sandbox, cid)["company"]["vatRegistrationId"] == c.new_value
+    assert c.applied_version == version + 1
+
+
 def _purchase_voucher(number: str, category: str) -> dict:
     return {"type": "purchaseinvoice", "voucherNumber": number, "voucherDate": "2025-09-28",
             "dueDate": "2025-10-12", "totalGrossAmount": 119.0, "totalTaxAmount": 19.0, "taxType": "gross",

@@ -5,10 +5,12 @@ Per correction:
 2. GET the record; if the field already holds the new value -> ``applied`` without a write (this is
    how a run that was killed after its PUT is finished: exactly once); if it holds neither the
    expected old value nor the new one -> ``conflict`` (someone else changed that field; never
-   overwritten);
+   overwritten); if it holds the old value but the correction is ``in_flight`` and the record's
+   version moved past the one our unconfirmed PUT was based on -> ``conflict`` too (the PUT may
+   have landed and been set back by someone else; only an unmoved version proves it did not land);
 3. record the intent (``in_flight`` + the version we build on), PUT the full record with the change;
-4. on a version conflict (409, or 406 naming `version` on contacts) refetch, re-check, re-apply and
-   retry with bounded, jittered backoff; past the bound -> ``gave_up``;
+4. on a version conflict (409, or 406 naming `version` on contacts: refused, so back to ``pending``)
+   refetch, re-check, re-apply and retry with bounded, jittered backoff; past the bound -> ``gave_up``;
 5. record ``applied`` with the new version. Every attempt is a row in ``writeback.audit``.
 
 A dry run does steps 1-2 only and reports each change as a before/after diff.
@@ -34,6 +36,7 @@ from pipelines.writeback.model import (
     FAILED,
     GAVE_UP,
     IN_FLIGHT,
+    PENDING,
     REJECTED,
     Correction,
 )
@@ -214,6 +217,14 @@ class CorrectionExecutor:
             outcome.reason = (f"{spec.name} is now {outcome.before!r}, not the expected "
                               f"{vc.expected_old_value!r}: someone else changed it; not overwritten")
             return False
+        if c.status == IN_FLIGHT and not _unchanged_since(c.version_before, outcome.version_before):
+            # ABA: our unconfirmed PUT may have landed and someone set the old value back since
+            outcome.status = CONFLICT
+            outcome.reason = (f"{spec.name} holds the expected old value again, but the record changed "
+                              f"(version {c.version_before} -> {outcome.version_before}) since our "
+                              "unconfirmed write: it may have landed and been undone by someone else; "
+                              "not written again")
+            return False
         try:
             check_updatable(vc.entity.resource, doc)
         except NotUpdatable as exc:
@@ -244,7 +255,7 @@ class CorrectionExecutor:
         # the intent, durable before the request: an interrupted run is resolved by the next one
         self.store.set_status(c.id, IN_FLIGHT, None, run_id=self.run_id,
                               version_before=outcome.version_before, attempts=attempt)
-        c.status = IN_FLIGHT
+        c.status, c.version_before = IN_FLIGHT, outcome.version_before
         if self.hooks.before_put:
             self.hooks.before_put(vc, attempt)
         started = now()
@@ -254,6 +265,9 @@ class CorrectionExecutor:
             outcome.status = "version_conflict"
             self._audit(outcome, "put", started, http_status=exc.status,
                         detail="version conflict: refetch, re-check, retry")
+            # refused, so nothing landed: the retry (or the next run) judges it as pending again
+            self.store.set_status(c.id, PENDING, None, run_id=self.run_id)
+            c.status = PENDING
             raise
         except ValidationError as exc:
             outcome.status, outcome.reason = FAILED, f"Lexware Office refused the change: {exc}"
@@ -290,3 +304,8 @@ class CorrectionExecutor:
             attempt=outcome.attempts or None, version_before=outcome.version_before,
             version_after=outcome.version_after, http_status=http_status, detail=detail,
         )
+
+
+def _unchanged_since(recorded: int | None, current: int | None) -> bool:
+    """Has the record provably kept the version an unconfirmed PUT was based on (so it did not land)?"""
+    return recorded is not None and current is not None and current <= recorded

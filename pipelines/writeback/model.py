@@ -34,3 +34,4 @@ class Correction:
     source: str | None = None
     attempts: int = 0
     applied_version: int | None = None
+    version_before: int | None = None  # while in_flight: the version our unconfirmed PUT was based on

@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS writeback.operations (
 
 _CORRECTION_COLS = (
     "id, tenant, entity, record_id, field, new_value, expected_old_value, status, reason, source, "
-    "attempts, applied_version"
+    "attempts, applied_version, version_before"
 )
 
 
@@ -246,10 +246,11 @@ def _text(value: Any) -> str | None:
 
 
 def _correction(row: tuple) -> Correction:
-    (cid, tenant, entity, record_id, field, new, expected, status, reason, source, attempts, applied) = row
+    (cid, tenant, entity, record_id, field, new, expected, status, reason, source, attempts, applied,
+     version_before) = row
     return Correction(tenant=tenant, entity=entity, record_id=record_id, field=field, new_value=new,
                       expected_old_value=expected, id=cid, status=status, reason=reason, source=source,
-                      attempts=attempts, applied_version=applied)
+                      attempts=attempts, applied_version=applied, version_before=version_before)
 
 
 __all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "warehouse_path"]
