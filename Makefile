@@ -27,8 +27,8 @@ sandbox: setup
 # The sandbox's demo key (not a secret); real tenants set their own variables named in kontor.yaml.
 sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 
-sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.)
-	$(PY) -m pipelines.cli sync $(ARGS)
+sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
+	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; $(PY) -m transforms.runner || status=1; exit $$status
 
 ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000 (HOST=, PORT= to change)
 	$(VENV)/bin/dagster dev -w workspace.yaml --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)

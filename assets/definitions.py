@@ -1,6 +1,12 @@
 """The one Dagster code location of Kontor (loaded via workspace.yaml)."""
 
-from dagster import Definitions, in_process_executor
+from dagster import (
+    AssetSelection,
+    AutomationConditionSensorDefinition,
+    DefaultSensorStatus,
+    Definitions,
+    in_process_executor,
+)
 
 from assets.checks import transform_checks
 from assets.extraction import KontorConfigResource, lexware_raw
@@ -21,12 +27,22 @@ WRITEBACK_JOBS: list = [apply_corrections]
 WRITEBACK_SENSORS: list = [pending_corrections_sensor]
 WRITEBACK_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
+# The SQL models rebuild after every sync (AutomationCondition.eager): this sensor evaluates that and is
+# on from the start, so `make ui` keeps the CDM and marts current without a toggle in the UI.
+model_automation = AutomationConditionSensorDefinition(
+    "kontor_model_automation",
+    target=AssetSelection.assets(sql_transforms),
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Rebuilds the staging/CDM/marts models after raw data changed (each model's "
+                "AutomationCondition.eager); on by default.",
+)
+
 defs = Definitions(
     assets=[*EXTRACTION_ASSETS, sql_transforms, *WRITEBACK_ASSETS],
     asset_checks=transform_checks,
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
-    sensors=[*WRITEBACK_SENSORS],
+    sensors=[model_automation, *WRITEBACK_SENSORS],
     resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
     executor=in_process_executor,  # asset runs (automation, `asset materialize`): no process per step
 )

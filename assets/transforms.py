@@ -23,6 +23,7 @@ from pydantic import Field
 from assets.meta import OWNERS, documented_columns, layer_tags
 from assets.resources import WarehouseResource
 from pipelines.warehouse import publish_snapshot, warehouse_lock
+from pipelines.writeback.store import SCHEMA_SQL as WRITEBACK_SCHEMA
 from transforms.graph import Model, discover, model_deps, source_deps
 from transforms.runner import ModelResult, build, quarantine_counts, quarantine_summary
 
@@ -38,6 +39,15 @@ def model_key(model: Model) -> AssetKey:
 def table_key(ref: str) -> AssetKey:
     """Asset key of a ``schema.table`` the SQL reads (raw tables are the extraction's assets)."""
     return AssetKey(ref.split(".", 1))
+
+
+# Models that read no table (the as-of date, the status vocabulary) are built when missing and again
+# each night, so the marts' default as-of date moves on with the calendar; every other model rebuilds
+# when anything it reads changed (after each sync), in the same tick as what it depends on.
+ROOT_CONDITION = (
+    (AutomationCondition.missing() & ~AutomationCondition.in_progress())
+    | AutomationCondition.on_cron("5 0 * * *", cron_timezone="Europe/Berlin")
+)
 
 
 def _spec(model: Model) -> AssetSpec:
@@ -56,7 +66,7 @@ def _spec(model: Model) -> AssetSpec:
         tags=layer_tags(model.schema, "lexware" if model.schema == "staging" else "all"),
         description=model.description,
         metadata=metadata,
-        automation_condition=AutomationCondition.eager(),
+        automation_condition=AutomationCondition.eager() if deps else ROOT_CONDITION,
         skippable=True,
     )
 
@@ -94,7 +104,9 @@ def sql_transforms(context: AssetExecutionContext, config: TransformConfig, ware
             results = build(con, select, as_of)
             counts = {r.key: quarantine_counts(con, r.key) for r in results if r.status == "ok"}
             by_reason = quarantine_summary(con)
-        publish_snapshot(warehouse.file)  # analysts' snapshot shows the rebuilt models at once
+            con.execute(WRITEBACK_SCHEMA)  # analysts can record corrections once the models exist
+        if all(r.status == "ok" for r in results):  # analysts never see half a rebuild
+            publish_snapshot(warehouse.file)
     for r in results:
         if r.status == "ok":
             meta = _metadata(r, counts[r.key])
@@ -106,7 +118,8 @@ def sql_transforms(context: AssetExecutionContext, config: TransformConfig, ware
     failed = [f"{r.key}: {r.error}" for r in results if r.status == "failed"]
     if failed:
         raise Failure(
-            description=f"{len(failed)} model(s) failed; their previous tables stay readable",
+            description=f"{len(failed)} model(s) failed; their previous tables stay readable and the "
+                        "analysts' snapshot keeps the last complete build",
             metadata={"failed": MetadataValue.md("\n".join(f"- {f}" for f in failed))},
         )
 

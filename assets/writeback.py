@@ -6,8 +6,11 @@ rebuilds the SQL models and publishes the analysts' snapshot, so `cdm` shows the
 """
 
 from dagster import (
+    AssetKey,
+    AssetMaterialization,
     Config,
     DefaultSensorStatus,
+    Failure,
     MetadataValue,
     OpExecutionContext,
     Out,
@@ -22,6 +25,7 @@ from dagster import (
 from pydantic import Field
 
 from assets.extraction import KontorConfigResource
+from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
 from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
@@ -95,7 +99,20 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
     with warehouse_lock(cfg.warehouse):
         with connect(cfg.warehouse) as con:
             models = build(con)
-        publish_snapshot(cfg.warehouse)
+        if all(m.status == "ok" for m in models):  # analysts never see half a rebuild
+            publish_snapshot(cfg.warehouse)
+    # recorded like any sync and build, so the catalogue and the automation see these tables as fresh
+    for r in results:
+        for table in settings.TABLES:
+            context.log_event(AssetMaterialization(
+                AssetKey([settings.DATASET, table]), partition=r.tenant,
+                metadata={"rows_loaded": MetadataValue.int(r.rows.get(table, 0)),
+                          "mode": "write-back re-sync"}))
+    for m in models:
+        if m.status == "ok":
+            context.log_event(AssetMaterialization(
+                AssetKey(m.key.split(".", 1)),
+                metadata={"dagster/row_count": MetadataValue.int(m.rows or 0)}))
     failed = [m.key for m in models if m.status != "ok"]
     context.add_output_metadata({
         "tenants": MetadataValue.json([r.tenant for r in results]),
@@ -105,6 +122,10 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
         "models_rebuilt": MetadataValue.int(len(models) - len(failed)),
         "models_not_built": MetadataValue.json(failed),
     })
+    if failed:
+        raise Failure(description=f"the corrections were written and re-synced, but {len(failed)} model(s) "
+                                  f"failed to rebuild: {failed}; the analysts' snapshot keeps the last "
+                                  "complete build")
 
 
 @job(description="Apply analysts' corrections (writeback.corrections) to Lexware with version-checked "

@@ -99,3 +99,50 @@ def test_launchpad_prefills_the_extraction_mode_per_partition(job, mode):
     assert op_config.get("mode") == mode
     if mode == "backfill":
         assert op_config["voucher_date_from"] <= op_config["voucher_date_to"]
+
+
+def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():
+    """The automation sensor is on from the start. Once every tenant's raw tables are loaded, one tick
+    requests every model; later, a change to one raw table requests exactly the models that read it."""
+    import warnings
+
+    from dagster import AssetMaterialization, DagsterInstance, evaluate_automation_conditions
+
+    from assets.extraction import tenants_partitions
+
+    sensor = REPO.get_sensor_def("kontor_model_automation")
+    assert sensor.default_status == DefaultSensorStatus.RUNNING
+    models = {k for k in NODES if k.path[0] != "raw_lexware"}
+    raw = [k for k in NODES if k.path[0] == "raw_lexware"]
+    instance = DagsterInstance.ephemeral()
+
+    def tick(cursor=None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = evaluate_automation_conditions(defs=defs, instance=instance, cursor=cursor)
+        return result, set(result._requested_partitions_by_asset_key)
+
+    def materialized(keys, partitions=(None,)):
+        for key in keys:
+            for partition in partitions:
+                instance.report_runless_asset_event(AssetMaterialization(key, partition=partition))
+
+    result, requested = tick()
+    assert requested == {AssetKey(["marts", "as_of"]), AssetKey(["staging", "stg_lexware__voucher_statuses"])}
+    materialized(requested)
+    materialized(raw, tenants_partitions.get_partition_keys())
+    result, requested = tick(result.cursor)
+    assert requested == models - {AssetKey(["marts", "as_of"]),
+                                  AssetKey(["staging", "stg_lexware__voucher_statuses"])}
+    materialized(requested)
+    result, requested = tick(result.cursor)
+    assert requested == set()  # nothing changed since
+    materialized([AssetKey(["raw_lexware", "contacts"])], [tenants_partitions.get_partition_keys()[0]])
+    result, requested = tick(result.cursor)
+    downstream, frontier = set(), [AssetKey(["raw_lexware", "contacts"])]
+    while frontier:
+        children = GRAPH.get(frontier.pop()).child_keys - downstream
+        downstream |= children
+        frontier.extend(children)
+    assert AssetKey(["cdm", "contacts"]) in downstream and AssetKey(["cdm", "payments"]) not in downstream
+    assert requested == downstream

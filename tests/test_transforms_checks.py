@@ -167,3 +167,25 @@ def test_dagster_run_builds_into_the_warehouse_named_in_kontor_yaml(tmp_path, mo
     assert result.success and not (tmp_path / "stray.duckdb").exists()
     with duckdb.connect(str(configured), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM cdm.invoices").fetchone()[0] == 10
+
+
+def test_snapshot_only_after_a_complete_build_and_the_warehouse_takes_corrections(tmp_path):
+    from pipelines.warehouse import snapshot_path
+
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        fx.load_small_fixture(con)
+    assert run_dagster(path).success
+    snapshot = snapshot_path(path)
+    published = snapshot.stat().st_mtime_ns
+    with duckdb.connect(str(path)) as con:  # the README's step 2 works on a freshly built warehouse
+        con.execute("INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
+                    "expected_old_value) VALUES ('acme', 'contact', 'lexware:acme:x', 'vat_id', 'DE1', NULL)")
+        con.execute("CREATE OR REPLACE TABLE raw_lexware.contacts AS SELECT 1 AS x")  # breaks its staging
+    result = run_dagster(path)
+    assert not result.success
+    assert snapshot.stat().st_mtime_ns == published  # analysts keep the last complete build
+    with duckdb.connect(str(snapshot), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM cdm.contacts").fetchone()[0] > 0
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM writeback.corrections").fetchone()[0] == 1

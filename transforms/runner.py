@@ -4,8 +4,9 @@ Each model becomes ``CREATE OR REPLACE TABLE <schema>.<name> AS <the file's SELE
 transaction: a model that fails is rolled back, so the previous version of its table stays readable, and
 every model downstream of it is skipped in this run.
 
-Command line:
-``python -m transforms.runner WAREHOUSE.duckdb [--as-of YYYY-MM-DD] [--select schema.name ...]``
+Command line (takes the warehouse's write lock like every writer; publishes the analysts' snapshot when
+every model built): ``python -m transforms.runner [WAREHOUSE.duckdb] [--as-of YYYY-MM-DD]
+[--select schema.name ...]`` (default: kontor.yaml's warehouse).
 """
 
 from __future__ import annotations
@@ -14,9 +15,12 @@ import argparse
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 
+from pipelines.config import ConfigError, load_config
+from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
 from transforms.graph import Check, Model, build_order, discover, model_deps, source_deps
 
 AS_OF_VARIABLE = "kontor_as_of"
@@ -153,12 +157,19 @@ def quarantine_summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("warehouse", help="the DuckDB file (kontor.yaml's `warehouse:`)")
+    parser.add_argument("warehouse", nargs="?", help="the DuckDB file (default: kontor.yaml's `warehouse:`)")
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--select", nargs="*", default=None)
     args = parser.parse_args(argv)
-    with duckdb.connect(args.warehouse) as con:
-        results = build(con, set(args.select) if args.select else None, args.as_of)
+    try:
+        path = Path(args.warehouse) if args.warehouse else load_config().warehouse
+    except ConfigError as exc:
+        parser.error(str(exc))
+    with warehouse_lock(path):
+        with connect(path) as con:
+            results = build(con, set(args.select) if args.select else None, args.as_of)
+        if all(r.status == "ok" for r in results):
+            publish_snapshot(path)
     for r in results:
         print(f"{r.status:8} {r.key:45} rows={r.rows!s:>10} {r.seconds:7.2f}s {r.error or ''}")
     return 0 if all(r.status == "ok" for r in results) else 1

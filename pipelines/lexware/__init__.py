@@ -71,8 +71,8 @@ def lexware_source(
 
     mode `incremental`: everything changed since the stored state (contact versions, voucherlist
     mark); `reconcile` adds a full ID scan of the voucher list (list pages only) so records that
-    vanished get flagged `is_deleted` (each confirmed by a 404 first, see deletes.py); by default (None) that happens when the last reconciliation
-    is older than RECONCILE_EVERY.
+    vanished get flagged `is_deleted` (each confirmed by a 404 first, see deletes.py); by default
+    (None) that happens when the last reconciliation is older than RECONCILE_EVERY.
     mode `backfill`: re-extract voucherlist + details for vouchers dated `voucher_date_from` to
     `voucher_date_to` (inclusive); the low-water mark is neither used nor moved.
     mode `full`: re-extract everything (ignoring contact versions and the voucherlist's mark),
