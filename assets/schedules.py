@@ -4,6 +4,7 @@ that pre-fill the run config of a backfill or a full refresh in the launchpad.""
 from __future__ import annotations
 
 from dagster import (
+    AssetKey,
     AssetSelection,
     DefaultScheduleStatus,
     RunConfig,
@@ -14,8 +15,12 @@ from dagster import (
 )
 
 from assets.extraction import ExtractionConfig, tenants_partitions
+from pipelines.lexware import settings
 
 RAW = AssetSelection.groups("raw_lexware")
+# a backfill re-extracts the voucher list and its detail tables only: contacts, profile and posting
+# categories have no voucher date, so they are not selected (and get no materialisation)
+RAW_VOUCHERS = AssetSelection.assets(*[AssetKey(["raw_lexware", t]) for t in settings.VOUCHER_TABLES])
 OP = "lexware_raw"
 
 lexware_sync_job = define_asset_job(
@@ -23,7 +28,7 @@ lexware_sync_job = define_asset_job(
     description="Incremental sync of the chosen tenants (partitions).",
 )
 lexware_backfill_job = define_asset_job(
-    "lexware_backfill", selection=RAW,
+    "lexware_backfill", selection=RAW_VOUCHERS,
     config=RunConfig(ops={OP: ExtractionConfig(mode="backfill", voucher_date_from="2025-01-01",
                                                voucher_date_to="2025-01-31")}),
     description="Re-extract vouchers dated in a window for the chosen tenants; edit the dates in the "

@@ -158,3 +158,31 @@ def test_dagster_refuses_a_bad_backfill_config_with_a_clear_failure(tmp_path, mo
     described = failure.step_failure_data.user_failure_data.description
     assert described == "bad run config: backfill window is empty: from 2026-05-01 is after to 2026-04-01"
     assert not cfg.warehouse.exists()
+
+
+def test_dagster_backfill_job_materialises_the_voucher_tables_of_the_window(tmp_path, monkeypatch):
+    from assets.definitions import defs
+
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    with start_sandbox(rate_limit=1000, **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        export = sb.export("demo")
+        days = sorted(e["voucherDate"][:10] for e in export["voucherlist"])
+        start, end = days[len(days) // 3], days[2 * len(days) // 3]
+        window = [e for e in export["voucherlist"] if start <= e["voucherDate"][:10] <= end]
+        job = defs.resolve_job_def("lexware_backfill")
+        config = {"mode": "backfill", "voucher_date_from": start, "voucher_date_to": end}
+        result = job.execute_in_process(
+            partition_key="demo", instance=DagsterInstance.ephemeral(),
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+            run_config={"ops": {"lexware_raw": {"config": config}}})
+    assert result.success
+    mats = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
+    assert set(mats) == {"voucherlist", "invoices", "credit_notes", "vouchers", "payments"}
+    assert mats["voucherlist"]["rows_loaded"].value == len(window)
+    assert mats["invoices"]["rows_loaded"].value == sum(e["voucherType"] == "invoice" for e in window)
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_lexware.voucherlist").fetchone()[0] == len(window)
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw_lexware'").fetchall()}
+    assert "contacts" not in tables  # nothing outside the window's voucher tables was extracted
