@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import date
 
 from starlette.responses import JSONResponse
 
@@ -65,6 +66,10 @@ def _day(ctx: Ctx, name: str) -> str | None:
         return None
     if not _DAY.match(value):
         raise bad_param(ctx.path, name, value)
+    try:
+        date.fromisoformat(value)  # the shape alone lets 2025-02-30 through
+    except ValueError:
+        raise bad_param(ctx.path, name, value) from None
     return value
 
 

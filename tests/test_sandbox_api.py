@@ -129,6 +129,9 @@ def test_voucherlist_required_parameters_and_enums(api):
     assert vl(api, sort="contactName,ASC").json()["message"] == "parameter 'sort' is invalid"
     r = vl(api, voucherDateFrom="2025-01-01T00:00:00+00:00")
     assert r.status_code == 400 and "'voucherDateFrom'" in r.json()["message"]
+    r = vl(api, updatedDateTo="2025-02-30")  # the right shape, no such day
+    assert r.status_code == 400 and "'updatedDateTo'" in r.json()["message"]
+    assert vl(api, updatedDateTo="2024-02-29").status_code == 200
     assert vl(api, voucherStatus="unchecked,blank").status_code == 200
 
 
