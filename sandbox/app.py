@@ -118,7 +118,9 @@ class Sandbox:
             await self._send(scope, receive, send, tenant, self._too_many(bucket))
             return
         if self.config.latency_ms > 0:
-            await asyncio.sleep(self.config.latency_ms / 1000 * self._latency_rng.uniform(0.5, 1.5))
+            jitter = self.config.latency_jitter
+            factor = self._latency_rng.uniform(1 - jitter, 1 + jitter)
+            await asyncio.sleep(self.config.latency_ms / 1000 * factor)
         fault = self.faults[tenant.name].draw()
         if fault in NOT_PERFORMED:
             if fault == "reset":

@@ -133,7 +133,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--latency-ms",
         type=float,
         default=0.0,
-        help="mean added latency per /v1 request, uniformly jittered 50-150%% (default 0)",
+        help="mean added latency per /v1 request, uniformly jittered by --latency-jitter (default 0)",
+    )
+    p.add_argument(
+        "--latency-jitter",
+        type=float,
+        default=0.5,
+        help="jitter of the added latency as a fraction of the mean: 0.5 = 50-150%% (default), 0.2 = "
+        "80-120%%",
     )
     p.add_argument(
         "--faults",
@@ -226,6 +233,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             parse_spec(spec)
         except ValueError as exc:
             raise SystemExit(f"bad option --faults {scope}{spec}: {exc}") from None
+    if not 0 <= args.latency_jitter <= 1:
+        raise SystemExit(f"bad option --latency-jitter {args.latency_jitter:g}: must be between 0 and 1")
     try:
         retries = tuple(float(x) for x in args.webhook_retry_seconds.split(",") if x.strip())
     except ValueError as exc:
@@ -238,6 +247,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         burst=args.burst if args.burst is not None else max(2, math.ceil(args.rate_limit)),
         retry_after=args.retry_after,
         latency_ms=args.latency_ms,
+        latency_jitter=args.latency_jitter,
         faults=faults,
         fault_seed=args.fault_seed,
         slow_seconds=args.slow_seconds,

@@ -27,6 +27,7 @@ class SandboxConfig:
     burst: int = 2
     retry_after: bool = False
     latency_ms: float = 0.0
+    latency_jitter: float = 0.5  # the added latency is uniform in mean * (1 +- jitter)
     faults: str = ""
     fault_seed: int = 0
     slow_seconds: float = 35.0

@@ -360,6 +360,13 @@ def test_added_latency_is_applied():
         for _ in range(5):
             c.get("/v1/profile")
         assert time.perf_counter() - started >= 5 * 0.1  # at least 50 % of the mean per request
+    with start_sandbox(tenants=KEYS, rate_limit=0, latency_ms=200, latency_jitter=0.2) as sb, client(sb) as c:
+        took = []
+        for _ in range(5):
+            started = time.perf_counter()
+            c.get("/v1/profile")
+            took.append(time.perf_counter() - started)
+        assert min(took) >= 0.16  # 80-120 % of the mean
 
 
 def test_clock_jumps_forward_only_and_stamps_edits():
