@@ -559,3 +559,37 @@ def load_small_fixture(con: duckdb.DuckDBPyConnection) -> None:
     )
     insert_raw(con, "invoices", "beta", [b1])
     insert_raw(con, "voucherlist", "beta", [listing(b1, "invoice", 119.0, 119.0)])
+
+
+# --- tenant gamma: Lexware's tax groups differ from the lines (document discount, rounding per rate) ------
+G_INV = "66666666-0000-4000-8000-000000000001"
+G_CN = "66666666-0000-4000-8000-000000000002"
+
+
+def load_tax_groups_fixture(con: duckdb.DuckDBPyConnection) -> None:
+    """Tenant gamma (add after load_small_fixture): an invoice of 2025-12-05 with a 10 % document discount
+    (lines 3 x 33.33 at 19 % and 50.00 at 7 %: 149.99 net before, 134.99 after the discount; taxAmounts
+    89.99 + 17.10 at 19 %, 45.00 + 3.15 at 7 %, as the sandbox's pricing computes them) and a credit note
+    of 2026-01-10 of three 33.33 lines at 19 %, where Lexware's tax of the rate (19.00) differs from the
+    lines' per-line rounded tax (3 x 6.33 = 18.99)."""
+    inv = invoice(
+        G_INV,
+        "open",
+        "2025-12-05",
+        "2025-12-19",
+        None,
+        [line("Kabel", 3, 33.33, 19, 99.99), line("Buch", 1, 50.0, 7, 50.0)],
+        134.99,
+        20.25,
+        "G-1",
+    )
+    inv["totalPrice"].update(totalDiscountAbsolute=15.0, totalDiscountPercentage=10)
+    inv["taxAmounts"] = [
+        {"taxRatePercentage": 19, "taxAmount": 17.1, "netAmount": 89.99},
+        {"taxRatePercentage": 7, "taxAmount": 3.15, "netAmount": 45.0},
+    ]
+    cn_lines = [line("Kabel", 1, 33.33, 19, 33.33)] * 3
+    cn = invoice(G_CN, "open", "2026-01-10", None, None, cn_lines, 99.99, 19.0, "G-2")
+    cn["taxAmounts"] = [{"taxRatePercentage": 19, "taxAmount": 19.0, "netAmount": 99.99}]
+    insert_raw(con, "invoices", "gamma", [inv])
+    insert_raw(con, "credit_notes", "gamma", [cn])

@@ -315,3 +315,66 @@ def test_failed_model_keeps_previous_version_and_skips_downstream(tmp_path):
     assert results["cdm.invoices"].status == "skipped"
     assert rows(con, "SELECT count(*) FROM cdm.invoices")[0][0] == before
     assert rows(con, "SELECT count(*) FROM staging.stg_lexware__sales_vouchers")[0][0] == 12
+
+
+def test_aging_as_of_a_past_date_counts_documents_paid_later(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fx.load_small_fixture(con)
+    build(con, as_of=dt.date(2025, 11, 3))
+    # On 3 Nov RE-3 (issued 3 Nov, paid 20 Nov) was fully open, and so was P-2 (issued 1 Nov, paid 5 Nov).
+    assert rows(
+        con,
+        "SELECT customer_name, total_open_amount, not_yet_due_amount, open_document_count "
+        "FROM marts.ar_aging WHERE tenant_id = 'acme'",
+    ) == [("Elbufer Logistik KG", D("1488.29"), D("238.00"), 3)]  # + RE-2025-0142 655.29, RE-7 595
+    assert rows(
+        con, "SELECT supplier_name, total_open_amount, not_yet_due_amount FROM marts.ap_aging ORDER BY 1"
+    ) == [("Papier AG", D("119.00"), D("119.00")), ("Sammellieferant", D("89.25"), D("0"))]
+    assert rows(
+        con,
+        "SELECT open_receivables, received_amount, overdue_amount FROM marts.customer_balances "
+        "WHERE customer_key = ?",
+        [acme(fx.C1)],
+    ) == [(D("1488.29"), D("1000"), D("1250.29"))]  # RE-3's 238 arrives on 20 Nov
+    build(con, as_of=None)  # today: both are paid, and every open amount is the source's
+    assert rows(
+        con, "SELECT customer_name, total_open_amount FROM marts.ar_aging WHERE tenant_id = 'acme' ORDER BY 1"
+    ) == [("Elbufer Logistik KG", D("1250.29")), ("Tobias Krämer", D("1535.00"))]
+    assert rows(con, "SELECT supplier_name, total_open_amount FROM marts.ap_aging") == [
+        ("Sammellieferant", D("89.25"))
+    ]
+    assert rows(
+        con,
+        "SELECT count(*), count(*) FILTER (WHERE b.open_amount <> d.open_amount) "
+        "FROM marts.document_balances AS b JOIN (SELECT id, open_amount FROM cdm.invoices UNION ALL "
+        "SELECT id, open_amount FROM cdm.credit_notes UNION ALL SELECT id, open_amount FROM cdm.bills) AS d "
+        "ON d.id = b.document_id",
+    ) == [(10, 0)]  # every booked document, open or paid
+
+
+def test_revenue_uses_lexwares_tax_groups_after_document_discounts(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fx.load_small_fixture(con)
+    fx.load_tax_groups_fixture(con)
+    build(con, as_of=AS_OF)
+    got = rows(
+        con,
+        "SELECT month, tax_rate_percent, net_amount, tax_amount, gross_amount, invoice_count, "
+        "credit_note_count FROM marts.revenue_by_month WHERE tenant_id = 'gamma' ORDER BY 1, 2",
+    )
+    assert got == [
+        (dt.date(2025, 12, 1), D("7"), D("45.00"), D("3.15"), D("48.15"), 1, 0),  # lines: 50.00 + 3.50
+        (dt.date(2025, 12, 1), D("19"), D("89.99"), D("17.10"), D("107.09"), 1, 0),  # lines: 99.99 + 19.00
+        (dt.date(2026, 1, 1), D("19"), D("-99.99"), D("-19.00"), D("-118.99"), 0, 1),  # lines' tax: 18.99
+    ]
+    assert rows(
+        con,
+        "SELECT i.net_amount, i.tax_amount, i.discount_amount, sum(r.net_amount), sum(r.tax_amount) "
+        "FROM cdm.invoices AS i JOIN marts.revenue_by_month AS r ON r.tenant_id = i.tenant_id "
+        "AND r.month = date_trunc('month', i.issue_date) WHERE i.tenant_id = 'gamma' GROUP BY ALL",
+    ) == [(D("134.99"), D("20.25"), D("15.00"), D("134.99"), D("20.25"))]
+    assert rows(
+        con,
+        "SELECT DISTINCT document_kind, amount_source FROM cdm.document_tax_amounts "
+        "WHERE tenant_id = 'acme' AND document_table = 'invoices' ORDER BY 1, 2",
+    ) == [("invoice", "lines"), ("invoice", "tax_amounts"), ("sales_voucher", "lines")]

@@ -1,19 +1,19 @@
 -- Open items per customer and per supplier as of marts.as_of, by days past due: one row per ledger
--- ("receivables": open and partially paid cdm.invoices of both kinds; "payables": open and partially paid
--- purchase invoices of cdm.bills) and party. bucket_0_30 holds documents not yet due or up to 30 days past
--- due (not_yet_due_amount shows the not-yet-due part), then 31-60, 61-90, 90+. Credit notes are not netted.
+-- ("receivables": invoices of both kinds; "payables": purchase invoices of cdm.bills) and party, counting
+-- the documents still open on the as-of date (marts.document_balances: gross minus the payments dated on
+-- or before it, so a document paid later is open here; documents without payment items keep today's
+-- open_amount). bucket_0_30 holds documents not yet due or up to 30 days past due (not_yet_due_amount
+-- shows the not-yet-due part), then 31-60, 61-90, 90+. Credit notes are not netted.
 -- Documents without a contact (one-time address, collective supplier) are grouped by their contact name.
 -- marts.ar_aging and marts.ap_aging are the two ledgers under their own column names.
 -- grain: tenant_id, ledger, party_key
 WITH open_items AS (
-    SELECT 'receivables' AS ledger, tenant_id, contact_id, contact_name, issue_date, due_date, open_amount
-    FROM cdm.invoices
-    WHERE status IN ('open', 'partially_paid') AND NOT is_deleted AND open_amount > 0
-    UNION ALL
-    SELECT 'payables', tenant_id, contact_id, contact_name, issue_date, due_date, open_amount
-    FROM cdm.bills
-    WHERE status IN ('open', 'partially_paid') AND NOT is_deleted AND open_amount > 0
-        AND document_kind = 'purchase_invoice'
+    SELECT
+        CASE document_table WHEN 'invoices' THEN 'receivables' ELSE 'payables' END AS ledger,
+        tenant_id, contact_id, contact_name, as_of_date, days_past_due, open_amount
+    FROM marts.document_balances
+    WHERE open_amount > 0
+        AND (document_table = 'invoices' OR (document_table = 'bills' AND document_kind = 'purchase_invoice'))
 ),
 
 open_docs AS (
@@ -24,12 +24,10 @@ open_docs AS (
         i.contact_id,
         coalesce(c.name, i.contact_name) AS party_name,
         i.open_amount,
-        a.as_of_date,
-        a.as_of_date - coalesce(i.due_date, i.issue_date) AS days_past_due
+        i.as_of_date,
+        i.days_past_due
     FROM open_items AS i
-    CROSS JOIN marts.as_of AS a
     LEFT JOIN cdm.contacts AS c ON c.id = i.contact_id
-    WHERE i.issue_date <= a.as_of_date
 )
 
 SELECT

@@ -1,33 +1,23 @@
--- What each customer owes as of marts.as_of: open receivables minus unsettled credit notes, with
--- lifetime invoiced/credited/received totals. One row per customer contact plus one per contactless
--- document name (customer_key "name:<address name>").
+-- What each customer owes as of marts.as_of: receivables open on that date minus credit notes unsettled on
+-- that date (open amounts from marts.document_balances: gross minus the payments dated on or before
+-- as_of; documents without payment items keep today's open_amount), with the totals invoiced, credited
+-- and received up to as_of. One row per customer contact plus one per contactless document name
+-- (customer_key "name:<address name>").
 -- grain: tenant_id, customer_key
-WITH docs AS (
-    SELECT tenant_id, contact_id, contact_name, 'invoice' AS kind, status, issue_date, due_date, gross_amount,
-        open_amount, is_deleted
-    FROM cdm.invoices
-    UNION ALL
-    SELECT tenant_id, contact_id, contact_name, 'credit_note', status, issue_date, NULL, gross_amount,
-        open_amount, is_deleted
-    FROM cdm.credit_notes
-),
-
-per_customer AS (
+WITH per_customer AS (
     SELECT
         d.tenant_id,
         coalesce(d.contact_id, 'name:' || coalesce(d.contact_name, '?')) AS customer_key,
         any_value(d.contact_name) AS document_contact_name,
-        sum(d.gross_amount) FILTER (WHERE d.kind = 'invoice') AS invoiced_amount,
-        sum(d.gross_amount) FILTER (WHERE d.kind = 'credit_note') AS credited_amount,
-        sum(d.open_amount) FILTER (WHERE d.kind = 'invoice') AS open_receivables,
-        sum(d.open_amount) FILTER (WHERE d.kind = 'credit_note') AS open_credits,
-        sum(d.open_amount) FILTER (WHERE d.kind = 'invoice' AND coalesce(d.due_date, d.issue_date) < a.as_of_date)
-            AS overdue_amount,
-        count(*) FILTER (WHERE d.kind = 'invoice') AS invoice_count,
-        max(d.issue_date) FILTER (WHERE d.kind = 'invoice') AS last_invoice_date
-    FROM docs AS d
-    CROSS JOIN marts.as_of AS a
-    WHERE d.status IN ('open', 'partially_paid', 'paid') AND NOT d.is_deleted AND d.issue_date <= a.as_of_date
+        sum(d.gross_amount) FILTER (WHERE d.document_table = 'invoices') AS invoiced_amount,
+        sum(d.gross_amount) FILTER (WHERE d.document_table = 'credit_notes') AS credited_amount,
+        sum(d.open_amount) FILTER (WHERE d.document_table = 'invoices') AS open_receivables,
+        sum(d.open_amount) FILTER (WHERE d.document_table = 'credit_notes') AS open_credits,
+        sum(d.open_amount) FILTER (WHERE d.document_table = 'invoices' AND d.days_past_due > 0) AS overdue_amount,
+        count(*) FILTER (WHERE d.document_table = 'invoices') AS invoice_count,
+        max(d.issue_date) FILTER (WHERE d.document_table = 'invoices') AS last_invoice_date
+    FROM marts.document_balances AS d
+    WHERE d.document_table IN ('invoices', 'credit_notes')
     GROUP BY ALL
 ),
 
@@ -35,8 +25,9 @@ received AS (
     SELECT p.tenant_id, p.contact_id AS customer_key, sum(p.amount) AS received_amount,
         max(p.payment_date) AS last_payment_date
     FROM cdm.payments AS p
+    CROSS JOIN marts.as_of AS a
     WHERE p.document_table = 'invoices' AND p.direction = 'incoming' AND NOT p.is_deleted
-        AND p.contact_id IS NOT NULL
+        AND p.contact_id IS NOT NULL AND coalesce(p.payment_date <= a.as_of_date, TRUE)
     GROUP BY ALL
 ),
 

@@ -1,19 +1,22 @@
--- Revenue per month (of the issue date) and tax rate: net, tax and gross of the lines of booked sales
--- invoices (status open, partially_paid or paid; both kinds) minus the lines of booked credit notes.
--- Tax is summed from lines (rounded per line), so it can differ by a cent from the tax Lexware rounds
--- per document and rate. Document-level discounts (discount_amount) are not deducted here.
+-- Revenue per month (of the issue date) and tax rate: net, tax and gross of booked sales invoices (status
+-- open, partially_paid or paid; both kinds) minus booked credit notes, per rate from cdm.document_tax_amounts.
+-- Invoices and credit notes written in Lexware use Lexware's tax groups (taxAmounts): net after
+-- document-level discounts, tax rounded per document and rate as Lexware does. Bookkeeping sales vouchers
+-- (and any document without usable taxAmounts) are summed from their lines per rate.
 -- grain: tenant_id, month, tax_rate_percent
-WITH lines AS (
-    SELECT i.tenant_id, i.issue_date, i.id AS document_id, 1 AS sign, l.tax_rate_percent,
-        l.net_amount, l.tax_amount, l.gross_amount
-    FROM cdm.invoice_lines AS l
-    JOIN cdm.invoices AS i ON i.id = l.invoice_id
-    WHERE i.status IN ('open', 'partially_paid', 'paid') AND NOT i.is_deleted AND l.net_amount IS NOT NULL
+WITH booked AS (
+    SELECT id, tenant_id, issue_date, 1 AS sign FROM cdm.invoices
+    WHERE status IN ('open', 'partially_paid', 'paid') AND NOT is_deleted
     UNION ALL
-    SELECT c.tenant_id, c.issue_date, c.id, -1, l.tax_rate_percent, l.net_amount, l.tax_amount, l.gross_amount
-    FROM cdm.credit_note_lines AS l
-    JOIN cdm.credit_notes AS c ON c.id = l.credit_note_id
-    WHERE c.status IN ('open', 'partially_paid', 'paid') AND NOT c.is_deleted AND l.net_amount IS NOT NULL
+    SELECT id, tenant_id, issue_date, -1 FROM cdm.credit_notes
+    WHERE status IN ('open', 'partially_paid', 'paid') AND NOT is_deleted
+),
+
+groups AS (
+    SELECT b.tenant_id, b.issue_date, b.id AS document_id, b.sign, t.tax_rate_percent, t.net_amount,
+        t.tax_amount, t.gross_amount
+    FROM cdm.document_tax_amounts AS t
+    JOIN booked AS b ON b.id = t.document_id
 )
 
 SELECT
@@ -25,5 +28,5 @@ SELECT
     sum(sign * gross_amount)::DECIMAL(18, 2) AS gross_amount,
     count(DISTINCT document_id) FILTER (WHERE sign = 1) AS invoice_count,
     count(DISTINCT document_id) FILTER (WHERE sign = -1) AS credit_note_count
-FROM lines
+FROM groups
 GROUP BY ALL

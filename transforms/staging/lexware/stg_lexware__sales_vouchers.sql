@@ -1,6 +1,8 @@
 -- Lexware sales documents written in Lexware: invoices (/v1/invoices, document_type "invoice") and
 -- credit notes (/v1/credit-notes, document_type "creditnote"), one row per document, typed. Line items
--- stay as a list in `line_items` (unnested by stg_lexware__sales_voucher_lines).
+-- stay as a list in `line_items` (unnested by stg_lexware__sales_voucher_lines), Lexware's net and tax per
+-- rate after document-level discounts as a list in `tax_amounts` (unnested by
+-- stg_lexware__sales_voucher_tax_amounts).
 -- Dates are the calendar dates Lexware renders in Europe/Berlin (the first ten characters).
 -- grain: tenant_id, remote_id
 WITH raw_documents AS (
@@ -29,6 +31,7 @@ src AS (
                            "discountPercentage": "VARCHAR", "lineItemAmount": "VARCHAR"}],
             "totalPrice": {"currency": "VARCHAR", "totalNetAmount": "VARCHAR", "totalGrossAmount": "VARCHAR",
                            "totalTaxAmount": "VARCHAR", "totalDiscountAbsolute": "VARCHAR"},
+            "taxAmounts": [{"taxRatePercentage": "VARCHAR", "taxAmount": "VARCHAR", "netAmount": "VARCHAR"}],
             "taxConditions": {"taxType": "VARCHAR"},
             "paymentConditions": {"paymentTermDuration": "VARCHAR"},
             "shippingConditions": {"shippingDate": "VARCHAR", "shippingType": "VARCHAR"},
@@ -71,6 +74,7 @@ typed AS (
         j.title AS title,
         j.remark AS memo,
         j.lineItems AS line_items,
+        j.taxAmounts AS tax_amounts,
         j AS _j
     FROM src
     LEFT JOIN staging.stg_lexware__voucher_statuses AS s ON s.source_status = lower(j.voucherStatus)
