@@ -341,7 +341,7 @@ def _purchase_voucher(number: str, category: str) -> dict:
 
 
 def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkeypatch):
-    from pipelines.writeback.operations import CreateVoucherWithFile, OperationError
+    from pipelines.writeback.operations import CreateVoucherWithFile, OperationError, default_operation_id
 
     faults = "500=0.08,503=0.05,504=0.12,malformed=0.08,reset=0.05"
     with start_sandbox(rate_limit=200, burst=50, size="small", faults=faults, fault_seed=11) as sb:
@@ -369,16 +369,75 @@ def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkey
                         again = operation.run(_purchase_voucher(number, category), f"{number}.pdf", content)
                         assert (again.voucher_id, again.file_id) == (result.voucher_id, result.file_id)
                         break
-                journal = store.operation(f"create_voucher_with_file:{TENANT}:{number}")
+                journal = store.operation(default_operation_id(TENANT, _purchase_voucher(number, category)))
                 assert result is not None and result.status == "completed", journal
         seen = sb.tenant_stats(TENANT)["status"]
         vouchers = [v for v in sb.export(TENANT)["vouchers"] if v.get("voucherNumber") in numbers]
     assert sum(n for code, n in seen.items() if code.startswith("5")) > 0  # the faults did happen
     assert sorted(v["voucherNumber"] for v in vouchers) == numbers  # exactly one voucher per number
     assert [len(v["files"]) for v in vouchers] == [1] * len(numbers)  # each with its one receipt
-    journal = {store.operation(f"create_voucher_with_file:{TENANT}:{n}")["voucher_id"] for n in numbers}
+    journal = {store.operation(default_operation_id(TENANT, _purchase_voucher(n, category)))["voucher_id"]
+               for n in numbers}
     assert journal == {v["id"] for v in vouchers}
     print(f"\nfaults seen: {seen}; operation errors surfaced to the caller: {errors}")
+
+
+def test_two_suppliers_bills_with_the_same_number_are_never_confused(sandbox, store, client):
+    from pipelines.writeback.operations import (
+        KIND,
+        CreateVoucherWithFile,
+        OperationError,
+        default_operation_id,
+        request_digest,
+    )
+
+    data = export(sandbox)
+    category = next(c["id"] for c in data["posting_categories"] if c["type"] == "outgo")
+    a, b, c, d = [x["id"] for x in data["contacts"] if "vendor" in (x.get("roles") or {})][:4]
+    number = "L-88231"  # suppliers pick their numbers: the same one on four bills, same date and total
+
+    def bill(supplier: str) -> dict:
+        voucher = {**_purchase_voucher(number, category), "contactId": supplier}
+        del voucher["useCollectiveContact"]
+        return voucher
+
+    def receipt(supplier: str) -> bytes:
+        return f"%PDF-1.4\n% receipt of {supplier}\n%%EOF\n".encode()
+
+    def interrupted_in_creating(supplier: str) -> None:
+        """The journal as a process leaves it when it dies after recording `creating`."""
+        op_id = default_operation_id(TENANT, bill(supplier))
+        store.start_operation(op_id, TENANT, KIND, number, request_digest(bill(supplier), receipt(supplier)))
+        store.update_operation(op_id, status="creating")
+
+    theirs = client.post("/v1/vouchers", json=bill(a))["id"]  # supplier A's bill, entered by someone else
+    operation = CreateVoucherWithFile(store, client, round_pause=0.01)
+    # first attempt: A's voucher is not ours and does not block ours
+    first = operation.run(bill(b), "b.pdf", receipt(b))
+    # creating, and the lost POST had landed: adopt that voucher, not A's or B's
+    landed = client.post("/v1/vouchers", json=bill(c))["id"]
+    interrupted_in_creating(c)
+    adopted = operation.run(bill(c), "c.pdf", receipt(c))
+    # creating, and the POST never went out: none of the others is ours, so create it
+    interrupted_in_creating(d)
+    created = operation.run(bill(d), "d.pdf", receipt(d))
+    # the same bill of A again, first attempt: that one is ours, a duplicate, refused
+    posts = requests_made(sandbox, "POST /v1/vouchers")
+    with pytest.raises(OperationError, match="already exists"):
+        operation.run(bill(a), "a.pdf", receipt(a))
+    assert requests_made(sandbox, "POST /v1/vouchers") == posts
+
+    assert [r.status for r in (first, adopted, created)] == ["completed"] * 3
+    assert adopted.voucher_id == landed and adopted.resumed and created.resumed
+    vouchers = {v["id"]: v for v in export(sandbox)["vouchers"] if v.get("voucherNumber") == number}
+    mine = {b: first.voucher_id, c: adopted.voucher_id, d: created.voucher_id}
+    assert set(vouchers) == {theirs, *mine.values()}  # four bills, no duplicate
+    assert vouchers[theirs]["files"] == []  # no receipt ever attached to another supplier's bill
+    for supplier, vid in mine.items():
+        assert vouchers[vid]["contactId"] == supplier and len(vouchers[vid]["files"]) == 1
+    lookups = [r["detail"] for r in store.audit_rows(operation_id=default_operation_id(TENANT, bill(d)))
+               if r["action"] == "lookup"]
+    assert lookups and theirs in lookups[0] and "not ours" in lookups[0]
 
 
 def test_job_applies_then_resyncs_so_cdm_shows_the_new_state(sandbox, kontor, store):

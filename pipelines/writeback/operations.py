@@ -11,6 +11,13 @@ Lexware has no idempotency keys, so a creation whose answer was lost (5xx, timeo
 is never simply repeated: in state ``creating`` the voucher is first looked up by its voucherNumber
 (voucherlist, exact match) and adopted if it exists; in state ``uploading`` the voucher's ``files`` are
 checked before uploading again. Retried, the operation therefore never creates a second voucher.
+
+Bill numbers are set by suppliers, so two suppliers' vouchers can share one (Lexware does not refuse
+that). A voucher found by number is ours only if its list entry also matches what we sent: type,
+contact (``contactId``; for the collective contact a null contactId and, if we sent one, the
+``contactName``), voucherDate (the day) and totalGrossAmount (the entry's ``totalAmount``). Other
+vouchers with the number are neither adopted nor a reason to refuse ours. The default operation id
+names the supplier as well as the number for the same reason.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import (
@@ -53,6 +61,44 @@ class OperationResult:
     resumed: bool  # did this call continue an earlier, unfinished one?
 
 
+def _collective(voucher: dict) -> bool:
+    """Is the voucher with the collective contact (Lexware then ignores any contactId)?"""
+    return bool(voucher.get("useCollectiveContact")) or not voucher.get("contactId")
+
+
+def supplier_key(voucher: dict) -> str:
+    """Who the voucher is with: the contactId, or the collective contact (with its custom name, if any)."""
+    if _collective(voucher):
+        return "collective" + (f":{voucher['contactName']}" if voucher.get("contactName") else "")
+    return str(voucher["contactId"])
+
+
+def default_operation_id(tenant: str, voucher: dict) -> str:
+    """The default journal key: one operation per tenant, supplier and voucher number."""
+    return f"{KIND}:{tenant}:{supplier_key(voucher)}:{voucher['voucherNumber']}"
+
+
+def _money(value: object) -> Decimal | None:
+    try:
+        return Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def is_ours(entry: dict, voucher: dict) -> bool:
+    """Does a voucherlist entry with our number also match the fields that identify the voucher we send?"""
+    if entry.get("voucherType") != voucher.get("type"):
+        return False
+    if str(entry.get("voucherDate") or "")[:10] != str(voucher.get("voucherDate") or "")[:10]:
+        return False  # the list gives a Berlin-midnight datetime: its date part is the day we sent
+    if _money(entry.get("totalAmount")) != _money(voucher.get("totalGrossAmount")):
+        return False
+    if _collective(voucher):  # the list shows a null contactId for it
+        name = voucher.get("contactName")
+        return entry.get("contactId") is None and (not name or entry.get("contactName") == name)
+    return entry.get("contactId") == voucher["contactId"]
+
+
 def request_digest(voucher: dict, content: bytes) -> str:
     payload = json.dumps(voucher, sort_keys=True, separators=(",", ":")).encode() + b"\0" + content
     return hashlib.sha256(payload).hexdigest()
@@ -75,7 +121,7 @@ class CreateVoucherWithFile:
         number = voucher.get("voucherNumber")
         if not number or not voucher.get("type"):
             raise OperationError("the voucher needs a 'type' and a 'voucherNumber' (the retry lookup key)")
-        op_id = operation_id or f"{KIND}:{self.tenant}:{number}"
+        op_id = operation_id or default_operation_id(self.tenant, voucher)
         digest = request_digest(voucher, content)
         journal = self.store.start_operation(op_id, self.tenant, KIND, number, digest)
         if journal["request_sha256"] != digest:
@@ -123,8 +169,8 @@ class CreateVoucherWithFile:
             self.store.update_operation(op_id, status="failed",
                                         error=f"voucher number {voucher['voucherNumber']!r} already exists")
             raise OperationError(
-                f"a voucher numbered {voucher['voucherNumber']!r} already exists in Lexware Office "
-                f"(id {existing}); not creating a duplicate - use another number")
+                f"a voucher numbered {voucher['voucherNumber']!r} with the same contact, date and total "
+                f"already exists in Lexware Office (id {existing}); not creating a duplicate")
         if existing:
             self.store.update_operation(op_id, status="voucher_created", voucher_id=existing, error=None)
             return existing
@@ -141,18 +187,23 @@ class CreateVoucherWithFile:
         return result["id"]
 
     def _lookup(self, op_id: str, voucher: dict) -> str | None:
-        """The id of the voucher with this voucherNumber (exact match), if one exists."""
+        """The id of our voucher: this voucherNumber (exact match) and the same contact, date and total."""
         started = now()
         number = html.escape(voucher["voucherNumber"], quote=False)  # Lexware wants &<> HTML-escaped
-        page = self.client.get("/v1/voucherlist", params={"voucherType": voucher["type"],
-                                                          "voucherStatus": "any", "voucherNumber": number})
-        hits = [v["id"] for v in page.get("content", [])
-                if v.get("voucherNumber") == voucher["voucherNumber"]]
-        self._audit(op_id, "/v1/voucherlist", "lookup", "found" if hits else "not_found", started, 200,
-                    ", ".join(hits) or None)
-        if len(hits) > 1:
-            raise OperationError(f"{len(hits)} vouchers are numbered {voucher['voucherNumber']!r}: {hits}")
-        return hits[0] if hits else None
+        entries = [v for v in self.client.paginate("/v1/voucherlist", params={
+                       "voucherType": voucher["type"], "voucherStatus": "any", "voucherNumber": number})
+                   if v.get("voucherNumber") == voucher["voucherNumber"]]
+        ours = [v["id"] for v in entries if is_ours(v, voucher)]
+        others = [v["id"] for v in entries if v["id"] not in ours]
+        detail = ", ".join(ours)
+        if others:  # another supplier's bill (or another date/total) with the same number
+            detail += f" (same number, not ours: {', '.join(others)})"
+        self._audit(op_id, "/v1/voucherlist", "lookup", "found" if ours else "not_found", started, 200,
+                    detail.strip() or None)
+        if len(ours) > 1:
+            raise OperationError(f"{len(ours)} vouchers numbered {voucher['voucherNumber']!r} match the "
+                                 f"contact, date and total: {ours}")
+        return ours[0] if ours else None
 
     def _upload(self, op_id: str, voucher_id: str, file_name: str, content: bytes, content_type: str,
                 *, check_first: bool) -> str:
