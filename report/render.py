@@ -1,8 +1,9 @@
 """The analyst report: receivables aging and revenue by month per tenant, read from the marts with
 SQL, drawn as PNG charts (matplotlib, Agg) and gathered on one HTML page (jinja2).
 
-`render(warehouse, out_dir)` returns the numbers it plotted (and writes them to `report.json`), so a
-reader or a test can hold every bar against a query on the marts.
+`render(warehouse, out_dir)` returns the numbers it read and the bar heights it actually drew (taken
+from the charts' axes; also in `report.json`), so a reader or a test can hold every bar against a
+query on the marts.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ class TenantReport:
     revenue: dict[str, float] = field(default_factory=dict)  # yyyy-mm -> net revenue
     aging_png: str | None = None
     revenue_png: str | None = None
+    drawn: dict[str, list[float]] = field(default_factory=dict)  # chart -> bar heights as drawn, in order
 
 
 @dataclass
@@ -79,32 +81,35 @@ def read_marts(warehouse: Path) -> list[TenantReport]:
     return [tenants[t] for t in sorted(tenants)]
 
 
-def _finish(fig: plt.Figure, ax: plt.Axes, title: str, path: Path) -> None:
-    """Common styling of every chart (EUR axis with thousands separators), then save and close."""
+def _finish(fig: plt.Figure, ax: plt.Axes, title: str, path: Path) -> list[float]:
+    """Common styling of every chart (EUR axis with thousands separators), then save and close;
+    returns the bar heights as drawn, left to right."""
     ax.set_title(title, fontsize=10)
     ax.set_ylabel("EUR")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     fig.savefig(path)
+    heights = [bar.get_height() for bar in sorted(ax.patches, key=lambda b: b.get_x())]
     plt.close(fig)
+    return heights
 
 
-def _aging_chart(t: TenantReport, path: Path) -> None:
+def _aging_chart(t: TenantReport, path: Path) -> list[float]:
     fig, ax = plt.subplots(figsize=(6, 3.6), dpi=100)
     bars = ax.bar(list(BUCKETS.values()), list(t.aging.values()),
                   color=["#4c956c", "#f4a259", "#e76f51", "#9d0208"])
     ax.bar_label(bars, labels=[f"{v:,.0f}" for v in t.aging.values()], fontsize=8)
-    _finish(fig, ax, f"{t.tenant}: open receivables by days past due (as of {t.as_of})", path)
+    return _finish(fig, ax, f"{t.tenant}: open receivables by days past due (as of {t.as_of})", path)
 
 
-def _revenue_chart(t: TenantReport, path: Path) -> None:
+def _revenue_chart(t: TenantReport, path: Path) -> list[float]:
     fig, ax = plt.subplots(figsize=(9, 3.6), dpi=100)
     months = list(t.revenue)
     ax.bar(range(len(months)), list(t.revenue.values()), color="#386fa4")
     step = max(1, len(months) // 12)
     ax.set_xticks(range(0, len(months), step), months[::step], rotation=45, ha="right", fontsize=8)
-    _finish(fig, ax, f"{t.tenant}: net revenue by month (invoices minus credit notes)", path)
+    return _finish(fig, ax, f"{t.tenant}: net revenue by month (invoices minus credit notes)", path)
 
 
 def render(warehouse: Path, out_dir: Path) -> Report:
@@ -114,10 +119,10 @@ def render(warehouse: Path, out_dir: Path) -> Report:
     for t in tenants:
         if t.aging:
             t.aging_png = f"{t.tenant}_aging.png"
-            _aging_chart(t, out_dir / t.aging_png)
+            t.drawn["aging"] = _aging_chart(t, out_dir / t.aging_png)
         if t.revenue:
             t.revenue_png = f"{t.tenant}_revenue.png"
-            _revenue_chart(t, out_dir / t.revenue_png)
+            t.drawn["revenue"] = _revenue_chart(t, out_dir / t.revenue_png)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     html = out_dir / "index.html"

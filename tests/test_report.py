@@ -40,6 +40,10 @@ def test_charts_and_page_plot_the_marts_numbers(warehouse, tmp_path):
         assert list(t.aging.values()) == pytest.approx(aging[t.tenant], abs=0.005)
         assert t.revenue == pytest.approx({m: v for (tt, m), v in revenue.items() if tt == t.tenant},
                                           abs=0.005)
+        # the bars as drawn on the charts' axes, left to right: buckets in order, months in order
+        assert t.drawn["aging"] == pytest.approx(aging[t.tenant], abs=0.005)
+        assert t.drawn["revenue"] == pytest.approx(
+            [v for (tt, _), v in sorted(revenue.items()) if tt == t.tenant], abs=0.005)
         assert list(t.revenue) == sorted(t.revenue)  # months in order on the x axis
         for png in (t.aging_png, t.revenue_png):
             data = (tmp_path / png).read_bytes()
