@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import duckdb
@@ -186,3 +187,36 @@ def test_dagster_backfill_job_materialises_the_voucher_tables_of_the_window(tmp_
         tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
                                             "WHERE table_schema = 'raw_lexware'").fetchall()}
     assert "contacts" not in tables  # nothing outside the window's voucher tables was extracted
+
+
+def test_a_write_back_during_a_sync_shares_the_tenants_budget(tmp_path, monkeypatch):
+    """A full sync (another process) and a write-back (this one) of one tenant at the same time, each
+    allowed 95 % of the limit on its own: together they stay under it, so the sandbox serves no 429."""
+    from pipelines.writeback.executor import CorrectionExecutor
+    from pipelines.writeback.model import Correction
+    from pipelines.writeback.store import WritebackStore
+    from tests.test_writeback_sandbox import NEW_VATS, _updatable
+
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    rate = 10
+    with start_sandbox(rate_limit=rate, burst=2, **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"}, rps=rate * 0.95)
+        contacts = [c for c in sb.export("demo")["contacts"] if _updatable(c)][:8]
+        store = WritebackStore.open(cfg.warehouse)
+        ids = store.insert_corrections([
+            Correction("demo", "contact", f"lexware:demo:{c['id']}", "vat_id", next(NEW_VATS),
+                       c["company"].get("vatRegistrationId")) for c in contacts], source="test")
+        sb.reset_stats()
+        sync = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path),
+                                 "--mode", "full"], cwd=ROOT, stdout=subprocess.DEVNULL)
+        while sb.tenant_stats("demo")["requests"] < 10 and sync.poll() is None:
+            time.sleep(0.05)
+        with LexwareClient(cfg.tenant("demo")) as client:
+            CorrectionExecutor(store, lambda _: client, known_tenants={"demo"}).run()
+            written = client.stats.requests
+        assert sync.poll() is None  # the write-back ran while the sync was still going
+        assert sync.wait(120) == 0
+        stats = sb.tenant_stats("demo")
+    assert [store.get(i).status for i in ids] == ["applied"] * len(ids)
+    assert written >= 2 * len(ids)  # a GET and a PUT each
+    assert stats["status"].get("429", 0) == 0
