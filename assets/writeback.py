@@ -9,12 +9,14 @@ from dagster import (
     AssetKey,
     AssetMaterialization,
     Config,
+    DagsterRunStatus,
     DefaultSensorStatus,
     Failure,
     MetadataValue,
     OpExecutionContext,
     Out,
     RunRequest,
+    RunsFilter,
     SensorEvaluationContext,
     SkipReason,
     in_process_executor,
@@ -130,20 +132,28 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
 
 @job(description="Apply analysts' corrections (writeback.corrections) to Lexware with version-checked "
                  "updates; dry_run only plans. Then re-sync the touched records and rebuild the models.",
-     executor_def=in_process_executor)
+     executor_def=in_process_executor,
+     tags={"kontor/writeback": "apply"})  # one such run at a time (.dagster/dagster.yaml run queue)
 def apply_corrections():
     resync_touched_records(apply_pending_corrections())
 
 
+ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,
+          DagsterRunStatus.STARTED]
+
+
 @sensor(job=apply_corrections, minimum_interval_seconds=60, default_status=DefaultSensorStatus.STOPPED,
-        description="Start apply_corrections when new pending corrections appear in writeback.corrections "
-                    "(one run per newest correction id). Off by default: turn it on to write back "
-                    "unattended.")
+        description="Start apply_corrections when corrections are left to do in writeback.corrections "
+                    "(pending, or in_flight after an interrupted run): one run per distinct set, none "
+                    "while another apply_corrections run is active. Off by default: turn it on to write "
+                    "back unattended.")
 def pending_corrections_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
     summary = pending_summary(kontor.load().warehouse)
     if summary is None:
         return SkipReason("warehouse busy or no writeback schema yet")
-    count, newest = summary
+    count, digest = summary
     if not count:
         return SkipReason("no pending corrections")
-    return RunRequest(run_key=f"corrections-up-to-{newest}")
+    if context.instance.get_runs_count(RunsFilter(job_name=apply_corrections.name, statuses=ACTIVE)):
+        return SkipReason("an apply_corrections run is active; its corrections are not started twice")
+    return RunRequest(run_key=f"corrections-{digest[:16]}")

@@ -146,3 +146,15 @@ def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():
         frontier.extend(children)
     assert AssetKey(["cdm", "contacts"]) in downstream and AssetKey(["cdm", "payments"]) not in downstream
     assert requested == downstream
+
+
+def test_write_back_runs_queue_one_at_a_time_on_the_projects_instance():
+    from pathlib import Path
+
+    from dagster import DagsterInstance
+
+    home = Path(__file__).resolve().parent.parent / ".dagster"
+    limits = DagsterInstance.from_config(str(home)).get_concurrency_config().run_queue_config
+    job = REPO.get_job("apply_corrections")
+    [limit] = [x for x in limits.tag_concurrency_limits if x["key"] in job.tags]
+    assert limit["limit"] == 1

@@ -472,7 +472,7 @@ def test_job_applies_then_resyncs_so_cdm_shows_the_new_state(sandbox, kontor, st
     assert status == ("applied", version + 1)
 
 
-def test_sensor_starts_one_run_per_new_pending_correction(sandbox, kontor, fresh_contacts):
+def test_sensor_starts_one_run_per_set_of_open_corrections(sandbox, kontor, fresh_contacts):
     from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
 
     from assets.definitions import defs
@@ -493,12 +493,21 @@ def test_sensor_starts_one_run_per_new_pending_correction(sandbox, kontor, fresh
     cid = next(fresh_contacts)
     corr_id = vat_correction(store, sandbox, cid)
     request = tick()
-    assert isinstance(request, RunRequest) and request.run_key == f"corrections-up-to-{corr_id}"
+    assert isinstance(request, RunRequest) and request.run_key.startswith("corrections-")
     assert tick().run_key == request.run_key  # same pending rows, same key: Dagster starts one run
+    active = instance.create_run_for_job(job_def=job)  # e.g. launched by hand a moment ago
+    assert tick().skip_message.startswith("an apply_corrections run is active")
+    instance.delete_run(active.run_id)
     run = job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags,
                                  resources=resources)
     assert run.success and store.get(corr_id).status == "applied"
     assert contact(sandbox, cid)["company"]["vatRegistrationId"] == store.get(corr_id).new_value
     assert tick().skip_message == "no pending corrections"
     later = vat_correction(store, sandbox, next(fresh_contacts))
-    assert tick().run_key == f"corrections-up-to-{later}"
+    first_key = tick().run_key
+    assert first_key not in (None, request.run_key)
+    store.set_status(later, "gave_up", "version conflicts kept coming", attempts=3)
+    assert tick().skip_message == "no pending corrections"
+    with store.connect() as con:  # the analyst puts it back (README, "Correcting data")
+        con.execute("UPDATE writeback.corrections SET status = 'pending' WHERE id = ?", [later])
+    assert tick().run_key not in (None, first_key)  # a new run for the retried row

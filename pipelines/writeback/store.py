@@ -256,16 +256,20 @@ def _correction(row: tuple) -> Correction:
 __all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "warehouse_path"]
 
 
-def pending_summary(path: str | os.PathLike) -> tuple[int, int | None] | None:
-    """(number of pending corrections, newest pending id), or None if the file is busy/not set up.
-    Never waits: for sensors that poll."""
+def pending_summary(path: str | os.PathLike) -> tuple[int, str] | None:
+    """(number of corrections still to do - pending, or in_flight after an interrupted run -, a digest
+    of their ids, statuses and attempts), or None if the file is busy/not set up. The digest changes
+    whenever that set changes, also when a `gave_up` row is put back to `pending`. Never waits: for
+    sensors that poll."""
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
     try:
         return con.execute(
-            "SELECT count(*), max(id) FROM writeback.corrections WHERE status = 'pending'").fetchone()
+            "SELECT count(*), md5(coalesce(string_agg(id || ':' || status || ':' || attempts, ',' "
+            "ORDER BY id), '')) FROM writeback.corrections WHERE status IN (?, ?)", [PENDING, IN_FLIGHT]
+        ).fetchone()
     except duckdb.Error:
         return None
     finally:
