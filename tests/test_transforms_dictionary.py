@@ -59,6 +59,13 @@ def test_there_are_five_analyst_queries():
     assert len(analyst_queries()) == 5
 
 
+def test_readme_shows_the_same_five_queries():
+    readme = (DOCS.parent / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"\*\*Five example queries\*\*.*?```sql\n(.*?)```", readme, flags=re.S).group(1)
+    statements = [q.strip() for q in block.split(";") if q.strip()]
+    assert statements == [q.strip().rstrip(";") for q in analyst_queries()]
+
+
 @pytest.mark.parametrize("n", range(5))
 def test_analyst_query_runs(wh, n):
     rows = wh.execute(analyst_queries()[n]).fetchall()
