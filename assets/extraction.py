@@ -132,6 +132,8 @@ def materialization_metadata(result: SyncResult, table: str) -> dict:
     meta = {
         "tenant": result.tenant,
         "mode": result.mode,
+        "dagster/table_name": f"{settings.DATASET}.{table}",
+        "dagster/row_count": MetadataValue.int(result.live_rows.get(table, 0)),  # this tenant's live rows
         "rows_loaded": MetadataValue.int(result.rows.get(table, 0)),
         "rows_by_table": MetadataValue.json(result.rows),
         "requests": MetadataValue.int(stats["requests"]),

@@ -65,6 +65,12 @@ def connect(warehouse: Path, config: dict | None = None) -> duckdb.DuckDBPyConne
     return when_free(lambda: duckdb.connect(str(warehouse), config=config or {}))
 
 
+def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+    """Names of the tables that exist in `schema` (empty before the first load)."""
+    return {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()}
+
+
 def publish_snapshot(warehouse: Path) -> Path:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
     Call while holding `warehouse_lock`."""

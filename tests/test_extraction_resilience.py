@@ -138,6 +138,8 @@ def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
         "profile")}
     invoices = mats[AssetKey(["raw_lexware", "invoices"])]
     assert invoices["rows_loaded"].value == len(export["invoices"])
+    assert invoices["dagster/row_count"].value == len(export["invoices"])
+    assert invoices["dagster/table_name"].value == "raw_lexware.invoices"
     for key in ("requests", "rate_limited_429", "retries", "effective_rps", "duration_s",
                 "cursor_updated_date"):
         assert key in invoices

@@ -16,12 +16,10 @@ import logging
 import os
 from pathlib import Path
 
-import duckdb
-
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
-from pipelines.warehouse import connect
+from pipelines.warehouse import connect, tables_in
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +31,7 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
     found: dict[str, dict] = {}
     with connect(warehouse) as con:
-        existing = _raw_tables(con)
+        existing = tables_in(con, settings.DATASET)
         for scanned, ids in complete_scans.items():
             if scanned not in existing:
                 continue
@@ -46,12 +44,6 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
             if missing:
                 found[scanned] = {rid: _detail_path(scanned, rid, kind) for rid, kind in missing}
     return found
-
-
-def _raw_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [settings.DATASET]
-    ).fetchall()}
 
 
 def _detail_path(scanned: str, rid: str, voucher_type: str | None) -> str | None:
@@ -111,7 +103,7 @@ def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
     flagged: dict[str, int] = {}
     if deleted:
         with connect(warehouse) as con:
-            existing = _raw_tables(con)
+            existing = tables_in(con, settings.DATASET)
             con.execute("BEGIN")
             for scanned, ids in deleted.items():
                 tables = settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,)

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import dlt
@@ -21,7 +22,7 @@ from pipelines.lexware import Mode, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
-from pipelines.warehouse import publish_snapshot, warehouse_lock, when_free
+from pipelines.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,7 @@ class SyncResult:
     not_in_plan: dict[str, str] = field(default_factory=dict)
     skipped_details: dict[str, int] = field(default_factory=dict)
     load_id: str | None = None
+    live_rows: dict[str, int] = field(default_factory=dict)  # table -> the tenant's live rows after the run
 
 
 def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
@@ -121,6 +123,7 @@ def sync_tenant(
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
+                live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
     finally:
         client.close()
@@ -138,7 +141,18 @@ def sync_tenant(
         not_in_plan=report.not_in_plan,
         skipped_details=report.skipped_details,
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
+        live_rows=live,
     )
+
+
+def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
+    """Rows of this tenant not flagged deleted, per raw table (after the load)."""
+    with connect(warehouse) as con:
+        existing = tables_in(con, settings.DATASET)
+        return {table: con.execute(
+            f'SELECT count(*) FROM {settings.DATASET}."{table}" '
+            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant]).fetchone()[0]
+            for table in settings.TABLES if table in existing}
 
 
 def _lexware_cause(exc: BaseException) -> LexwareError | None:
