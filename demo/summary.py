@@ -34,9 +34,10 @@ def render(r: Results) -> str:
         out.append(f"  {name:<10} {s.get('requests', 0):>9,} {s.get('minimum', 0):>8,} "
                    f"{s.get('429', 0):>12,}  {note}")
 
-    out += ["", "CDM rows per tenant", "  " + f"{'table':<20}" + "".join(f"{n:>11}" for n in names)]
+    width = max([len("table"), *(len(f"cdm.{t}") for t in r.cdm_rows)]) + 2
+    out += ["", "CDM rows per tenant", "  " + f"{'table':<{width}}" + "".join(f"{n:>11}" for n in names)]
     for table, counts in r.cdm_rows.items():
-        out.append("  " + f"cdm.{table:<16}" + "".join(f"{counts[n]:>11,}" for n in names))
+        out.append("  " + f"{'cdm.' + table:<{width}}" + "".join(f"{counts[n]:>11,}" for n in names))
     truth = "yes" if not any(r.ground_truth.values()) else "NO: " + "; ".join(
         f"{t}: {', '.join(m)}" for t, m in r.ground_truth.items() if m)
     out.append(f"  raw tables equal the sandbox's records (ids and versions, every tenant): {truth}")
