@@ -19,7 +19,7 @@ from . import (  # noqa: F401  (route modules register themselves)
 )
 from .churn import Churn
 from .config import SandboxConfig
-from .errors import ApiError, gateway, regular
+from .errors import ApiError, denial, gateway, regular
 from .faults import NOT_PERFORMED, FaultInjector
 from .operations import EVENT_PREFIX
 from .ratelimit import RateLimiter
@@ -37,6 +37,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.clock = Clock(DEFAULT_ANCHOR)
+        self.denied = {spec.name: spec.denied for spec in config.tenants}  # --deny, per tenant
         self.stats = Stats()
         self.limiter = RateLimiter(config.rate_limit, config.burst)
         self.faults = {
@@ -164,6 +165,9 @@ class Sandbox:
         path = request.url.path
         if tenant.plan == "none" or (tenant.plan != "partner" and path.startswith(PARTNER_ONLY)):
             return gateway(403, "Forbidden")
+        for prefix, status in self.denied[tenant.name]:  # --deny: one endpoint outside this key's reach
+            if path == prefix or path.startswith(prefix + "/"):
+                return denial(status, path)
         found = match(request.method, path)
         if found is None:
             return regular(404, path, "No handler found for " + request.method + " " + path)

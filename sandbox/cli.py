@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import asdict
 
-from .config import PLANS, SandboxConfig, TenantSpec
+from .config import DENY_STATUSES, PLANS, SandboxConfig, TenantSpec
 from .faults import parse_spec
 from .seed import SIZES, Counts
 
@@ -70,6 +70,17 @@ def _faults(text: str) -> tuple[str | None, str]:
     return name, spec
 
 
+def _deny(text: str) -> tuple[str, str, int]:
+    """`NAME:/v1/path[=STATUS]` -> (tenant, path prefix, status; 403 by default)."""
+    name, found, rest = text.partition(":")
+    prefix, _, status = rest.partition("=")
+    allowed = [str(x) for x in DENY_STATUSES]
+    if not (found and name and prefix.startswith("/v1/")) or (status and status not in allowed):
+        raise argparse.ArgumentTypeError(
+            f"expected NAME:/v1/PATH[={'|'.join(allowed)}], got '{text}'")
+    return name, prefix.rstrip("/"), int(status or 403)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description="Lexware Office API sandbox")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=lambda s: _pair(s, "--plan"),
         help="what a tenant's key may call: xl (public API, default), partner (+ partner-only "
         "endpoints), none (403 everywhere)",
+    )
+    p.add_argument(
+        "--deny",
+        action="append",
+        default=[],
+        metavar="NAME:/v1/PATH[=STATUS]",
+        type=_deny,
+        help="one endpoint (and everything below it) outside a tenant's key, answered with STATUS "
+        "(401, 402 contract issue, 403 missing scope (default), 404); repeatable",
     )
     p.add_argument("--seed", type=int, default=42, help="data seed; same seed -> same data byte for byte")
     p.add_argument(
@@ -217,6 +237,10 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         if name not in names or plan not in PLANS:
             raise SystemExit(f"--plan {name}={plan}: unknown tenant or plan (plans: {', '.join(PLANS)})")
         next(t for t in tenants if t.name == name).plan = plan
+    for name, prefix, status in args.deny:
+        if name not in names:
+            raise SystemExit(f"--deny {name}:{prefix}: unknown tenant (tenants: {', '.join(sorted(names))})")
+        next(t for t in tenants if t.name == name).denied.append((prefix, status))
     for flag in ("size", "faults", *COUNT_FLAGS):
         unknown = sorted({n for n, _ in getattr(args, flag.replace("-", "_")) if n is not None} - names)
         if unknown:

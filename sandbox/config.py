@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .seed import SIZES, Counts
 
 PLANS = ("xl", "partner", "none")
+DENY_STATUSES = (401, 402, 403, 404)  # how "not available" may look (reference §7)
 
 
 @dataclass
@@ -16,6 +17,7 @@ class TenantSpec:
     plan: str = "xl"
     counts: Counts | None = None  # None: the process-wide SandboxConfig.counts
     faults: str | None = None  # None: the process-wide SandboxConfig.faults
+    denied: list[tuple[str, int]] = field(default_factory=list)  # (path prefix, status) this key may not call
 
 
 @dataclass

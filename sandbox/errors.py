@@ -13,6 +13,7 @@ from .util import BERLIN, fmt_dt
 REASONS = {
     400: "Bad Request",
     401: "Unauthorized",
+    402: "Payment Required",
     403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
@@ -37,6 +38,15 @@ class ApiError(Exception):
 
 def gateway(status: int, message: str | None) -> JSONResponse:
     return JSONResponse({"message": message}, status_code=status)
+
+
+def denial(status: int, path: str) -> JSONResponse:
+    """What a key gets for an endpoint outside its reach (--deny; the real bodies are unverified)."""
+    if status == 402:
+        return regular(402, path, "Action not accessible due to a contract issue")
+    if status == 404:
+        return regular(404, path, "No handler found for this path")
+    return gateway(status, REASONS[status])
 
 
 def issue(i18n_key: str, source: str | None, type_: str = "validation_failure") -> dict:

@@ -222,3 +222,27 @@ def test_a_write_back_during_a_sync_shares_the_tenants_budget(tmp_path, monkeypa
     assert [store.get(i).status for i in ids] == ["applied"] * len(ids)
     assert written >= 2 * len(ids)  # a GET and a PUT each
     assert stats["status"].get("429", 0) == 0
+
+
+def test_endpoints_outside_a_key_are_skipped_and_the_rest_is_exact(tmp_path, monkeypatch):
+    """Payments outside the key's scopes (403) and bookkeeping vouchers outside the contract (402): each
+    table is skipped at its first refusal and reported as not in plan; the other tables are exact."""
+    monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
+    with start_sandbox("--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", rate_limit=1000,
+                       **SMALLER) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
+        result = sync_tenant(cfg, "demo")
+        export, stats = sb.export("demo"), sb.tenant_stats("demo")
+    assert set(result.not_in_plan) == {"payments", "vouchers"}
+    assert "402 contract issue" in result.not_in_plan["vouchers"]
+    assert "403 Forbidden" in result.not_in_plan["payments"]
+    # no retries: the first refusal stops the table; only the detail calls already in flight also return
+    bound = cfg.tenant("demo").max_in_flight + 1
+    assert 1 <= stats["status"]["402"] <= bound and 1 <= stats["status"]["403"] <= bound
+    with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw_lexware'").fetchall()}
+        invoices = con.execute("SELECT count(*) FROM raw_lexware.invoices").fetchone()[0]
+        listed = con.execute("SELECT count(*) FROM raw_lexware.voucherlist").fetchone()[0]
+    assert not {"payments", "vouchers"} & tables
+    assert invoices == len(export["invoices"]) and listed == len(export["voucherlist"])

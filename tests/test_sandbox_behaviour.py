@@ -385,3 +385,18 @@ def test_clock_jumps_forward_only_and_stamps_edits():
             r = sb.http.post("/_sandbox/clock", json=body)
             assert r.status_code == 400 and r.json()["error"].startswith("bad clock request"), body
         assert sb.clock() >= later
+
+
+def test_deny_puts_one_endpoint_outside_one_key():
+    with start_sandbox("--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", tenants=KEYS,
+                       rate_limit=0) as sb, client(sb) as a, client(sb, "other") as b:
+        voucher = sb.export()["vouchers"][0]["id"]
+        r = a.get(f"/v1/payments/{voucher}")
+        assert r.status_code == 403 and r.json() == {"message": "Forbidden"}
+        r = a.get(f"/v1/vouchers/{voucher}")
+        assert r.status_code == 402 and r.json()["message"] == "Action not accessible due to a contract issue"
+        listing = a.get("/v1/voucherlist", params={"voucherType": "any", "voucherStatus": "any"})
+        assert listing.status_code == 200
+        assert a.get("/v1/vouchers-extra").status_code == 404  # a prefix only covers its own path
+        other = sb.export("other")["vouchers"][0]["id"]
+        assert b.get(f"/v1/vouchers/{other}").status_code == 200  # another key is not affected

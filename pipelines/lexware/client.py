@@ -250,8 +250,9 @@ class LexwareClient:
         if status == 401:
             raise AuthError(self.name, f"{what}: 401 Unauthorized - the API key is invalid or revoked "
                             f"(check {self.tenant.api_key_env})", status)
-        if status == 403:
-            raise NotInPlanError(self.name, f"{what}: 403 Forbidden - not in this tenant's plan/key scopes",
+        if status in (402, 403):  # 402: "contract issue" (plan), 403: the key's scopes
+            reason = "402 contract issue" if status == 402 else "403 Forbidden"
+            raise NotInPlanError(self.name, f"{what}: {reason} - not in this tenant's plan/key scopes",
                                  status, body)
         if status == 404:
             raise NotFoundError(self.name, f"{what}: 404 Not Found", status, body)

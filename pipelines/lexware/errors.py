@@ -18,7 +18,7 @@ class AuthError(LexwareError):
 
 
 class NotInPlanError(LexwareError):
-    """403: this endpoint is not available to the tenant's plan or key scopes."""
+    """402 or 403: this endpoint is not available to the tenant's contract, plan or key scopes."""
 
 
 class NotFoundError(LexwareError):
