@@ -593,3 +593,83 @@ def load_tax_groups_fixture(con: duckdb.DuckDBPyConnection) -> None:
     cn["taxAmounts"] = [{"taxRatePercentage": 19, "taxAmount": 19.0, "netAmount": 99.99}]
     insert_raw(con, "invoices", "gamma", [inv])
     insert_raw(con, "credit_notes", "gamma", [cn])
+
+
+# --- tenant delta: malformed values on lines, positions and payments, a contact with several addresses ----
+D_CONTACT = "77777777-0000-4000-8000-000000000001"  # two billing addresses
+D_BADLINE = "77777777-0000-4000-8000-000000000002"  # line 2: lineItemAmount "12,50" -> invoice rejected
+D_FLAGLINE = "77777777-0000-4000-8000-000000000003"  # line 1: quantity "zwei", discountPercentage "5%"
+D_BADITEM = "77777777-0000-4000-8000-000000000004"  # payment item 2: amount "abc" -> that payment rejected
+D_BADPAY = "77777777-0000-4000-8000-000000000005"  # payments openAmount "n/a" -> its payment rejected
+D_BADVOUCHER = "77777777-0000-4000-8000-000000000006"  # position 1: taxAmount "19,00" -> bill rejected
+D_VOUCHER = "77777777-0000-4000-8000-000000000007"  # a clean bill beside it
+D_ADDRESSES = [
+    {"street": "Kaistraße 7", "zip": "20457", "city": "Hamburg", "countryCode": "DE"},
+    {"street": "Domplatz 1", "zip": "50667", "city": "Köln", "countryCode": "DE"},
+]
+
+
+def load_bad_lines_fixture(con: duckdb.DuckDBPyConnection) -> None:
+    """Tenant delta (add after load_small_fixture): one problem per kind of line-level value, each next to
+    clean data that must still reach the CDM."""
+    contact = {**contact_company(), "id": D_CONTACT}
+    contact["addresses"] = {**contact["addresses"], "billing": D_ADDRESSES}
+    insert_raw(con, "contacts", "delta", [contact])
+    bad_line = line("Teile", 1, 10.0, 19, 10.0)
+    bad_line["lineItemAmount"] = "12,50"
+    flag_line = {**line("Beratung", 2, 50.0, 19, 100.0), "quantity": "zwei", "discountPercentage": "5%"}
+    invoices = [
+        invoice(
+            D_BADLINE,
+            "open",
+            "2025-12-01",
+            "2025-12-15",
+            D_CONTACT,
+            [line("Montage", 1, 100.0, 19, 100.0), bad_line],
+            110.0,
+            20.9,
+            "D-1",
+        ),
+        invoice(D_FLAGLINE, "open", "2025-12-02", "2025-12-16", D_CONTACT, [flag_line], 100.0, 19.0, "D-2"),
+        invoice(
+            D_BADITEM,
+            "open",
+            "2025-12-03",
+            "2025-12-17",
+            D_CONTACT,
+            [line("A", 1, 100.0, 19, 100.0)],
+            100.0,
+            19.0,
+            "D-3",
+        ),
+        invoice(
+            D_BADPAY,
+            "paid",
+            "2025-12-04",
+            "2025-12-18",
+            D_CONTACT,
+            [line("B", 1, 100.0, 19, 100.0)],
+            100.0,
+            19.0,
+            "D-4",
+        ),
+    ]
+    insert_raw(con, "invoices", "delta", invoices)
+    items = [{"amount": 100.0, "taxAmount": 19.0, "taxRatePercent": 19, "categoryId": CAT_OUTGO}]
+    bad_voucher = voucher(
+        D_BADVOUCHER, "purchaseinvoice", "open", "2025-12-05", "2025-12-19", D_CONTACT, "net", items, "DV-1"
+    )
+    bad_voucher["voucherItems"] = [{**items[0], "taxAmount": "19,00"}]
+    good_voucher = voucher(
+        D_VOUCHER, "purchaseinvoice", "open", "2025-12-06", "2025-12-20", D_CONTACT, "net", items, "DV-2"
+    )
+    insert_raw(con, "vouchers", "delta", [bad_voucher, good_voucher])
+    baditem = payment(59.0, "invoice", "open", [("2025-12-10", 60.0), ("2025-12-11", 0.0)])
+    baditem["paymentItems"][1]["amount"] = "abc"
+    insert_payment(con, "delta", D_BADITEM, baditem)
+    insert_payment(
+        con,
+        "delta",
+        D_BADPAY,
+        {**payment(0, "invoice", "paid", [("2025-12-12", 119.0)], paid="2025-12-12"), "openAmount": "n/a"},
+    )

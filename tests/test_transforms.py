@@ -4,14 +4,15 @@ tests/raw_fixtures.py (as of 2025-12-31)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal as D
 
 import duckdb
 import pytest
 
 from tests import raw_fixtures as fx
-from transforms.graph import build_order, discover, model_deps, source_deps
-from transforms.runner import build
+from transforms.graph import build_order, discover, discover_checks, model_deps, source_deps
+from transforms.runner import build, run_check
 
 AS_OF = dt.date(2025, 12, 31)
 
@@ -378,3 +379,186 @@ def test_revenue_uses_lexwares_tax_groups_after_document_discounts(tmp_path):
         "SELECT DISTINCT document_kind, amount_source FROM cdm.document_tax_amounts "
         "WHERE tenant_id = 'acme' AND document_table = 'invoices' ORDER BY 1, 2",
     ) == [("invoice", "lines"), ("invoice", "tax_amounts"), ("sales_voucher", "lines")]
+
+
+# --- tenant delta: malformed line values, payments and extra addresses land in quarantine ----------------
+@pytest.fixture(scope="module")
+def delta(tmp_path_factory) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(tmp_path_factory.mktemp("delta") / "warehouse.duckdb"))
+    fx.load_small_fixture(con)
+    fx.load_bad_lines_fixture(con)
+    results = build(con, as_of=AS_OF)
+    assert [(r.key, r.error) for r in results if r.status != "ok"] == []
+    yield con
+    con.close()
+
+
+def delta_issues(con, remote_id: str) -> list[tuple]:
+    return rows(
+        con,
+        "SELECT model, remote_id, raw_id, line_number, raw_table, field, reason, source_value, severity "
+        "FROM quarantine.issues WHERE tenant_id = 'delta' AND raw_id = ? ORDER BY field",
+        [remote_id],
+    )
+
+
+def test_malformed_line_amount_rejects_its_document(delta):
+    assert delta_issues(delta, fx.D_BADLINE) == [
+        (
+            "staging.stg_lexware__sales_voucher_lines",
+            f"{fx.D_BADLINE}:2",
+            fx.D_BADLINE,
+            2,
+            "raw_lexware.invoices",
+            "lineItems[].lineItemAmount",
+            "malformed number",
+            "12,50",
+            "rejected",
+        )
+    ]
+    # The whole invoice (and its clean first line) stays out; the tenant's other invoices proceed.
+    assert rows(delta, "SELECT document_number FROM cdm.invoices WHERE tenant_id = 'delta' ORDER BY 1") == [
+        ("D-2",),
+        ("D-3",),
+        ("D-4",),
+    ]
+    assert rows(
+        delta, "SELECT count(*) FROM cdm.invoice_lines WHERE invoice_id LIKE ?", [f"%{fx.D_BADLINE}"]
+    ) == [(0,)]
+    # raw_table + raw_id reach the payload.
+    assert rows(
+        delta,
+        "SELECT count(*) FROM raw_lexware.invoices AS r JOIN quarantine.issues AS q "
+        "ON q.raw_table = 'raw_lexware.invoices' AND r.tenant_id = q.tenant_id AND r.id = q.raw_id "
+        "WHERE q.tenant_id = 'delta'",
+    ) == [(3,)]  # D-1's line 2, D-2's line 1 twice
+
+
+def test_malformed_descriptive_line_values_are_flagged_and_the_line_kept(delta):
+    model, key, raw_table = (
+        "staging.stg_lexware__sales_voucher_lines",
+        f"{fx.D_FLAGLINE}:1",
+        "raw_lexware.invoices",
+    )
+    assert delta_issues(delta, fx.D_FLAGLINE) == [
+        (
+            model,
+            key,
+            fx.D_FLAGLINE,
+            1,
+            raw_table,
+            "lineItems[].discountPercentage",
+            "malformed number",
+            "5%",
+            "flagged",
+        ),
+        (
+            model,
+            key,
+            fx.D_FLAGLINE,
+            1,
+            raw_table,
+            "lineItems[].quantity",
+            "malformed number",
+            "zwei",
+            "flagged",
+        ),
+    ]
+    assert rows(
+        delta,
+        "SELECT remote_id, quantity, discount_percent, line_amount, net_amount, tax_amount, gross_amount "
+        "FROM cdm.invoice_lines WHERE tenant_id = 'delta' AND invoice_id LIKE ?",
+        [f"%{fx.D_FLAGLINE}"],
+    ) == [(key, None, None, D("100.00"), D("100.00"), D("19.00"), D("119.00"))]
+
+
+def test_malformed_voucher_position_rejects_the_bill(delta):
+    assert delta_issues(delta, fx.D_BADVOUCHER) == [
+        (
+            "staging.stg_lexware__voucher_items",
+            f"{fx.D_BADVOUCHER}:1",
+            fx.D_BADVOUCHER,
+            1,
+            "raw_lexware.vouchers",
+            "voucherItems[].taxAmount",
+            "malformed number",
+            "19,00",
+            "rejected",
+        )
+    ]
+    assert rows(
+        delta,
+        "SELECT b.document_number, l.gross_amount FROM cdm.bills AS b "
+        "JOIN cdm.bill_lines AS l ON l.bill_id = b.id WHERE b.tenant_id = 'delta'",
+    ) == [("DV-2", D("119.00"))]
+
+
+def test_rejected_payments_stay_out_of_cdm_payments(delta):
+    item = delta_issues(delta, fx.D_BADITEM)
+    assert item == [
+        (
+            "staging.stg_lexware__payment_items",
+            f"{fx.D_BADITEM}:2",
+            fx.D_BADITEM,
+            2,
+            "raw_lexware.payments",
+            "paymentItems[].amount",
+            "malformed number",
+            "abc",
+            "rejected",
+        )
+    ]
+    assert delta_issues(delta, fx.D_BADPAY) == [
+        (
+            "staging.stg_lexware__payments",
+            fx.D_BADPAY,
+            fx.D_BADPAY,
+            None,
+            "raw_lexware.payments",
+            "openAmount",
+            "malformed number",
+            "n/a",
+            "rejected",
+        )
+    ]
+    # D-3's clean first payment proceeds; its bad second one and D-4's rejected payment record do not.
+    assert rows(
+        delta,
+        "SELECT remote_id, document_number, payment_date, amount FROM cdm.payments WHERE tenant_id = 'delta'",
+    ) == [(f"{fx.D_BADITEM}:1", "D-3", dt.date(2025, 12, 10), D("60.00"))]
+    # Both documents stay in the CDM.
+    assert rows(
+        delta,
+        "SELECT document_number, status FROM cdm.invoices WHERE tenant_id = 'delta' AND remote_id IN (?, ?) "
+        "ORDER BY 1",
+        [fx.D_BADITEM, fx.D_BADPAY],
+    ) == [("D-3", "partially_paid"), ("D-4", "paid")]
+
+
+def test_contact_with_several_addresses_is_flagged_and_keeps_the_first(delta):
+    got = delta_issues(delta, fx.D_CONTACT)
+    assert [r[:7] + r[8:] for r in got] == [
+        (
+            "staging.stg_lexware__contacts",
+            fx.D_CONTACT,
+            fx.D_CONTACT,
+            None,
+            "raw_lexware.contacts",
+            "addresses.billing",
+            "more addresses than the CDM models: first kept",
+            "flagged",
+        )
+    ]
+    assert [{k: v for k, v in a.items() if v is not None} for a in json.loads(got[0][7])] == fx.D_ADDRESSES
+    assert rows(
+        delta,
+        "SELECT billing_street, billing_city, shipping_city FROM cdm.contacts WHERE tenant_id = 'delta'",
+    ) == [("Kaistraße 7", "Hamburg", "Hamburg")]
+
+
+def test_every_check_passes_beside_rejected_lines(delta):
+    # acme's quarantine is unchanged, and the CDM left after the rejections is consistent.
+    assert rows(delta, "SELECT count(*) FROM quarantine.issues WHERE tenant_id = 'acme'") == [(3,)]
+    assert {name: run_check(delta, c)[0] for name, c in discover_checks().items()} == dict.fromkeys(
+        discover_checks(), 0
+    )

@@ -2,6 +2,8 @@
 -- direction "incoming" = money received (invoices, purchase credit notes), "outgoing" = money paid
 -- (bills, credit notes refunded). Amounts are positive. Lexware payments carry no version or timestamps.
 -- document_id points into cdm.invoices, cdm.credit_notes or cdm.bills (document_table says which).
+-- Rows rejected in staging (see quarantine.issues) are left out: a rejected payment item, every item of a
+-- rejected /v1/payments record, every payment of a rejected document.
 -- grain: id
 SELECT
     d.id || ':' || i.item_number AS id,
@@ -32,3 +34,5 @@ FROM staging.stg_lexware__payment_items AS i
 JOIN staging.stg_lexware__payments AS p ON p.tenant_id = i.tenant_id AND p.remote_id = i.remote_id
 JOIN staging.stg_lexware__documents AS d
     ON d.tenant_id = i.tenant_id AND d.remote_id = i.remote_id AND NOT d.is_rejected
+WHERE len(list_filter(i._issues, lambda x: x.blocking)) = 0
+    AND len(list_filter(p._issues, lambda x: x.blocking)) = 0

@@ -1,5 +1,8 @@
 -- Lexware contacts (/v1/contacts), typed and flattened: one row per contact.
 -- Lexware contacts have no created/updated timestamps (only a version), so those stay NULL.
+-- The CDM models one billing and one shipping address: the first of each is kept, and a contact with more
+-- is flagged in quarantine.issues (source_value: all its addresses of that kind). E-mail addresses and phone
+-- numbers are all kept (email_addresses, phone_numbers).
 -- grain: tenant_id, remote_id
 WITH src AS (
     SELECT
@@ -65,6 +68,8 @@ typed AS (
         ) AS primary_person,
         j.addresses.billing[1] AS billing,
         j.addresses.shipping[1] AS shipping,
+        j.addresses.billing AS _billing_all,
+        j.addresses.shipping AS _shipping_all,
         j.note AS note,
         coalesce(j.archived, FALSE) AS is_archived,
         j AS _j
@@ -72,7 +77,9 @@ typed AS (
 )
 
 SELECT
-    * EXCLUDE (_j, primary_person, billing, shipping, email_addresses, phone_numbers),
+    * EXCLUDE (
+        _j, primary_person, billing, shipping, _billing_all, _shipping_all, email_addresses, phone_numbers
+    ),
     coalesce(email_addresses[1], primary_person.emailAddress) AS email,
     coalesce(email_addresses, []) AS email_addresses,
     coalesce(phone_numbers[1], primary_person.phoneNumber) AS phone,
@@ -96,6 +103,14 @@ SELECT
         CASE WHEN NOT is_customer AND NOT is_supplier THEN {
             'field': 'roles', 'reason': 'missing required field',
             'source_value': NULL::VARCHAR, 'blocking': FALSE
+        } END,
+        CASE WHEN len(_billing_all) > 1 THEN {
+            'field': 'addresses.billing', 'reason': 'more addresses than the CDM models: first kept',
+            'source_value': to_json(_billing_all)::VARCHAR, 'blocking': FALSE
+        } END,
+        CASE WHEN len(_shipping_all) > 1 THEN {
+            'field': 'addresses.shipping', 'reason': 'more addresses than the CDM models: first kept',
+            'source_value': to_json(_shipping_all)::VARCHAR, 'blocking': FALSE
         } END
     ], lambda i: i IS NOT NULL) AS _issues
 FROM typed

@@ -4,6 +4,8 @@
 -- else 0 when paid and the gross total when open. status "partially_paid" = open with 0 < open < total.
 -- id, contact_id and related_invoice_id are the CDM's source-qualified ids (<source_system>:<tenant_id>:<remote
 -- id>), derived once here for cdm.invoices, cdm.credit_notes, cdm.bills and cdm.payments.
+-- is_rejected: the document or one of its lines has a blocking issue (see quarantine.issues); the CDM leaves
+-- it out.
 -- grain: tenant_id, remote_id
 WITH docs AS (
     SELECT
@@ -23,6 +25,16 @@ WITH docs AS (
         NULL::VARCHAR AS related_invoice_remote_id, FALSE AS is_archived, NULL::VARCHAR AS title, memo,
         _issues
     FROM staging.stg_lexware__vouchers
+),
+
+rejected_lines AS (
+    SELECT DISTINCT tenant_id, remote_id
+    FROM staging.stg_lexware__sales_voucher_lines
+    WHERE len(list_filter(_issues, lambda i: i.blocking)) > 0
+    UNION
+    SELECT tenant_id, remote_id
+    FROM staging.stg_lexware__voucher_items
+    WHERE len(list_filter(_issues, lambda i: i.blocking)) > 0
 ),
 
 resolved AS (
@@ -64,5 +76,7 @@ SELECT
         ELSE status
     END AS status,
     (gross_amount - open_amount)::DECIMAL(18, 2) AS paid_amount,
-    len(list_filter(_issues, lambda i: i.blocking)) > 0 AS is_rejected
+    len(list_filter(_issues, lambda i: i.blocking)) > 0 OR EXISTS (
+        SELECT 1 FROM rejected_lines AS r WHERE r.tenant_id = resolved.tenant_id AND r.remote_id = resolved.remote_id
+    ) AS is_rejected
 FROM resolved

@@ -1,5 +1,9 @@
 -- Positions of Lexware bookkeeping vouchers (voucherItems, grouped by tax rate and posting category),
 -- one row per position. `amount` is net or gross depending on the voucher's taxType; net/gross derived.
+-- _issues (line-level, in quarantine.issues under "<voucher remote id>:<line_number>"): a malformed amount,
+-- taxAmount or taxRatePercent is blocking: the position's net/gross (and revenue by rate) cannot be
+-- derived, so the whole voucher is rejected (stg_lexware__documents.is_rejected) rather than kept with
+-- positions that no longer add up to its totals.
 -- grain: tenant_id, remote_id, line_number
 WITH items AS (
     SELECT
@@ -22,14 +26,29 @@ typed AS (
         TRY_CAST(vi.amount AS DECIMAL(18, 2)) AS line_amount,
         TRY_CAST(vi.taxAmount AS DECIMAL(18, 2)) AS tax_amount,
         TRY_CAST(vi.taxRatePercent AS DECIMAL(5, 2)) AS tax_rate_percent,
-        vi.categoryId AS posting_category_remote_id
+        vi.categoryId AS posting_category_remote_id,
+        vi AS _vi
     FROM items
 )
 
 SELECT
-    *,
+    * EXCLUDE (_vi),
     CASE WHEN tax_type = 'gross' THEN line_amount - tax_amount ELSE line_amount END::DECIMAL(18, 2)
         AS net_amount,
     CASE WHEN tax_type = 'gross' THEN line_amount ELSE line_amount + tax_amount END::DECIMAL(18, 2)
-        AS gross_amount
+        AS gross_amount,
+    list_filter([
+        CASE WHEN _vi.amount IS NOT NULL AND line_amount IS NULL THEN {
+            'field': 'voucherItems[].amount', 'reason': 'malformed number',
+            'source_value': _vi.amount, 'blocking': TRUE
+        } END,
+        CASE WHEN _vi.taxAmount IS NOT NULL AND tax_amount IS NULL THEN {
+            'field': 'voucherItems[].taxAmount', 'reason': 'malformed number',
+            'source_value': _vi.taxAmount, 'blocking': TRUE
+        } END,
+        CASE WHEN _vi.taxRatePercent IS NOT NULL AND tax_rate_percent IS NULL THEN {
+            'field': 'voucherItems[].taxRatePercent', 'reason': 'malformed number',
+            'source_value': _vi.taxRatePercent, 'blocking': TRUE
+        } END
+    ], lambda i: i IS NOT NULL) AS _issues
 FROM typed
