@@ -18,6 +18,7 @@ import duckdb
 import pytest
 
 from bench.sandbox_sync import detail_cost, full_sync_cost, write_config
+from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import AuthError
 from pipelines.lexware.sync import pipeline_for, sync_tenant
 from pipelines.warehouse import snapshot_path
@@ -317,8 +318,19 @@ def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
     while sb.tenant_stats("demo")["requests"] < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert proc.poll() is None  # the full refresh is extracting
-    sync_tenant(cfg, "demo")
-    assert proc.poll() == 0  # the second run returned only after the first had finished
+    served_before_ours: list[int] = []
+
+    class Probe(LexwareClient):
+        def get(self, path, params=None):
+            if not served_before_ours:
+                served_before_ours.append(sb.tenant_stats("demo")["requests"])
+            return super().get(path, params)
+
+    probe = Probe(cfg.tenant("demo"))
+    sync_tenant(cfg, "demo", client=probe)
+    assert proc.wait(60) == 0
+    # the first run made no request after the second one's first: they did not overlap
+    assert sb.tenant_stats("demo")["requests"] == served_before_ours[0] + probe.stats.requests
     assert_matches_export(cfg, sb.export("demo"), "demo")
     for table in ("voucherlist", "invoices", "payments", "contacts"):
         total, distinct = count_rows(cfg, table)
