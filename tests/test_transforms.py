@@ -562,3 +562,27 @@ def test_every_check_passes_beside_rejected_lines(delta):
     assert {name: run_check(delta, c)[0] for name, c in discover_checks().items()} == dict.fromkeys(
         discover_checks(), 0
     )
+
+
+def test_a_priced_line_without_amount_or_tax_rate_rejects_its_document(tmp_path):
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    fx.load_small_fixture(con)
+    no_amount = {k: v for k, v in fx.line("Teile", 1, 10.0, 19, 10.0).items() if k != "lineItemAmount"}
+    no_rate = fx.line("Arbeit", 1, 20.0, 19, 20.0)
+    del no_rate["unitPrice"]["taxRatePercentage"]
+    ids = ["e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002",
+           "e0000000-0000-4000-8000-000000000003"]
+    fx.insert_raw(con, "invoices", "epsilon", [
+        fx.invoice(ids[0], "open", "2025-12-01", "2025-12-15", None, [no_amount], 10.0, 1.9, "E-1"),
+        fx.invoice(ids[1], "open", "2025-12-02", "2025-12-16", None, [no_rate], 20.0, 3.8, "E-2"),
+        fx.invoice(ids[2], "open", "2025-12-03", "2025-12-17", None,
+                   [fx.line("Gut", 1, 30.0, 19, 30.0), {"type": "text", "name": "Danke"}], 30.0, 5.7, "E-3"),
+    ])
+    assert all(r.status == "ok" for r in build(con, as_of=AS_OF))
+    assert rows(con, "SELECT raw_id, field, reason, severity FROM quarantine.issues "
+                     "WHERE tenant_id = 'epsilon' ORDER BY raw_id") == [
+        (ids[0], "lineItems[].lineItemAmount", "missing required field", "rejected"),
+        (ids[1], "lineItems[].unitPrice.taxRatePercentage", "missing required field", "rejected"),
+    ]  # a text line needs neither
+    assert rows(con, "SELECT document_number FROM cdm.invoices WHERE tenant_id = 'epsilon'") == [("E-3",)]
+    con.close()

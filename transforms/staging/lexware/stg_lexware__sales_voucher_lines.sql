@@ -1,8 +1,8 @@
 -- Line items of Lexware invoices and credit notes: one row per line item, in document order.
 -- line_amount is Lexware's lineItemAmount: net for taxType net and the vat-free types, gross for taxType
 -- gross. net/tax/gross are derived per line (tax rounded per line to cents); text lines have no amounts.
--- _issues (line-level, in quarantine.issues under "<document remote id>:<line_number>"): a malformed
--- lineItemAmount or unitPrice.taxRatePercentage on a priced (non-text) line is blocking: the line's
+-- _issues (line-level, in quarantine.issues under "<document remote id>:<line_number>"): a missing or
+-- malformed lineItemAmount or unitPrice.taxRatePercentage on a priced (non-text) line is blocking: the line's
 -- net/tax/gross cannot be derived, so the whole document is rejected (stg_lexware__documents.is_rejected)
 -- rather than kept with lines that no longer add up to its totals. A malformed quantity, unit price or
 -- discountPercentage is descriptive only: flagged, the value left NULL (a missing discount stays 0).
@@ -71,11 +71,17 @@ SELECT
         ELSE net_amount + round(net_amount * coalesce(tax_rate_percent, 0) / 100, 2)
     END::DECIMAL(18, 2) AS gross_amount,
     list_filter([
-        CASE WHEN _li.lineItemAmount IS NOT NULL AND line_amount IS NULL THEN {
+        CASE WHEN _li.lineItemAmount IS NULL AND line_type IS DISTINCT FROM 'text' THEN {
+            'field': 'lineItems[].lineItemAmount', 'reason': 'missing required field',
+            'source_value': NULL::VARCHAR, 'blocking': TRUE
+        } WHEN _li.lineItemAmount IS NOT NULL AND line_amount IS NULL THEN {
             'field': 'lineItems[].lineItemAmount', 'reason': 'malformed number',
             'source_value': _li.lineItemAmount, 'blocking': line_type IS DISTINCT FROM 'text'
         } END,
-        CASE WHEN _li.unitPrice.taxRatePercentage IS NOT NULL AND tax_rate_percent IS NULL THEN {
+        CASE WHEN _li.unitPrice.taxRatePercentage IS NULL AND line_type IS DISTINCT FROM 'text' THEN {
+            'field': 'lineItems[].unitPrice.taxRatePercentage', 'reason': 'missing required field',
+            'source_value': NULL::VARCHAR, 'blocking': TRUE
+        } WHEN _li.unitPrice.taxRatePercentage IS NOT NULL AND tax_rate_percent IS NULL THEN {
             'field': 'lineItems[].unitPrice.taxRatePercentage', 'reason': 'malformed number',
             'source_value': _li.unitPrice.taxRatePercentage, 'blocking': line_type IS DISTINCT FROM 'text'
         } END,
