@@ -40,8 +40,8 @@ SMALL = Books(60, 200, 100, 20)  # the sandbox's `small` preset
 @dataclass(frozen=True)
 class Tenant:
     name: str
-    plan: str
     story: str
+    denied: tuple[str, str] | None = None  # (endpoint its key may not call, the raw table it feeds)
 
     @property
     def key(self) -> str:
@@ -52,9 +52,10 @@ class Tenant:
         return f"KONTOR_DEMO_{self.name.upper()}_KEY"
 
 
-NORDLICHT = Tenant("nordlicht", "xl", "large-ish books")
-ELBE = Tenant("elbe", "xl", "small books, 3 % injected 429s, write-back target")
-SPREE = Tenant("spree", "none", "small books, plan `none`: every endpoint answers 403")
+NORDLICHT = Tenant("nordlicht", "large-ish books")
+ELBE = Tenant("elbe", "small books, 3 % injected 429s, write-back target")
+SPREE = Tenant("spree", "small books; its key may not read posting categories (403): that table is "
+               "skipped, the rest syncs", denied=("/v1/posting-categories", "posting_categories"))
 TENANTS = (NORDLICHT, ELBE, SPREE)
 
 
@@ -64,12 +65,13 @@ def books_of(quick: bool) -> dict[str, Books]:
 
 
 def sandbox_options(books: dict[str, Books]) -> dict:
-    """`start_sandbox` options for one process holding every tenant: keys, plans, per-tenant counts and
-    per-tenant faults (`--contacts nordlicht=500 ... --faults elbe:429=0.03`)."""
+    """`start_sandbox` options for one process holding every tenant: keys, denied endpoints, per-tenant
+    counts and per-tenant faults (`--contacts nordlicht=500 ... --faults elbe:429=0.03`)."""
     counts = {flag: [f"{name}={b.flags()[flag]}" for name, b in books.items()]
               for flag in ("contacts", "invoices", "vouchers", "credit_notes")}
     return {"tenants": {t.name: t.key for t in TENANTS}, "rate_limit": RATE_LIMIT,
-            "plan": [f"{t.name}={t.plan}" for t in TENANTS], "faults": [f"{ELBE.name}:{FAULTS_ELBE}"],
+            "deny": [f"{t.name}:{t.denied[0]}" for t in TENANTS if t.denied],
+            "faults": [f"{ELBE.name}:{FAULTS_ELBE}"],
             **counts}
 
 
