@@ -1,17 +1,26 @@
 """Headless sync: `python -m pipelines.cli sync [--tenant NAME ...] [--mode incremental|backfill|full]
 [--from yyyy-MM-dd --to yyyy-MM-dd]`. Tenants run in parallel processes (each has its own budget);
-writes queue on the warehouse lock. Exit code 1 if any tenant failed."""
+writes queue on the warehouse lock. Exit code 1 if any tenant failed.
+
+`python -m pipelines.cli check-config` checks kontor.yaml (schema, key variables set, warehouse folder
+writable) without a request: exit 2 with one line per problem.
+`python -m pipelines.cli rebind --tenant NAME [--purge | --keep-rows]` binds a tenant deliberately to the
+Lexware organisation its key answers for now (docs/operations.md, "Tenant binding")."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import sys
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 
-from pipelines.config import ConfigError, load_config
+from pipelines.config import ConfigError, KontorConfig, load_config
+from pipelines.lexware import binding
+from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import backfill_window
 from pipelines.lexware.sync import sync_tenant
@@ -37,9 +46,22 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--mode", choices=("incremental", "backfill", "full"), default="incremental")
     sync.add_argument("--from", dest="start", help="backfill: first voucher date (yyyy-MM-dd)")
     sync.add_argument("--to", dest="end", help="backfill: last voucher date (inclusive)")
+    check = sub.add_parser("check-config", help="check kontor.yaml without any request")
+    check.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
+    rebind = sub.add_parser("rebind", help="bind a tenant to the organisation its key answers for now")
+    rebind.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
+    rebind.add_argument("--tenant", required=True)
+    rows = rebind.add_mutually_exclusive_group()
+    rows.add_argument("--purge", action="store_true",
+                      help="delete the tenant's raw rows and extraction state (the next sync reads afresh)")
+    rows.add_argument("--keep-rows", action="store_true", help="keep rows of the previous organisation")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request is noise
+    if args.command == "check-config":
+        return check_config(args.config)
+    if args.command == "rebind":
+        return _rebind(args.config, args.tenant, args.purge, args.keep_rows)
     try:
         config = load_config(args.config)
         tenants = args.tenant or [t.name for t in config.tenants]
@@ -58,6 +80,52 @@ def main(argv: list[str] | None = None) -> int:
     for result in results:
         print(json.dumps(result, default=str))
     return 0 if all(r["ok"] for r in results) else 1
+
+
+def check_config(path: str | None) -> int:
+    """Schema, key variables and warehouse folder; prints every problem on its own line."""
+    try:
+        config = load_config(path)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    problems = [f"{config.path}: tenant {t.name!r}: field 'api_key_env': environment variable "
+                f"{t.api_key_env} is not set" for t in config.tenants if not os.environ.get(t.api_key_env)]
+    problems += _warehouse_problems(config)
+    for line in problems:
+        print(f"config error: {line}", file=sys.stderr)
+    if problems:
+        return 2
+    names = ", ".join(t.name for t in config.tenants)
+    print(f"{config.path}: OK - {len(config.tenants)} tenant(s) ({names}); warehouse {config.warehouse}")
+    return 0
+
+
+def _warehouse_problems(config: KontorConfig) -> list[str]:
+    """Create the warehouse folder and a scratch file in it, as the first sync would."""
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=config.data_dir, prefix=".kontor-check-"):
+            pass
+    except OSError as exc:
+        return [f"{config.path}: field 'warehouse': cannot write to {config.data_dir} ({exc.strerror})"]
+    return []
+
+
+def _rebind(path: str | None, tenant_name: str, purge: bool, keep_rows: bool) -> int:
+    try:
+        config = load_config(path)
+        tenant = config.tenant(tenant_name)
+        with LexwareClient(tenant) as client:
+            result = binding.rebind(config, tenant, client, purge=purge, keep_rows=keep_rows)
+    except (ConfigError, LexwareError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"tenant": result.tenant, "organization_id": result.current.id,
+                      "company": result.current.company,
+                      "previous_organization_id": result.previous.id if result.previous else None,
+                      "purged_rows": result.purged_rows}))
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,16 +2,23 @@
 
 The file names tenants and the environment variable that holds each tenant's API key; the key itself
 is read from the environment only when a client needs it and never appears in a repr, log or error.
+The file is checked once, when it is loaded, against a strict schema (`KontorFile`, pydantic): exact
+types, ranges, no unknown keys ("did you mean ..."). Every problem is one line naming file, tenant and
+field; `python -m pipelines.cli check-config` shows them to an operator.
 """
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Literal
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 CONFIG_ENV = "KONTOR_CONFIG"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "kontor.yaml"
@@ -22,12 +29,64 @@ SYSTEMS = ("lexware",)
 # jitter never pushes the server's token bucket below zero. Tunable per tenant in kontor.yaml.
 DEFAULT_RPS = 1.9
 DEFAULT_MAX_IN_FLIGHT = 4
+MAX_RPS = 1000.0  # the sandboxes' raised limit; the real API allows 2/s
+MAX_IN_FLIGHT = 64
 
 
 class ConfigError(ValueError):
-    """kontor.yaml is missing, unreadable or invalid; the message names file, tenant and field."""
+    """kontor.yaml is missing, unreadable or invalid; each line names file, tenant and field."""
 
 
+# -- the schema of kontor.yaml -------------------------------------------------------------------------
+_STRICT = ConfigDict(extra="forbid", strict=True, frozen=True)
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class TenantEntry(BaseModel):
+    """One entry of `tenants:`."""
+
+    model_config = _STRICT
+
+    name: Annotated[str, StringConstraints(pattern=TENANT_NAME.pattern)]
+    system: Literal["lexware"] = "lexware"
+    base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+")]
+    api_key_env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    rps: float = Field(default=DEFAULT_RPS, gt=0, le=MAX_RPS)
+    max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1, le=MAX_IN_FLIGHT)
+    organization_id: Annotated[str, StringConstraints(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] | None = None
+
+    @field_validator("rps")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+class KontorFile(BaseModel):
+    """The whole file: where the warehouse lives and the tenants."""
+
+    model_config = _STRICT
+
+    warehouse: _Text = "data/warehouse.duckdb"
+    tenants: list[TenantEntry] = Field(min_length=1)
+
+
+_HINTS = {
+    "name": "[a-z0-9_]+ (it becomes the Dagster partition key and tenant_id)",
+    "base_url": "a URL starting with http:// or https:// (real API: https://api.lexware.io)",
+    "api_key_env": "the NAME of an environment variable ([A-Za-z_][A-Za-z0-9_]*), not the key",
+    "system": f"one of {list(SYSTEMS)}",
+    "rps": f"a number > 0 and <= {MAX_RPS:g} (Lexware allows 2 requests/second)",
+    "max_in_flight": f"a whole number from 1 to {MAX_IN_FLIGHT}",
+    "organization_id": "the organizationId of GET /v1/profile (a lowercase UUID)",
+    "warehouse": "a path to the DuckDB file (a string)",
+    "tenants": "a non-empty list of tenants",
+}
+
+
+# -- the loaded configuration --------------------------------------------------------------------------
 @dataclass(frozen=True)
 class TenantConfig:
     """One tenant: a Lexware organisation reached with one API key."""
@@ -39,6 +98,7 @@ class TenantConfig:
     rps: float = DEFAULT_RPS
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     state_dir: Path = field(default=Path("data"), compare=False)
+    organization_id: str | None = None  # pinned in kontor.yaml: the only organisation this tenant may read
 
     @property
     def api_key(self) -> str:
@@ -70,7 +130,9 @@ class KontorConfig:
         for tenant in self.tenants:
             if tenant.name == name:
                 return tenant
-        raise ConfigError(f"{self.path}: no tenant named {name!r} (known: {[t.name for t in self.tenants]})")
+        raise ConfigError(
+            f"{self.path}: no tenant named {name!r} (known: {[t.name for t in self.tenants]}); "
+            f"this is the file read - set {CONFIG_ENV} (or pass --config) to use another")
 
 
 def config_path(path: str | Path | None = None) -> Path:
@@ -80,57 +142,102 @@ def config_path(path: str | Path | None = None) -> Path:
 def load_config(path: str | Path | None = None) -> KontorConfig:
     """Read and validate the config; relative paths resolve against the config file's folder."""
     path = config_path(path)
+    doc = _read(path)
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: config file not found (set {CONFIG_ENV} or create kontor.yaml)") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ConfigError(f"{path}: top level must be a mapping with 'warehouse' and 'tenants'")
-    warehouse = path.parent / str(doc.get("warehouse") or "data/warehouse.duckdb")
-    raw_tenants = doc.get("tenants")
-    if not isinstance(raw_tenants, list) or not raw_tenants:
-        raise ConfigError(f"{path}: 'tenants' must be a non-empty list")
-    tenants = [_tenant(path, i, item, warehouse.parent) for i, item in enumerate(raw_tenants)]
-    names = [t.name for t in tenants]
+        parsed = KontorFile.model_validate(doc)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(_problems(path, doc, exc))) from None
+    names = [t.name for t in parsed.tenants]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{path}: duplicate tenant names {duplicates}")
-    return KontorConfig(path=path, warehouse=warehouse, tenants=tuple(tenants))
+    warehouse = path.parent / parsed.warehouse
+    _check_warehouse(path, warehouse)
+    tenants = tuple(
+        TenantConfig(name=t.name, base_url=t.base_url.rstrip("/"), api_key_env=t.api_key_env,
+                     system=t.system, rps=t.rps, max_in_flight=t.max_in_flight,
+                     state_dir=warehouse.parent, organization_id=t.organization_id)
+        for t in parsed.tenants)
+    return KontorConfig(path=path, warehouse=warehouse, tenants=tenants)
 
 
-def _tenant(path: Path, index: int, item: object, data_dir: Path) -> TenantConfig:
-    where = f"{path}: tenants[{index}]"
-    if not isinstance(item, dict):
-        raise ConfigError(f"{where}: must be a mapping")
-    name = item.get("name")
-    if not isinstance(name, str) or not TENANT_NAME.match(name):
-        raise ConfigError(f"{where}: field 'name' must match [a-z0-9_]+, got {name!r}")
-    where = f"{path}: tenant {name!r}"
-    if "api_key" in item:
-        raise ConfigError(f"{where}: never put the key in the config; name its variable in 'api_key_env'")
-    system = item.get("system", "lexware")
-    if system not in SYSTEMS:
-        raise ConfigError(f"{where}: field 'system' must be one of {SYSTEMS}, got {system!r}")
-    for key in ("base_url", "api_key_env"):
-        if not isinstance(item.get(key), str) or not item[key]:
-            raise ConfigError(f"{where}: field {key!r} is required (a string)")
-    if not re.match(r"^https?://", item["base_url"]):
-        raise ConfigError(f"{where}: field 'base_url' must start with http:// or https://")
+def _read(path: Path) -> object:
     try:
-        rps = float(item.get("rps", DEFAULT_RPS))
-        max_in_flight = int(item.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT))
-    except (TypeError, ValueError) as exc:
-        raise ConfigError(f"{where}: fields 'rps'/'max_in_flight' must be numbers") from exc
-    if rps <= 0 or max_in_flight < 1:
-        raise ConfigError(f"{where}: 'rps' must be > 0 and 'max_in_flight' >= 1")
-    return TenantConfig(
-        name=name,
-        base_url=item["base_url"].rstrip("/"),
-        api_key_env=item["api_key_env"],
-        system=system,
-        rps=rps,
-        max_in_flight=max_in_flight,
-        state_dir=data_dir,
-    )
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found (set {CONFIG_ENV} or create kontor.yaml)") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a folder, not a config file (set {CONFIG_ENV} to the file)") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                          f"{exc.start}); save the file as UTF-8") from None
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+    if doc is None:
+        doc = {}
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: top level must be a mapping with 'warehouse' and 'tenants'")
+    return doc
+
+
+def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
+    """One line per problem: file, tenant (by name where it has one), field, what is expected."""
+    lines = []
+    for error in exc.errors():
+        loc = list(error["loc"])
+        where = f"{path}:"
+        if loc[:1] == ["tenants"] and len(loc) >= 2 and isinstance(loc[1], int):
+            item = doc["tenants"][loc[1]] if isinstance(doc, dict) else None
+            name = item.get("name") if isinstance(item, dict) else None
+            named = isinstance(name, str) and TENANT_NAME.match(name)
+            where += f" tenant {name!r}:" if named else f" tenants[{loc[1]}]:"
+            loc = loc[2:]
+            allowed = TenantEntry.model_fields
+        else:
+            allowed = KontorFile.model_fields
+        key = str(loc[0]) if loc else None
+        if error["type"] == "extra_forbidden" and key is not None:
+            lines.append(f"{where} unknown field {key!r}{_did_you_mean(key, allowed)}")
+        elif key == "api_key":
+            lines.append(f"{where} never put the key in the config; name its variable in 'api_key_env'")
+        elif error["type"] == "missing":
+            lines.append(f"{where} field {key!r} is required: {_HINTS.get(key, '')}".rstrip(": "))
+        elif key is None:
+            lines.append(f"{where} {'tenants entry' if where.endswith(']:') else 'file'} must be a mapping")
+        else:
+            got = error.get("input")
+            hint = _HINTS.get(key)
+            lines.append(f"{where} field {key!r} must be {hint}, got {got!r}" if hint
+                         else f"{where} field {key!r}: {error['msg']}, got {got!r}")
+    return lines or [f"{path}: invalid"]
+
+
+def _did_you_mean(key: str, allowed: dict) -> str:
+    if key == "api_key":
+        return "; never put the key in the config, name its variable in 'api_key_env'"
+    close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
+    known = ", ".join(allowed)
+    return f" - did you mean {close[0]!r}? (known: {known})" if close else f" (known: {known})"
+
+
+def _check_warehouse(path: Path, warehouse: Path) -> None:
+    """The warehouse must be a file in a folder Kontor can create or write to (checked, not created)."""
+    where = f"{path}: field 'warehouse'"
+    if warehouse.is_dir():
+        raise ConfigError(f"{where}: {warehouse} is a folder; name the DuckDB file inside it")
+    folder = warehouse.parent
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{where}: {existing} is a file, so {folder} cannot be a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or _pseudo_filesystem(existing):
+        raise ConfigError(f"{where}: cannot create {warehouse} (no write access to {existing})")
+
+
+def _pseudo_filesystem(folder: Path) -> bool:
+    """/proc, /sys and /dev accept no new files, whatever `os.access` says for root."""
+    resolved = folder.resolve()
+    return any(resolved == Path(p) or Path(p) in resolved.parents for p in ("/proc", "/sys", "/dev"))

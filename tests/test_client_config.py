@@ -75,3 +75,80 @@ def test_cli_refuses_a_bad_backfill_window_before_any_request(tmp_path, args, me
     assert proc.returncode == 2
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "wh").exists()  # nothing written
+
+
+def _tenant_with(line: str) -> str:
+    return f"warehouse: wh/warehouse.duckdb\ntenants:\n  - name: acme\n    base_url: http://x\n" \
+           f"    api_key_env: ACME_KEY\n    {line}\n"
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("rps: .inf", r"tenant 'acme': field 'rps' must be a number > 0 and <= 1000.*got inf"),
+    ("rps: .nan", r"tenant 'acme': field 'rps' must be .*got nan"),
+    ("rps: true", r"tenant 'acme': field 'rps' must be .*got True"),
+    ("rps: 0", r"tenant 'acme': field 'rps' must be a number > 0"),
+    ("max_in_flight: 2.7", r"tenant 'acme': field 'max_in_flight' must be a whole number from 1 to 64"),
+    ("max_in_flight: 100000", r"tenant 'acme': field 'max_in_flight' must be a whole number"),
+    ("rsp: 0.5", r"tenant 'acme': unknown field 'rsp' - did you mean 'rps'\?"),
+    ("max_inflight: 4", r"tenant 'acme': unknown field 'max_inflight' - did you mean 'max_in_flight'\?"),
+    ("organization_id: 42", r"tenant 'acme': field 'organization_id' must be the organizationId"),
+])
+def test_schema_refuses_bad_types_ranges_and_unknown_keys_with_one_line(tmp_path, line, message):
+    path = _write(tmp_path, _tenant_with(line))
+    with pytest.raises(ConfigError, match=message) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: ") and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize(("warehouse", "message"), [
+    ("42", r"field 'warehouse' must be a path to the DuckDB file \(a string\), got 42"),
+    ("[a, b]", r"field 'warehouse' must be a path .*got \['a', 'b'\]"),
+    ("/proc/w.duckdb", r"field 'warehouse': cannot create /proc/w.duckdb"),
+    ("kontor.yaml/w.duckdb", r"field 'warehouse': .*kontor.yaml is a file"),
+])
+def test_a_warehouse_that_cannot_be_created_is_refused_at_load(tmp_path, warehouse, message):
+    path = _write(tmp_path, GOOD.replace("wh/warehouse.duckdb", warehouse))
+    with pytest.raises(ConfigError, match=message):
+        load_config(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kontor.yaml"]  # no file named 42 or [...]
+
+
+def test_unknown_top_level_key_and_several_problems_each_get_a_line(tmp_path):
+    path = _write(tmp_path, "warehous: w.duckdb\n" + GOOD + "  - {name: b, base_url: 'ftp://x', api_key_env: K}\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    lines = str(err.value).splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"{path}: ") for line in lines)
+    assert "unknown field 'warehous' - did you mean 'warehouse'?" in lines[0]
+    assert "tenant 'b': field 'base_url' must be a URL starting with http://" in lines[1]
+
+
+def test_non_utf8_file_is_a_config_error_not_a_traceback(tmp_path):
+    path = tmp_path / "kontor.yaml"
+    path.write_bytes(GOOD.replace("acme", "acm\xe9").encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"not UTF-8 text \(byte 0xe9"):
+        load_config(path)
+
+
+def test_check_config_command_reports_one_line_per_problem(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).parent.parent
+
+    def check(body: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pipelines.cli", "check-config", "--config",
+                               str(_write(tmp_path, body))], cwd=root, capture_output=True, text=True,
+                              timeout=60, env={**__import__("os").environ, **(env or {})})
+
+    bad = check(_tenant_with("rsp: 0.5"))
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert bad.stderr.strip() == (f"config error: {tmp_path / 'kontor.yaml'}: tenant 'acme': unknown field "
+                                  "'rsp' - did you mean 'rps'? (known: name, system, base_url, api_key_env, "
+                                  "rps, max_in_flight, organization_id)")
+    unset = check(GOOD, {"ACME_KEY": ""})
+    assert unset.returncode == 2 and "tenant 'acme': field 'api_key_env': environment variable ACME_KEY" \
+        in unset.stderr
+    good = check(GOOD, {"ACME_KEY": "k"})
+    assert good.returncode == 0 and "OK - 1 tenant(s) (acme)" in good.stdout

@@ -95,7 +95,7 @@ def lexware_source(
     @dlt.resource(**_merge("profile"))
     def profile() -> Iterator[dict]:
         def calls() -> Iterator[dict]:
-            body = client.get("/v1/profile")
+            body = client.profile()  # read once per run, shared with the tenant-binding check
             yield row(tenant, body, body["organizationId"])
         yield from guarded("profile", calls())
 

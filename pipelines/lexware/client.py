@@ -107,6 +107,7 @@ class LexwareClient:
         self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps)
         self.stats = ClientStats()
         self._lock = threading.Lock()
+        self._profile: dict | NotInPlanError | None = None  # read once per client (see `profile`)
         self._http = httpx.Client(
             base_url=tenant.base_url,
             headers={"Authorization": f"Bearer {tenant.api_key}", "Accept": "application/json"},
@@ -128,6 +129,22 @@ class LexwareClient:
     def post(self, path: str, json: dict | None = None, files: dict | None = None) -> dict:
         """POST a creation; retried only when it certainly was not executed (see module doc)."""
         return self._call("POST", path, json=json, files=files)
+
+    def profile(self) -> dict:
+        """GET /v1/profile once per client: the tenant-binding check and the `profile` resource share
+        the answer (a 403 is remembered too), so binding costs no extra request."""
+        if self._profile is None:
+            try:
+                body = self.get(settings.PROFILE_PATH)
+            except NotInPlanError as exc:
+                body = exc
+            if not isinstance(body, NotInPlanError) and not (
+                    isinstance(body, dict) and isinstance(body.get("organizationId"), str)):
+                raise MalformedResponseError(self.name, f"GET {settings.PROFILE_PATH}: no organizationId")
+            self._profile = body
+        if isinstance(self._profile, NotInPlanError):
+            raise self._profile
+        return self._profile
 
     def pages(self, path: str, params: dict | None = None, size: int = settings.PAGE_SIZE,
               start_page: int = 0) -> Iterator[dict]:

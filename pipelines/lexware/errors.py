@@ -46,3 +46,8 @@ class PossiblyExecutedError(RetriesExhaustedError):
 
     Not retried (Lexware has no idempotency keys); look the record up before creating it again.
     """
+
+
+class TenantBindingError(LexwareError):
+    """The key answers for another Lexware organisation than the one the tenant is bound to (or for one
+    bound to another tenant). Raised before any data request; nothing is read or written."""

@@ -42,3 +42,6 @@ TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "pa
           "posting_categories", "profile")
 VOUCHER_TABLES = ("voucherlist", "invoices", "credit_notes", "vouchers", "payments")
 DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.values()}
+
+# The organisation a key answers for (`organizationId`): read first by every run (tenant binding)
+PROFILE_PATH = "/v1/profile"

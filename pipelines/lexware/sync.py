@@ -18,7 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 from filelock import FileLock, Timeout
 
 from pipelines.config import KontorConfig, TenantConfig
-from pipelines.lexware import Mode, deletes, lexware_source, settings
+from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
@@ -84,8 +84,8 @@ def sync_tenant(
     client: LexwareClient | None = None,
     tables: list[str] | None = None,
 ) -> SyncResult:
-    """Sync one tenant (only `tables` if given). Raises `LexwareError` subclasses (e.g. `AuthError`)
-    with nothing loaded."""
+    """Sync one tenant (only `tables` if given). Raises `LexwareError` subclasses (e.g. `AuthError`,
+    `TenantBindingError` when the key answers for another organisation) with nothing loaded."""
     tenant = config.tenant(tenant_name)
     started = time.monotonic()
     pipeline = pipeline_for(config, tenant)
@@ -94,6 +94,7 @@ def sync_tenant(
     pending = deletes.pending_path(pipeline.working_dir)
     try:
         with tenant_lock(config, tenant.name):
+            binding.check(config, tenant, client)  # the key's organisation, before any data request
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting

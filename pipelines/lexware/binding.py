@@ -1,0 +1,229 @@
+"""Tenant binding: every tenant reads exactly one Lexware organisation.
+
+A key names no organisation by itself, so a key of another organisation put into a tenant's variable
+would load that organisation's books under the tenant's name. Every run therefore reads
+`GET /v1/profile` first (the `profile` resource reuses the answer, so this costs no request) and
+compares its `organizationId` with the tenant's binding:
+
+- `organization_id` pinned for the tenant in kontor.yaml, else
+- the organisation recorded in `kontor.tenant_bindings` at the tenant's first sync, else
+- for warehouses older than the bindings table, the tenant's rows in `raw_lexware.profile`.
+
+A mismatch, or an organisation already bound to another tenant, raises `TenantBindingError` naming
+the tenant and both organisations before any data request. An operator re-binds deliberately with
+`python -m pipelines.cli rebind --tenant NAME [--purge]` (docs/operations.md).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from pipelines.config import KontorConfig, TenantConfig
+from pipelines.lexware import settings
+from pipelines.lexware.client import LexwareClient
+from pipelines.lexware.errors import NotInPlanError, TenantBindingError
+from pipelines.warehouse import connect, tables_in, warehouse_lock
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "kontor"
+TABLE = f"{SCHEMA}.tenant_bindings"
+SCHEMA_SQL = f"""
+CREATE SCHEMA IF NOT EXISTS {SCHEMA};
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    tenant           VARCHAR PRIMARY KEY,   -- the tenant name of kontor.yaml (tenant_id in every table)
+    organization_id  VARCHAR NOT NULL,      -- organizationId of GET /v1/profile
+    company_name     VARCHAR,
+    bound_at         TIMESTAMPTZ NOT NULL,
+    bound_by         VARCHAR NOT NULL       -- first sync | rebind
+);
+"""
+
+
+@dataclass(frozen=True)
+class Organisation:
+    """The organisation a key answers for (or a tenant is bound to)."""
+
+    id: str
+    company: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.id} ({self.company!r})" if self.company else self.id
+
+
+def answering(client: LexwareClient) -> Organisation | None:
+    """The organisation the client's key answers for; None if /v1/profile is outside the key's plan."""
+    try:
+        body = client.profile()
+    except NotInPlanError:
+        return None
+    return Organisation(body["organizationId"], body.get("companyName"))
+
+
+def check(config: KontorConfig, tenant: TenantConfig, client: LexwareClient) -> Organisation | None:
+    """Verify the key answers for the tenant's organisation; record the binding at the first sync.
+    Raises `TenantBindingError` before any data request; returns the organisation (None: unverifiable,
+    /v1/profile not in plan - logged)."""
+    actual = answering(client)
+    if actual is None:
+        log.warning("tenant %s: /v1/profile is outside the key's plan; its organisation is unverified",
+                    tenant.name)
+        return None
+    with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
+        recorded = _recorded(con, tenant.name)
+        expected, source = _expected(con, tenant)
+        if expected is not None and expected.id != actual.id:
+            raise TenantBindingError(tenant.name, (
+                f"the API key in {tenant.api_key_env} answers for organisation {actual}, but the tenant "
+                f"is bound to organisation {expected} ({source}); stopped before any data request, "
+                f"nothing loaded. Fix {tenant.api_key_env}, or re-bind deliberately: "
+                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"))
+        if recorded is not None and recorded.id != actual.id:  # pinned anew, rows of another organisation
+            raise TenantBindingError(tenant.name, (
+                f"kontor.yaml pins organisation {actual.id}, but the warehouse holds the tenant's rows of "
+                f"organisation {recorded}; stopped before any data request. Re-bind deliberately: "
+                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"))
+        other = _bound_elsewhere(con, tenant.name, actual.id)
+        if other:
+            raise TenantBindingError(tenant.name, (
+                f"the API key in {tenant.api_key_env} answers for organisation {actual}, which is "
+                f"already bound to tenant {other!r}: two tenants would hold the same books; stopped "
+                f"before any data request, nothing loaded. Fix {tenant.api_key_env}"))
+        if recorded is None:
+            _record(con, tenant.name, actual, "first sync")
+    return actual
+
+
+def bindings(config: KontorConfig) -> dict[str, Organisation]:
+    """tenant -> the organisation recorded for it."""
+    with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
+        con.execute(SCHEMA_SQL)
+        rows = con.execute(f"SELECT tenant, organization_id, company_name FROM {TABLE}").fetchall()
+    return {t: Organisation(o, c) for t, o, c in rows}
+
+
+@dataclass
+class RebindResult:
+    tenant: str
+    previous: Organisation | None
+    current: Organisation
+    purged_rows: dict[str, int]
+
+
+def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *, purge: bool,
+           keep_rows: bool = False) -> RebindResult:
+    """Bind the tenant to the organisation its key answers for now. `purge` deletes the tenant's raw
+    rows and its extraction state first (the next sync reads the organisation from scratch);
+    without it, rows of a previous organisation are refused unless `keep_rows`."""
+    from pipelines.lexware.sync import pipeline_for, tenant_lock  # sync imports this module
+
+    actual = answering(client)
+    if actual is None:
+        raise TenantBindingError(tenant.name, "/v1/profile is outside the key's plan: cannot tell which "
+                                              "organisation the key answers for")
+    if tenant.organization_id and tenant.organization_id != actual.id:
+        raise TenantBindingError(tenant.name, (
+            f"the API key in {tenant.api_key_env} answers for organisation {actual}, but kontor.yaml pins "
+            f"organization_id {tenant.organization_id}: change the pin first"))
+    with tenant_lock(config, tenant.name), warehouse_lock(config.warehouse), \
+            connect(config.warehouse) as con:
+        previous, _ = _expected(con, tenant, pinned=False)
+        others = _bound_elsewhere(con, tenant.name, actual.id)
+        if others:
+            raise TenantBindingError(tenant.name, f"organisation {actual} is bound to tenant {others!r}")
+        rows = _tenant_rows(con, tenant.name)
+        moved = previous is not None and previous.id != actual.id
+        if moved and any(rows.values()) and not (purge or keep_rows):
+            raise TenantBindingError(tenant.name, (
+                f"holds {sum(rows.values())} raw rows of organisation {previous}: add --purge to delete "
+                "them (the next sync reads the new organisation from scratch) or --keep-rows to keep them"))
+        purged: dict[str, int] = {}
+        if purge:
+            purged = _purge(con, tenant.name, f"kontor_lexware_{tenant.name}")
+            shutil.rmtree(pipeline_for(config, tenant).working_dir, ignore_errors=True)
+        _record(con, tenant.name, actual, "rebind")
+    log.info("tenant %s: bound to organisation %s (was %s); purged %s", tenant.name, actual, previous, purged)
+    return RebindResult(tenant.name, previous, actual, purged)
+
+
+# -- internals -----------------------------------------------------------------------------------------
+def _expected(con: duckdb.DuckDBPyConnection, tenant: TenantConfig,
+              pinned: bool = True) -> tuple[Organisation | None, str | None]:
+    if pinned and tenant.organization_id:
+        return Organisation(tenant.organization_id), "pinned as organization_id in kontor.yaml"
+    recorded = _recorded(con, tenant.name)
+    if recorded is not None:
+        return recorded, "recorded at its first sync"
+    legacy = _profile_rows(con, "tenant_id = ?", [tenant.name])
+    if len(legacy) > 1:
+        return Organisation(" and ".join(sorted(legacy))), "its raw rows mix several organisations"
+    if legacy:
+        return Organisation(legacy[0]), "its rows in raw_lexware.profile"
+    return None, None
+
+
+def _recorded(con: duckdb.DuckDBPyConnection, tenant: str) -> Organisation | None:
+    con.execute(SCHEMA_SQL)
+    row = con.execute(f"SELECT organization_id, company_name FROM {TABLE} WHERE tenant = ?",
+                      [tenant]).fetchone()
+    return Organisation(*row) if row else None
+
+
+def _bound_elsewhere(con: duckdb.DuckDBPyConnection, tenant: str, organization_id: str) -> str | None:
+    row = con.execute(f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? "
+                      "ORDER BY tenant LIMIT 1", [organization_id, tenant]).fetchone()
+    if row:
+        return row[0]
+    recorded = {r[0] for r in con.execute(f"SELECT tenant FROM {TABLE}").fetchall()}
+    if "profile" not in tables_in(con, settings.DATASET):
+        return None
+    legacy = con.execute(
+        f"SELECT DISTINCT tenant_id FROM {settings.DATASET}.profile WHERE id = ? AND tenant_id <> ? "
+        "AND NOT coalesce(is_deleted, false) ORDER BY 1", [organization_id, tenant]).fetchall()
+    return next((r[0] for r in legacy if r[0] not in recorded), None)
+
+
+def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[str]:
+    if "profile" not in tables_in(con, settings.DATASET):
+        return []
+    return [r[0] for r in con.execute(
+        f"SELECT DISTINCT id FROM {settings.DATASET}.profile WHERE {where} "
+        "AND NOT coalesce(is_deleted, false) ORDER BY 1", params).fetchall()]
+
+
+def _tenant_rows(con: duckdb.DuckDBPyConnection, tenant: str) -> dict[str, int]:
+    existing = tables_in(con, settings.DATASET)
+    return {t: con.execute(f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
+                           [tenant]).fetchone()[0] for t in settings.TABLES if t in existing}
+
+
+def _purge(con: duckdb.DuckDBPyConnection, tenant: str, pipeline_name: str) -> dict[str, int]:
+    """Delete the tenant's raw rows (and their nested child rows) and its dlt state, in one transaction."""
+    existing = tables_in(con, settings.DATASET)
+    purged = {}
+    con.execute("BEGIN")
+    for table in settings.TABLES:
+        if table not in existing:
+            continue
+        for child in sorted(t for t in existing if t.startswith(f"{table}__")):
+            con.execute(
+                f'DELETE FROM {settings.DATASET}."{child}" WHERE _dlt_root_id IN (SELECT _dlt_id FROM '
+                f'{settings.DATASET}."{table}" WHERE tenant_id = ?)', [tenant])
+        purged[table] = con.execute(f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
+                                    [tenant]).fetchone()[0]
+    if "_dlt_pipeline_state" in existing:
+        con.execute(f"DELETE FROM {settings.DATASET}._dlt_pipeline_state WHERE pipeline_name = ?",
+                    [pipeline_name])
+    con.execute("COMMIT")
+    return purged
+
+
+def _record(con: duckdb.DuckDBPyConnection, tenant: str, org: Organisation, how: str) -> None:
+    con.execute(SCHEMA_SQL)
+    con.execute(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
+                [tenant, org.id, org.company, datetime.now(UTC), how])
