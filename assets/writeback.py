@@ -28,8 +28,8 @@ from pydantic import Field
 
 from assets.extraction import KontorConfigResource
 from pipelines.lexware import settings
-from pipelines.lexware.client import LexwareClient
 from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
+from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
 from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.store import WritebackStore, pending_summary
@@ -55,21 +55,11 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
     """Apply (or plan) every pending/in-flight correction; every attempt lands in writeback.audit."""
     cfg = kontor.load()
     store = WritebackStore.open(cfg.warehouse)
-    clients: dict[str, LexwareClient] = {}
-
-    def client_for(name: str) -> LexwareClient:
-        if name not in clients:
-            clients[name] = LexwareClient(cfg.tenant(name))
-        return clients[name]
-
-    executor = CorrectionExecutor(store, client_for, known_tenants={t.name for t in cfg.tenants},
-                                  run_id=context.run_id, max_attempts=config.max_attempts)
-    try:
+    with TenantClients(cfg) as clients:  # each checked against the tenant's organisation first
+        executor = CorrectionExecutor(store, clients, known_tenants={t.name for t in cfg.tenants},
+                                      run_id=context.run_id, max_attempts=config.max_attempts)
         report = executor.run(dry_run=config.dry_run, tenant=config.tenant)
-    finally:
-        for client in clients.values():
-            client.close()
-    stats = [c.stats.as_dict() for c in clients.values()]
+    stats = clients.stats
     counts = report.counts()
     verb = "planned" if config.dry_run else "processed"
     context.log.info(f"corrections {verb}: {counts}\n{report.render()}")
@@ -81,7 +71,12 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
         "requests": MetadataValue.int(sum(s["requests"] for s in stats)),
         "rate_limited_429": MetadataValue.int(sum(s["rate_limited_429"] for s in stats)),
         "changes": MetadataValue.md(f"```\n{report.render()}\n```"),
+        "blocked_tenants": MetadataValue.json(report.blocked),
     })
+    if report.blocked:  # these tenants' corrections stay open; the others' were processed
+        raise Failure(description="\n".join(report.blocked.values()) + "\nThe corrections of other "
+                      "tenants were processed; their records are re-synced by the next sync.",
+                      allow_retries=False)
     return {} if config.dry_run or not config.resync else report.touched()
 
 

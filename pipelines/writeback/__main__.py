@@ -13,8 +13,8 @@ import argparse
 import logging
 import sys
 
-from pipelines.config import ConfigError, load_config
-from pipelines.lexware.client import LexwareClient
+from pipelines.config import CONFIG_ENV, ConfigError, load_config
+from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import CorrectionExecutor
 from pipelines.writeback.inputs import CorrectionFileError, import_corrections_file
 from pipelines.writeback.store import WritebackStore
@@ -41,22 +41,19 @@ def main(argv: list[str] | None = None) -> int:
             for c in (store.get(i) for i in ids):
                 print(f"#{c.id} {c.status}" + (f": {c.reason}" if c.reason else ""))
             return 0
-        clients: dict[str, LexwareClient] = {}
-
-        def client_for(name: str) -> LexwareClient:
-            if name not in clients:
-                clients[name] = LexwareClient(config.tenant(name))
-            return clients[name]
-
-        try:
-            executor = CorrectionExecutor(store, client_for, known_tenants=tenants)
+        if args.tenant is not None:
+            config.tenant(args.tenant)  # unknown: ConfigError naming the file read and KONTOR_CONFIG
+        with TenantClients(config) as clients:
+            executor = CorrectionExecutor(store, clients, known_tenants=tenants)
             report = executor.run(dry_run=args.command == "plan", tenant=args.tenant)
-        finally:
-            for client in clients.values():
-                client.close()
         print(report.render())
         print(f"\n{report.counts()}")
-        return 0
+        for line in report.blocked.values():
+            print(f"error: {line}", file=sys.stderr)
+        if any((o.reason or "").startswith("unknown tenant") for o in report.outcomes):
+            print(f"note: tenants are read from {config.path}; set {CONFIG_ENV} (or pass --config) to "
+                  "use another kontor.yaml", file=sys.stderr)
+        return 1 if report.blocked else 0
     except (ConfigError, CorrectionFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -28,7 +28,13 @@ from typing import Any
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from pipelines.lexware.client import LexwareClient
-from pipelines.lexware.errors import LexwareError, NotFoundError, ValidationError, VersionConflictError
+from pipelines.lexware.errors import (
+    LexwareError,
+    NotFoundError,
+    TenantBindingError,
+    ValidationError,
+    VersionConflictError,
+)
 from pipelines.writeback.fields import locate
 from pipelines.writeback.model import (
     APPLIED,
@@ -77,6 +83,7 @@ class Outcome:
     version_after: int | None = None
     attempts: int = 0
     written: bool = False  # did this run's PUT change the source?
+    blocked: bool = False  # not tried: the tenant's key answers for another organisation
 
     def diff(self) -> str:
         """A readable before/after block."""
@@ -99,6 +106,11 @@ class RunReport:
 
     def counts(self) -> dict[str, int]:
         return dict(Counter(o.status for o in self.outcomes))
+
+    @property
+    def blocked(self) -> dict[str, str]:
+        """tenant -> why its corrections were not tried (tenant binding); they stay open."""
+        return {o.correction.tenant: o.reason or "" for o in self.outcomes if o.blocked}
 
     @property
     def conflicts_retried(self) -> int:
@@ -153,6 +165,9 @@ class CorrectionExecutor:
                 self.store.set_status(correction.id, REJECTED, str(exc), run_id=self.run_id)
             self._audit(outcome, "validate", started, detail=str(exc))
             return outcome
+        blocked = self._blocked(vc, dry_run)
+        if blocked is not None:
+            return blocked
         if dry_run:
             return self._plan(vc)
         try:
@@ -167,6 +182,22 @@ class CorrectionExecutor:
             return self._finish(vc, Outcome(correction, GAVE_UP, reason, attempts=self.max_attempts,
                                             resource=vc.resource_path, path=vc.field.path))
         raise AssertionError("unreachable")
+
+    def _blocked(self, vc: ValidCorrection, dry_run: bool) -> Outcome | None:
+        """The tenant's client, bound to its organisation; if the key answers for another one, the
+        correction stays open (pending / in_flight) with the reason, and nothing is read or written."""
+        started = now()
+        try:
+            self.client_for(vc.correction.tenant)
+        except TenantBindingError as exc:
+            c = vc.correction
+            outcome = Outcome(c, c.status, str(exc), resource=vc.resource_path, path=vc.field.path,
+                              blocked=True)
+            if not dry_run:
+                self.store.set_status(c.id, c.status, str(exc), run_id=self.run_id)
+            self._audit(outcome, "bind", started, detail=str(exc))
+            return outcome
+        return None
 
     def _read(self, vc: ValidCorrection, outcome: Outcome) -> dict | None:
         """GET the record into ``outcome``; None (with outcome status/reason set) when it cannot be read."""
