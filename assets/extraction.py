@@ -24,6 +24,7 @@ from pydantic import Field
 from assets.meta import OWNERS, layer_tags
 from pipelines.config import KontorConfig, load_config
 from pipelines.lexware import lexware_source, settings
+from pipelines.lexware.errors import TenantBindingError
 from pipelines.lexware.helpers import backfill_window
 from pipelines.lexware.sync import SyncResult, sync_tenant
 
@@ -112,14 +113,17 @@ def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor
         window = backfill_window(config.mode, config.voucher_date_from, config.voucher_date_to)
     except ValueError as exc:
         raise Failure(description=f"bad run config: {exc}", allow_retries=False) from None
-    result = sync_tenant(
-        kontor.load(),
-        context.partition_key,
-        config.mode,
-        *window,
-        reconcile=config.reconcile,
-        tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
-    )
+    try:
+        result = sync_tenant(
+            kontor.load(),
+            context.partition_key,
+            config.mode,
+            *window,
+            reconcile=config.reconcile,
+            tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
+        )
+    except TenantBindingError as exc:  # the key answers for another organisation: nothing was loaded
+        raise Failure(description=str(exc), allow_retries=False) from None
     context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
     # voucherlist before the detail tables it feeds (Dagster wants a multi-asset's outputs in topo order)
     for key in sorted(context.selected_asset_keys, key=lambda k: settings.TABLES.index(k.path[-1])):

@@ -105,7 +105,7 @@ def test_a_warehouse_from_before_the_binding_is_checked_against_its_profile_rows
     con.execute("DROP TABLE kontor.tenant_bindings")  # as a warehouse loaded before bindings existed
     con.close()
     monkeypatch.setenv(ENVS["beta"], KEYS["gamma"])
-    with pytest.raises(TenantBindingError, match="its rows in raw_lexware.profile"):
+    with pytest.raises(TenantBindingError, match=r"its rows in raw_lexware\.profile"):
         sync_tenant(cfg, "beta")
 
 

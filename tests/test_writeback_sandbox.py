@@ -332,6 +332,62 @@ def test_in_flight_write_that_never_went_out_is_retried(sandbox, store, client, 
     assert c.applied_version == version + 1
 
 
+def trail(store, corr_id: int) -> list[tuple]:
+    return [(r["action"], r["outcome"], r["version_before"], r["version_after"])
+            for r in store.audit_rows(corr_id)]
+
+
+def test_a_put_that_landed_before_a_kill_is_audited_as_landed_then_confirmed(
+        sandbox, store, client, fresh_contacts):
+    cid = next(fresh_contacts)
+    corr_id, _ = interrupted_correction(store, sandbox, client, cid, "after_put")
+    landed = contact(sandbox, cid)["version"]
+    executor(store, client).run(ids=[corr_id])
+    c = store.get(corr_id)
+    assert c.status == "applied" and c.applied_version == landed and "interrupted" in c.reason
+    # the trail accounts for the version our write caused, not only "same version before and after"
+    assert trail(store, corr_id)[-2:] == [("put", "landed_unconfirmed", landed - 1, landed),
+                                          ("check", "confirmed", landed, landed)]
+
+
+class LostAnswer(httpx.HTTPTransport):
+    """Sends every request to the sandbox, but replaces the answer to the first PUT by the gateway's 504
+    (as Lexware's gateway does when it times out after the write was performed)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lost = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.method == "PUT" and not self.lost:
+            self.lost += 1
+            response.read()
+            response.close()
+            return httpx.Response(504, json={"message": "Endpoint request timed out"}, request=request)
+        return response
+
+
+def test_a_put_answered_504_but_performed_is_audited_as_landed_then_confirmed(
+        sandbox, kontor, store, fresh_contacts):
+    cid = next(fresh_contacts)
+    version = contact(sandbox, cid)["version"]
+    corr_id = vat_correction(store, sandbox, cid)
+    puts = requests_made(sandbox, "PUT ")
+    transport = LostAnswer()
+    with LexwareClient(kontor.tenant(TENANT), transport=transport) as lossy:
+        executor(store, lossy).run(ids=[corr_id])
+    c = store.get(corr_id)
+    assert transport.lost == 1 and requests_made(sandbox, "PUT ") - puts == 2  # performed, then refused
+    assert c.status == "applied", c.reason
+    assert c.applied_version == version + 1 == contact(sandbox, cid)["version"]
+    rows = trail(store, corr_id)
+    assert rows[0][:2] == ("put", "version_conflict")
+    assert rows[-2:] == [("put", "landed_unconfirmed", version, version + 1),
+                         ("check", "confirmed", version + 1, version + 1)]
+    assert not any("nothing written" in (r["detail"] or "") for r in store.audit_rows(corr_id))
+
+
 def _purchase_voucher(number: str, category: str) -> dict:
     return {"type": "purchaseinvoice", "voucherNumber": number, "voucherDate": "2025-09-28",
             "dueDate": "2025-10-12", "totalGrossAmount": 119.0, "totalTaxAmount": 19.0, "taxType": "gross",

@@ -195,17 +195,21 @@ class LexwareClient:
             return exc
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        unanswered: list[str] = []  # earlier attempts that were sent and got no answer (5xx, timeout)
         retrying = Retrying(
             # A POST that reached the server may have been executed: retried only if it certainly was not.
             retry=retry_if_exception(
                 lambda e: isinstance(e, _Transient) and (method != "POST" or not e.sent)),
             wait=_wait,
             stop=stop_after_attempt(self.max_attempts),
-            before_sleep=self._before_retry(method, path),
+            before_sleep=self._before_retry(method, path, unanswered),
             reraise=True,
         )
         try:
             return retrying(self._attempt, method, path, **kwargs)
+        except LexwareError as exc:
+            exc.after_unanswered = ", ".join(unanswered) or None
+            raise
         except _Transient as exc:
             what = f"{method} {path}: {exc.reason}"
             if method == "POST" and exc.sent and exc.status != 429:  # 5xx, timeout, 2xx with a broken body
@@ -218,9 +222,12 @@ class LexwareClient:
             raise RetriesExhaustedError(self.name, f"{what} (gave up after {self.max_attempts} attempts)",
                                         exc.status) from None
 
-    def _before_retry(self, method: str, path: str) -> Callable[[RetryCallState], None]:
+    def _before_retry(self, method: str, path: str,
+                      unanswered: list[str]) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            if isinstance(exc, _Transient) and exc.sent and exc.status != 429:
+                unanswered.append(exc.reason)
             with self._lock:
                 self.stats.retries += 1
             log.info("tenant %s: %s %s: %s; retry %d", self.name, method, path, exc, state.attempt_number)

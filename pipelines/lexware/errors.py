@@ -11,6 +11,9 @@ class LexwareError(Exception):
         self.tenant = tenant
         self.status = status
         self.body = body
+        # set by the client: an earlier attempt of this call was sent and went unanswered (5xx, timeout),
+        # so a PUT refused now (e.g. a version conflict) may have been performed by that attempt
+        self.after_unanswered: str | None = None
 
 
 class AuthError(LexwareError):

@@ -278,6 +278,8 @@ class CorrectionExecutor:
         outcome = Outcome(c, FAILED, attempts=attempt, resource=vc.resource_path, path=vc.field.path)
         doc = self._read(vc, outcome)
         if doc is None or not self._judge(vc, doc, outcome):
+            if doc is not None and self._landed(vc, outcome):
+                return self._finish(vc, outcome)
             if doc is not None:
                 self._audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
             return self._finish(vc, outcome)
@@ -294,6 +296,11 @@ class CorrectionExecutor:
             result = self.client_for(c.tenant).put(vc.resource_path, body)
         except VersionConflictError as exc:
             outcome.status = "version_conflict"
+            if exc.after_unanswered:  # an earlier attempt went unanswered: it may have landed
+                self._audit(outcome, "put", started, http_status=exc.status,
+                            detail=f"version conflict after an unanswered attempt ({exc.after_unanswered}): "
+                                   "that attempt may have landed; refetch and check")
+                raise  # stays in_flight: the next read tells whether our write landed
             self._audit(outcome, "put", started, http_status=exc.status,
                         detail="version conflict: refetch, re-check, retry")
             # refused, so nothing landed: the retry (or the next run) judges it as pending again
@@ -317,6 +324,32 @@ class CorrectionExecutor:
             outcome.reason = f"applied after {attempt - 1} version conflict(s); the other changes were kept"
         self._audit(outcome, "put", started, http_status=200)
         return self._finish(vc, outcome)
+
+    def _landed(self, vc: ValidCorrection, outcome: Outcome) -> bool:
+        """An unconfirmed PUT of ours (answer lost, or the run died after it) that the record shows moved
+        by exactly our write: the source holds our value at the version after the one we built on.
+        Audited as `landed_unconfirmed` (that write's versions) then `confirmed`, so the trail accounts
+        for every version the correction caused."""
+        c = vc.correction
+        based_on = c.version_before
+        if not (outcome.status == APPLIED and c.status == IN_FLIGHT and based_on is not None
+                and outcome.version_before == based_on + 1):
+            return False
+        started = now()
+        outcome.written, outcome.version_after = True, outcome.version_before
+        outcome.reason = (f"our earlier, interrupted write landed (its answer was lost): the record moved "
+                          f"by exactly that write, version {based_on} -> {outcome.version_before}; "
+                          "confirmed, not written again")
+        landed = Outcome(c, "landed_unconfirmed", resource=outcome.resource, path=outcome.path,
+                         version_before=based_on, version_after=outcome.version_before,
+                         attempts=outcome.attempts)
+        self._audit(landed, "put", started, detail=f"{vc.expected_old_value!r} -> {vc.new_value!r}: "
+                    "the PUT was performed although no answer confirmed it")
+        checked = Outcome(c, "confirmed", resource=outcome.resource, path=outcome.path,
+                          version_before=outcome.version_before, version_after=outcome.version_before,
+                          attempts=outcome.attempts)
+        self._audit(checked, "check", now(), http_status=200, detail=outcome.reason)
+        return True
 
     def _finish(self, vc: ValidCorrection, outcome: Outcome) -> Outcome:
         self.store.set_status(vc.correction.id, outcome.status, outcome.reason, run_id=self.run_id,
