@@ -5,6 +5,8 @@ snapshot while holding it. Runs of one tenant queue behind each other (`tenant_l
 from __future__ import annotations
 
 import logging
+import re
+import shutil
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -102,6 +104,7 @@ def sync_tenant(
                     pipeline.normalize()
                     when_free(pipeline.load)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
+            sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
             source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
             if tables is not None:
                 # voucherlist and its detail tables share one low-water mark: a subset with any of them
@@ -126,6 +129,7 @@ def sync_tenant(
                     flagged[table] = flagged.get(table, 0) + n
                 live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
+            prune_loaded_packages(pipeline)
     finally:
         client.close()
     state = pipeline.state.get("sources", {}).get("lexware", {})
@@ -144,6 +148,36 @@ def sync_tenant(
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
         live_rows=live,
     )
+
+
+# dlt's extract step writes a new package into normalize/<uniq_id(8)>/ and moves it to
+# normalize/extracted/ when the source is exhausted; a killed run leaves the first behind for good.
+_EXTRACT_FOLDER = re.compile(r"^[0-9a-f]{16}$")
+KEEP_LOADED_PACKAGES = 1  # the last completed package stays for `dlt pipeline ... info`
+
+
+def sweep_stale_extracts(pipeline: dlt.Pipeline) -> list[str]:
+    """Delete unfinished extraction folders; call under `tenant_lock` (no extraction of this tenant runs).
+    Their rows were never loaded and their state never committed: the next extraction reads them again."""
+    folder = Path(pipeline.working_dir) / "normalize"
+    stale = [p for p in folder.iterdir() if p.is_dir() and _EXTRACT_FOLDER.match(p.name)] \
+        if folder.is_dir() else []
+    for path in stale:
+        shutil.rmtree(path, ignore_errors=True)
+    if stale:
+        log.info("pipeline %s: removed %d unfinished extraction folder(s)", pipeline.pipeline_name,
+                 len(stale))
+    return [p.name for p in stale]
+
+
+def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int = KEEP_LOADED_PACKAGES) -> list[str]:
+    """Delete completed load packages but the newest `keep`: their rows and state are in the warehouse
+    (`_dlt_loads`, `_dlt_pipeline_state`), the copies in load/loaded/ only grow."""
+    loaded = Path(pipeline.working_dir) / "load" / "loaded"
+    old = sorted(pipeline.list_completed_load_packages(), key=float)[:-keep or None]
+    for load_id in old:
+        shutil.rmtree(loaded / load_id, ignore_errors=True)
+    return old
 
 
 def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
