@@ -144,3 +144,28 @@ def test_write_back_refuses_a_tenant_whose_key_answers_for_another_organisation(
     correction = store.get(cid)
     assert correction.status == "pending" and org(sb, "acme") in correction.reason  # waits for the fix
     assert [r["action"] for r in store.audit_rows(cid)] == ["bind"]
+
+
+def test_a_record_id_of_another_tenant_is_named_as_such_not_as_deleted(sb, cfg):
+    from pipelines.writeback.clients import TenantClients
+    from pipelines.writeback.executor import CorrectionExecutor
+    from pipelines.writeback.model import Correction
+    from pipelines.writeback.store import WritebackStore
+
+    sync_tenant(cfg, "acme")
+    sync_tenant(cfg, "beta")
+    acme_contact = next(c for c in sb.export("acme")["contacts"] if "company" in c)
+    store = WritebackStore.open(cfg.warehouse)
+    ids = store.insert_corrections([
+        Correction("beta", "contact", acme_contact["id"], "note", "geprüft", acme_contact.get("note")),
+        Correction("beta", "contact", "0b5e3c1a-1111-4a0b-9c2d-6f7a8e1b3c55", "note", "geprüft", None),
+    ], source="test")
+    sb.reset_stats()
+    with TenantClients(cfg) as clients:
+        CorrectionExecutor(store, clients, known_tenants={"acme", "beta"}).run()
+    other, unknown = (store.get(i) for i in ids)
+    assert other.status == "rejected"
+    assert other.reason.startswith(f"record {acme_contact['id']} is a contact of tenant 'acme', not of 'beta'")
+    assert unknown.status == "failed" and "404" in unknown.reason and "check record_id" in unknown.reason
+    assert "no longer exists" not in unknown.reason
+    assert sb.tenant_stats("acme")["requests"] == 0  # nothing was asked of acme's organisation

@@ -88,6 +88,8 @@ def test_valid_correction_is_resolved_and_normalised():
     (dict(record_id="../profile"), "not a Lexware id"),
     (dict(new_value="DE136695976", expected_old_value="de136695976"), "nothing to correct"),
     (dict(field=None), "field is missing"),
+    (dict(record_id=12345), "record_id 12345 is a number; expected: a Lexware id (UUID)"),
+    (dict(tenant=7), "tenant 7 is a number; expected: text"),
 ])
 def test_invalid_corrections_get_a_precise_reason(kw, expected):
     assert expected in reason(**kw)

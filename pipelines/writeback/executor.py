@@ -165,6 +165,16 @@ class CorrectionExecutor:
                 self.store.set_status(correction.id, REJECTED, str(exc), run_id=self.run_id)
             self._audit(outcome, "validate", started, detail=str(exc))
             return outcome
+        owners = self.store.record_tenants(vc.entity.resource, vc.remote_id)
+        if owners and correction.tenant not in owners:
+            reason = (f"record {vc.remote_id} is a {vc.entity.resource[:-1]} of tenant {owners[0]!r}, not of "
+                      f"{correction.tenant!r} (raw_lexware.{vc.entity.resource}); record the correction "
+                      "for the tenant it belongs to")
+            outcome = Outcome(correction, REJECTED, reason, resource=vc.resource_path)
+            if not dry_run:
+                self.store.set_status(correction.id, REJECTED, reason, run_id=self.run_id)
+            self._audit(outcome, "validate", started, detail=reason)
+            return outcome
         blocked = self._blocked(vc, dry_run)
         if blocked is not None:
             return blocked
@@ -207,8 +217,7 @@ class CorrectionExecutor:
         except LexwareError as exc:
             gone = isinstance(exc, NotFoundError)
             outcome.status = FAILED
-            outcome.reason = ("the record no longer exists in Lexware Office (404)" if gone
-                              else f"could not read the record: {exc}")
+            outcome.reason = (self._not_found(vc) if gone else f"could not read the record: {exc}")
             if vc.correction.status == IN_FLIGHT and not gone:
                 outcome.status = IN_FLIGHT  # an earlier PUT may have landed: decide on the next run
                 outcome.reason += "; an earlier write is unconfirmed, the next run checks the source again"
@@ -219,6 +228,14 @@ class CorrectionExecutor:
             return None
         outcome.version_before = doc.get("version")
         return doc
+
+    def _not_found(self, vc: ValidCorrection) -> str:
+        """Why a 404: a record Kontor synced for this tenant was deleted; any other id is unknown here."""
+        c = vc.correction
+        if c.tenant in self.store.record_tenants(vc.entity.resource, vc.remote_id):
+            return "the record no longer exists in Lexware Office (404)"
+        return (f"Lexware Office has no {vc.entity.resource[:-1]} {vc.remote_id} in tenant {c.tenant!r}'s "
+                f"organisation (404), and Kontor never synced one with this id: check record_id")
 
     def _judge(self, vc: ValidCorrection, doc: dict, outcome: Outcome) -> bool:
         """Compare the record with the correction; sets the outcome and returns True if a PUT is due."""

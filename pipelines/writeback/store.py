@@ -19,7 +19,8 @@ from typing import Any
 import duckdb
 
 from pipelines.config import load_config
-from pipelines.warehouse import connect, warehouse_lock
+from pipelines.lexware.settings import DATASET
+from pipelines.warehouse import connect, tables_in, warehouse_lock
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 
 SCHEMA_SQL = f"""
@@ -180,6 +181,15 @@ class WritebackStore:
         with self.connect() as con:
             rows = con.execute("SELECT status, count(*) FROM writeback.corrections GROUP BY ALL").fetchall()
         return dict(rows)
+
+    def record_tenants(self, table: str, remote_id: str) -> list[str]:
+        """The tenants whose raw layer holds this Lexware record (ids are UUIDs: at most one, in fact)."""
+        with self.connect() as con:
+            if table not in tables_in(con, DATASET):
+                return []
+            return [r[0] for r in con.execute(
+                f'SELECT DISTINCT tenant_id FROM {DATASET}."{table}" WHERE id = ? ORDER BY 1',
+                [remote_id]).fetchall()]
 
     # --- audit -------------------------------------------------------------------------------
     def audit(self, *, tenant: str, resource: str, action: str, outcome: str, started_at: datetime,

@@ -172,8 +172,14 @@ def validate(correction: Correction, known_tenants: set[str] | None = None) -> V
     """Resolve and check one correction; raises ``InvalidValue`` with the reason."""
     c = correction
     for name in ("tenant", "entity", "record_id", "field"):
-        if not isinstance(getattr(c, name), str) or not getattr(c, name).strip():
+        value = getattr(c, name)
+        if value is None or (isinstance(value, str) and not value.strip()):
             raise InvalidValue(f"{name} is missing")
+        if not isinstance(value, str):
+            what = "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+            hint = (": a Lexware id (UUID) or a CDM id lexware:<tenant>:<id>, as text (quote it in YAML)"
+                    if name == "record_id" else ": text")
+            raise InvalidValue(f"{name} {value!r} is {what}; expected{hint}")
     if known_tenants is not None and c.tenant not in known_tenants:
         configured = ", ".join(sorted(known_tenants)) or "none"
         raise InvalidValue(f"unknown tenant {c.tenant!r} (configured: {configured})")
