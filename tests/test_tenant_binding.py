@@ -165,7 +165,8 @@ def test_a_record_id_of_another_tenant_is_named_as_such_not_as_deleted(sb, cfg):
         CorrectionExecutor(store, clients, known_tenants={"acme", "beta"}).run()
     other, unknown = (store.get(i) for i in ids)
     assert other.status == "rejected"
-    assert other.reason.startswith(f"record {acme_contact['id']} is a contact of tenant 'acme', not of 'beta'")
+    assert other.reason.startswith(
+        f"record {acme_contact['id']} is a contact of tenant 'acme', not of 'beta'")
     assert unknown.status == "failed" and "404" in unknown.reason and "check record_id" in unknown.reason
     assert "no longer exists" not in unknown.reason
     assert sb.tenant_stats("acme")["requests"] == 0  # nothing was asked of acme's organisation

@@ -195,3 +195,26 @@ def test_email_is_corrected_where_the_cdm_found_it():
     both = {**only_person, "emailAddresses": {"office": ["o@x.de"]}}
     assert get_path(both, locate(spec, both)) == "o@x.de"
     assert locate(spec, {}) == spec.path  # nothing anywhere: a new business address
+
+
+def test_an_unknown_field_is_refused_at_insert_with_the_writable_fields_listed(tmp_path):
+    store = WritebackStore.open(tmp_path / "wh.duckdb")
+    insert = ("INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value) "
+              "VALUES ('demo', ?, ?, ?, 'x')")
+    with pytest.raises(duckdb.ConstraintException) as err, store.connect() as con:
+        con.execute(insert, ["bill", RID, "duedate"])
+    assert ("unknown field 'duedate' for bill (writable: document_number, due_date, issue_date, memo, "
+            "posting_category_id, service_date)") in str(err.value)
+    with pytest.raises(duckdb.ConstraintException, match=r"unknown field 'vatid' for contact \(writable: "
+                       r"billing_city, .*vat_id\)"), store.connect() as con:
+        con.execute(insert, ["Contacts", RID, "vatid"])
+    # known fields pass, and so do read-only ones and non-writable entities: validation gives their reason
+    with store.connect() as con:
+        for entity, field in (("Contacts", " VAT_ID "), ("contact", "customer_number"), ("invoice", "x")):
+            con.execute(insert, [entity, RID, field])
+    assert store.count_by_status() == {"pending": 3}
+    # a file import keeps an unknown field as a rejected row with its reason
+    path = tmp_path / "fixes.yaml"
+    path.write_text(f"- {{tenant: demo, entity: contact, record_id: {RID}, field: vatid, new_value: x}}\n")
+    [cid] = import_corrections_file(store, path, {"demo"})
+    assert store.get(cid).status == "rejected" and "unknown field 'vatid'" in store.get(cid).reason

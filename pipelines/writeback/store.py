@@ -21,7 +21,33 @@ import duckdb
 from pipelines.config import load_config
 from pipelines.lexware.settings import DATASET
 from pipelines.warehouse import connect, tables_in, warehouse_lock
+from pipelines.writeback.fields import ENTITIES
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
+
+
+def _known_fields_check() -> str:
+    """CHECK of writeback.corrections: a pending row names a field the field map knows (writable or
+    read-only with a reason), else the insert fails with the writable fields listed. Rows of entities
+    that are not writable, and rejected rows (file imports keep their reason), pass: validation says why."""
+    entity = "regexp_replace(replace(lower(trim(entity)), '-', '_'), 's$', '')"
+    field = "lower(trim(field))"
+    specs = {spec.name: spec for spec in ENTITIES.values()}  # bill and voucher share one spec
+
+    def quoted(names) -> str:
+        return ", ".join(f"'{n}'" for n in sorted(names))
+
+    def aliases(spec) -> str:
+        return quoted(a for a, s in ENTITIES.items() if s is spec)
+
+    known = " OR ".join(f"({entity} IN ({aliases(spec)}) AND {field} IN "
+                        f"({quoted([*spec.fields, *spec.read_only])}))" for spec in specs.values())
+    writable = " ".join(f"WHEN {entity} IN ({aliases(spec)}) THEN '{', '.join(sorted(spec.fields))}'"
+                        for spec in specs.values())
+    message = (f"'unknown field ''' || field || ''' for ' || {entity} || ' (writable: ' || "
+               f"CASE {writable} END || ')'")
+    return (f"CHECK (CASE WHEN status <> 'pending' OR {entity} NOT IN ({quoted(ENTITIES)}) OR {known} "
+            f"THEN true ELSE error({message}) END)")
+
 
 SCHEMA_SQL = f"""
 CREATE SCHEMA IF NOT EXISTS writeback;
@@ -43,7 +69,8 @@ CREATE TABLE IF NOT EXISTS writeback.corrections (
     attempts            INTEGER NOT NULL DEFAULT 0,
     version_before      BIGINT,                -- the version our (last) PUT was based on
     applied_version     BIGINT,                -- the version after our change
-    run_id              VARCHAR                -- the job run that last worked on it
+    run_id              VARCHAR,               -- the job run that last worked on it
+    {_known_fields_check()}
 );
 CREATE SEQUENCE IF NOT EXISTS writeback.audit_id_seq;
 CREATE TABLE IF NOT EXISTS writeback.audit (
