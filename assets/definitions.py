@@ -5,15 +5,18 @@ from dagster import (
     AutomationConditionSensorDefinition,
     DefaultSensorStatus,
     Definitions,
+    SensorEvaluationContext,
     in_process_executor,
+    sensor,
 )
 
 from assets.checks import transform_checks
-from assets.extraction import KontorConfigResource, lexware_raw
+from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
 from assets.writeback import apply_corrections, pending_corrections_sensor
+from pipelines.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
 EXTRACTION_ASSETS: list = [lexware_raw]
@@ -37,12 +40,27 @@ model_automation = AutomationConditionSensorDefinition(
                 "AutomationCondition.eager); on by default.",
 )
 
+
+
+def config_error_sensor(error: str):
+    """A sensor named for a bad kontor.yaml: on from the start, every tick fails with the one-line error
+    (Overview and Automation show it red); the catalogue still loads, without tenants."""
+    @sensor(name="kontor_config_invalid", minimum_interval_seconds=30,
+            default_status=DefaultSensorStatus.RUNNING,
+            description=f"kontor.yaml is invalid - no tenant is synced until it is fixed: {error}")
+    def kontor_config_invalid(context: SensorEvaluationContext):
+        raise ConfigError(error)
+    return kontor_config_invalid
+
+
+CONFIG_SENSORS: list = [config_error_sensor(CONFIG_ERROR)] if CONFIG_ERROR else []
+
 defs = Definitions(
     assets=[*EXTRACTION_ASSETS, sql_transforms, *WRITEBACK_ASSETS],
     asset_checks=transform_checks,
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
-    sensors=[model_automation, *WRITEBACK_SENSORS],
+    sensors=[model_automation, *WRITEBACK_SENSORS, *CONFIG_SENSORS],
     resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
     executor=in_process_executor,  # asset runs (automation, `asset materialize`): no process per step
 )

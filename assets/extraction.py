@@ -22,7 +22,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
 from assets.meta import OWNERS, layer_tags
-from pipelines.config import KontorConfig, load_config
+from pipelines.config import ConfigError, KontorConfig, config_path, load_config
 from pipelines.lexware import lexware_source, settings
 from pipelines.lexware.errors import TenantBindingError
 from pipelines.lexware.helpers import backfill_window
@@ -91,18 +91,26 @@ class KontorDltTranslator(DagsterDltTranslator):
         ).merge_attributes(metadata={"dagster/column_schema": MetadataValue.table_schema(RAW_COLUMNS)})
 
 
-def _tenant_names() -> list[str]:
-    return [t.name for t in load_config().tenants]
+def _config_at_load() -> tuple[KontorConfig | None, str | None]:
+    """kontor.yaml as the definitions load: (config, None), or (None, the one-line error) so the code
+    location still loads and shows the error (sensor `kontor_config_invalid`) instead of a traceback."""
+    try:
+        return load_config(), None
+    except ConfigError as exc:
+        return None, str(exc)
 
 
-tenants_partitions = StaticPartitionsDefinition(_tenant_names())
+CONFIG_AT_LOAD, CONFIG_ERROR = _config_at_load()
+tenants_partitions = StaticPartitionsDefinition([t.name for t in CONFIG_AT_LOAD.tenants]
+                                                if CONFIG_AT_LOAD else [])
 
 
 @dlt_assets(
     dlt_source=lexware_source(),
     dlt_pipeline=dlt.pipeline(pipeline_name="kontor_lexware", destination="duckdb",
                               dataset_name=settings.DATASET,
-                              pipelines_dir=str(load_config().data_dir / ".dlt")),
+                              pipelines_dir=str((CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD
+                                                 else config_path().parent / "data") / ".dlt")),
     name="lexware_raw",
     dagster_dlt_translator=KontorDltTranslator(),
     partitions_def=tenants_partitions,

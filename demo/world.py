@@ -8,6 +8,8 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.config import load_config
+
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
 BUDGET_RPS = 90  # Kontor's per-tenant budget, a margin under the sandbox's limit
 MAX_IN_FLIGHT = 8
@@ -85,6 +87,7 @@ def write_config(path: Path, base_urls: dict[str, str]) -> Path:
     }
     path.write_text("# Written by `make demo` (python -m demo); regenerated on every run.\n"
                     + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    load_config(path)  # the same schema check as every entry point: a ConfigError line, not a failed run
     return path
 
 

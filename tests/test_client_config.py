@@ -153,3 +153,44 @@ def test_check_config_command_reports_one_line_per_problem(tmp_path):
         in unset.stderr
     good = check(GOOD, {"ACME_KEY": "k"})
     assert good.returncode == 0 and "OK - 1 tenant(s) (acme)" in good.stdout
+
+
+def test_a_typo_in_kontor_yaml_shows_in_dagster_as_a_failing_sensor_not_a_broken_location(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = _write(tmp_path, _tenant_with("rsp: 0.5"))
+    probe = (
+        "from dagster import build_sensor_context\n"
+        "from assets.definitions import defs\n"
+        "sensor = defs.get_sensor_def('kontor_config_invalid')\n"
+        "print(sensor.default_status.value)\n"
+        "print(sensor.description)\n"
+        "try:\n"
+        "    sensor(build_sensor_context())\n"
+        "except Exception as exc:\n"
+        "    print(type(exc).__name__, exc)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", probe], cwd=Path(__file__).parent.parent, text=True,
+                          capture_output=True, timeout=300, env={**__import__("os").environ,
+                                                                 "KONTOR_CONFIG": str(path)})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    status, description, raised = proc.stdout.strip().splitlines()
+    line = f"{path}: tenant 'acme': unknown field 'rsp' - did you mean 'rps'?"
+    assert status == "RUNNING" and line in description and raised.startswith(f"ConfigError {line}")
+
+
+def test_writeback_plan_names_the_config_file_when_a_tenant_is_unknown(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = _write(tmp_path, GOOD)
+    proc = subprocess.run([sys.executable, "-m", "pipelines.writeback", "--config", str(path), "plan",
+                           "--tenant", "acme_gmbh"], cwd=Path(__file__).parent.parent, text=True,
+                          capture_output=True, timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{path}: no tenant named 'acme_gmbh' (known: ['acme'])" in proc.stderr
+    assert "set KONTOR_CONFIG (or pass --config) to use another" in proc.stderr
+    assert not (tmp_path / "wh").exists()  # refused before the warehouse is opened

@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
         config = load_config(args.config)
+        if getattr(args, "tenant", None) is not None:
+            config.tenant(args.tenant)  # unknown: ConfigError naming the file read and KONTOR_CONFIG
         store = WritebackStore.open(config.warehouse)
         tenants = {t.name for t in config.tenants}
         if args.command == "import":
@@ -41,8 +43,6 @@ def main(argv: list[str] | None = None) -> int:
             for c in (store.get(i) for i in ids):
                 print(f"#{c.id} {c.status}" + (f": {c.reason}" if c.reason else ""))
             return 0
-        if args.tenant is not None:
-            config.tenant(args.tenant)  # unknown: ConfigError naming the file read and KONTOR_CONFIG
         with TenantClients(config) as clients:
             executor = CorrectionExecutor(store, clients, known_tenants=tenants)
             report = executor.run(dry_run=args.command == "plan", tenant=args.tenant)
