@@ -170,3 +170,26 @@ def test_a_record_id_of_another_tenant_is_named_as_such_not_as_deleted(sb, cfg):
     assert unknown.status == "failed" and "404" in unknown.reason and "check record_id" in unknown.reason
     assert "no longer exists" not in unknown.reason
     assert sb.tenant_stats("acme")["requests"] == 0  # nothing was asked of acme's organisation
+
+
+def test_a_dagster_sync_with_the_wrong_organisation_fails_with_the_binding_error(sb, tmp_path, monkeypatch):
+    from dagster import materialize
+
+    from assets.extraction import CONFIG_AT_LOAD, KontorConfigResource, lexware_raw
+
+    partition = CONFIG_AT_LOAD.tenants[0].name  # the partitions come from the repo's kontor.yaml
+    monkeypatch.setenv("KT_BIND_DAGSTER", KEYS["gamma"])
+    path = tmp_path / "kontor.yaml"
+    path.write_text(f"warehouse: wh.duckdb\ntenants:\n  - name: {partition}\n    base_url: {sb.base_url}\n"
+                    f"    api_key_env: KT_BIND_DAGSTER\n    rps: 400\n"
+                    f"    organization_id: {org(sb, 'beta')}\n")
+    sb.reset_stats()
+    result = materialize([lexware_raw], partition_key=partition, raise_on_error=False,
+                         resources={"kontor": KontorConfigResource(path=str(path))})
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    description = failure.step_failure_data.user_failure_data.description
+    assert description.startswith(f"tenant '{partition}': ")
+    assert org(sb, "gamma") in description and org(sb, "beta") in description
+    assert sb.tenant_stats("gamma")["requests"] == 1  # the profile only
+    assert not result.get_asset_materialization_events()
