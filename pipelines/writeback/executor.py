@@ -10,7 +10,10 @@ Per correction:
    have landed and been set back by someone else; only an unmoved version proves it did not land);
 3. record the intent (``in_flight`` + the version we build on), PUT the full record with the change;
 4. on a version conflict (409, or 406 naming `version` on contacts: refused, so back to ``pending``)
-   refetch, re-check, re-apply and retry with bounded, jittered backoff; past the bound -> ``gave_up``;
+   refetch, re-check, re-apply and retry with bounded, jittered backoff; past the bound -> ``gave_up``.
+   If an earlier attempt of that PUT went unanswered (5xx, timeout) it may have landed: the correction
+   stays ``in_flight`` and the next read decides; a record that moved by exactly our write is audited
+   ``landed_unconfirmed`` then ``confirmed``;
 5. record ``applied`` with the new version. Every attempt is a row in ``writeback.audit``.
 
 A dry run does steps 1-2 only and reports each change as a before/after diff.
@@ -186,6 +189,11 @@ class CorrectionExecutor:
                 with attempt:
                     return self._attempt(vc, attempt.retry_state.attempt_number)
         except VersionConflictError:
+            if correction.status == IN_FLIGHT:  # the last PUT may have landed (an attempt went unanswered)
+                return self._finish(vc, Outcome(
+                    correction, IN_FLIGHT, "write unconfirmed (a version conflict after an unanswered "
+                    "attempt); the next run checks the source and finishes it", attempts=self.max_attempts,
+                    resource=vc.resource_path, path=vc.field.path))
             reason = (f"gave up after {self.max_attempts} attempts: every PUT hit a version conflict "
                       "(the record kept changing); the source is unchanged - set status back to 'pending' "
                       "to try again")
