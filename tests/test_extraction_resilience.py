@@ -52,7 +52,7 @@ def test_persistently_malformed_bodies_fail_the_run_with_nothing_loaded(tmp_path
         with pytest.raises(MalformedResponseError, match=r"'demo'.*malformed"):
             sync_tenant(cfg, "demo", client=client)
         assert sb.tenant_stats("demo")["requests"] == 3  # the first call, retried, then the run stopped
-    if not cfg.warehouse.exists():  # the first call (the tenant-binding check) stopped it before the warehouse
+    if not cfg.warehouse.exists():  # stopped at the first call (the binding check), before the warehouse
         return
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
     raw_tables = con.execute("SELECT count(*) FROM information_schema.tables "
