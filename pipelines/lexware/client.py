@@ -1,7 +1,8 @@
 """The Lexware Office HTTP client, shared by extraction and write-back.
 
 One `httpx.Client` (pooled, with timeouts) per tenant; every request first takes a token from the
-tenant's cross-process rate budget (`pipelines.ratelimit`); one retry policy (tenacity: exponential
+tenant's cross-process rate budget (`pipelines.ratelimit`, a model of the server's bucket that a 429
+drains); one retry policy (tenacity: exponential
 backoff with jitter, `Retry-After` honoured) covers 429, 5xx, timeouts, connection errors and malformed
 bodies. POSTs are retried only where the request certainly was not executed (429, connection refused):
 a 5xx, a timeout or a 2xx with a malformed body after a creation was sent raises `PossiblyExecutedError`
@@ -104,7 +105,7 @@ class LexwareClient:
         self.name = tenant.name
         self.max_in_flight = tenant.max_in_flight
         self.max_attempts = max_attempts
-        self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps)
+        self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps, tenant.burst)
         self.stats = ClientStats()
         self._lock = threading.Lock()
         self._http = httpx.Client(
@@ -242,6 +243,7 @@ class LexwareClient:
     def _handle(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 429:
+            self.budget.rejected()
             raise _Transient("429 Too Many Requests", 429, _retry_after(response), sent=False)
         if status >= 500:
             raise _Transient(f"HTTP {status}", status)
