@@ -126,9 +126,16 @@ class RateBudget:
         """Block until the next request slot; return the seconds spent waiting."""
         start = time.monotonic()
         with self._local:
-            while not self._bucket.put(item := RateItem("requests", self._bucket.now(), weight=UNITS)):
-                time.sleep(max(self._bucket.waiting(item), 1) / 1000)
+            while not self.try_acquire():
+                time.sleep(max(self._bucket.waiting(self._item()), 1) / 1000)
         return time.monotonic() - start
+
+    def try_acquire(self, at_ms: int | None = None) -> bool:
+        """Take a token if the model admits a request now (or at epoch-ms `at_ms`, if later)."""
+        return self._bucket.put(self._item(at_ms))
+
+    def _item(self, at_ms: int | None = None) -> RateItem:
+        return RateItem("requests", max(at_ms or 0, self._bucket.now()), weight=UNITS)
 
     def rejected(self) -> None:
         """The server answered 429: its bucket is empty, so the next request waits a full interval."""

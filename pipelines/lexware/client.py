@@ -152,12 +152,23 @@ class LexwareClient:
     def fetch_each(self, paths: Iterable[str]) -> Iterator[tuple[str, Any]]:
         """GET many paths with up to `max_in_flight` requests in flight; yield `(path, body)` in input
         order, where body is the parsed JSON or the `LexwareError` that ended that one call
-        (`AuthError` is raised: nothing else could succeed either)."""
+        (`AuthError` is raised: nothing else could succeed either). Once a call is refused for the
+        endpoint (401/402/403), the paths not yet started are not requested: they get that refusal."""
         paths = list(paths)
         if not paths:
             return
+        refusal: list[LexwareError] = []
+
+        def get(path: str) -> Any:
+            if refusal:
+                return refusal[0]
+            result = self._get_or_error(path)
+            if isinstance(result, AuthError | NotInPlanError):
+                refusal.append(result)
+            return result
+
         with ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix=f"lx-{self.name}") as pool:
-            for path, result in zip(paths, pool.map(self._get_or_error, paths), strict=True):
+            for path, result in zip(paths, pool.map(get, paths), strict=True):
                 if isinstance(result, AuthError):
                     raise result
                 yield path, result

@@ -33,17 +33,21 @@ def row(tenant: str, payload: dict, id_: str | None = None, **extra: Any) -> dic
     }
 
 
-def unpaid_payments(entry: dict) -> dict | None:
+def unpaid_payments(entry: dict, sepadebit: set[str] | None = None) -> dict | None:
     """The `/v1/payments` answer a voucherlist entry already tells, or None when only the call can tell.
 
-    Told only for status `open` with `openAmount` equal to `totalAmount` (> 0): nothing was paid, so the
-    answer is the open total, the type's open status and no payment items. Every other entry keeps its
+    Told only for an open document with `openAmount` equal to `totalAmount` (> 0): nothing was paid, so
+    the answer is the open total, the type's open status and no payment items. `overdue` stands for
+    `open` or `sepadebit` past the due date (and the answer names which): it counts as open when
+    `sepadebit` (the ids listed with that status) is given and lacks it. Every other entry keeps its
     call: a part payment, cash discount or credit-note offset lowers `openAmount`; `paid`, `paidoff`,
-    `voided`, `transferred`, `sepadebit` carry items or a `paidDate` the list does not show; `overdue`
-    stands for `open` or `sepadebit` past the due date, and the answer names which.
+    `voided`, `transferred`, `sepadebit` carry items or a `paidDate` the list does not show.
     """
+    status = entry.get("voucherStatus")
+    if status == "overdue" and sepadebit is not None and entry.get("id") not in sepadebit:
+        status = "open"
     side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType"))
-    if entry.get("voucherStatus") != "open" or side is None or not entry.get("currency"):
+    if status != "open" or side is None or not entry.get("currency"):
         return None
     try:
         total, open_amount = Decimal(str(entry["totalAmount"])), Decimal(str(entry["openAmount"]))
