@@ -27,6 +27,7 @@ def test_valid_config_resolves_paths_and_reads_the_key_from_the_environment(tmp_
     tenant = cfg.tenant("acme")
     assert cfg.warehouse == tmp_path / "wh" / "warehouse.duckdb"
     assert tenant.base_url == "http://127.0.0.1:9" and tenant.rps == 1.5
+    assert tenant.burst == 2  # the server's bucket, by default the one the reference's sources report
     assert tenant.ratelimit_path == tmp_path / "wh" / ".ratelimit" / "acme.sqlite"
     with pytest.raises(ConfigError, match="ACME_KEY"):
         _ = tenant.api_key
@@ -44,6 +45,7 @@ def test_valid_config_resolves_paths_and_reads_the_key_from_the_environment(tmp_
     ("tenants:\n  - {name: a, base_url: 'http://x', api_key_env: K}\n"
      "  - {name: a, base_url: 'http://x', api_key_env: K}", "duplicate"),
     ("tenants: [", "not valid YAML"),
+    ("tenants:\n  - {name: a, base_url: 'http://x', api_key_env: K, burst: 0}", r"tenant 'a'.*'burst'"),
 ])
 def test_bad_config_names_the_problem(tmp_path, body, message):
     path = _write(tmp_path, body)
