@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from bench.sandbox_sync import full_sync_cost
 from pipelines.config import load_config
 
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
 BUDGET_RPS = 90  # Kontor's per-tenant budget, a margin under the sandbox's limit
 MAX_IN_FLIGHT = 8
 FAULTS_ELBE = "429=0.03"  # injected 429s for elbe only: retries are part of the story
-DETAIL_TYPES = {"invoice", "creditnote", "salesinvoice", "salescreditnote", "purchaseinvoice",
-                "purchasecreditnote"}
 
 
 @dataclass(frozen=True)
@@ -93,10 +91,9 @@ def write_config(path: Path, base_urls: dict[str, str]) -> Path:
 
 def minimum_full_sync_requests(export: dict) -> int:
     """The fewest requests a first sync can make: profile, posting categories, list pages (250 rows),
-    one detail per invoice / credit note / voucher and one payments GET per voucher that has them."""
-    pages = math.ceil(len(export["contacts"]) / 250) + math.ceil(len(export["voucherlist"]) / 250)
-    details = sum(1 for e in export["voucherlist"] if e["voucherType"] in DETAIL_TYPES)
-    return 2 + pages + details + len(export["payments"])
+    one detail per invoice / credit note / voucher and one payments GET per voucher that has them,
+    unless the list tells the answer (`bench.sandbox_sync.full_sync_cost`)."""
+    return full_sync_cost(export)
 
 
 def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:

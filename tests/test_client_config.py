@@ -27,6 +27,7 @@ def test_valid_config_resolves_paths_and_reads_the_key_from_the_environment(tmp_
     tenant = cfg.tenant("acme")
     assert cfg.warehouse == tmp_path / "wh" / "warehouse.duckdb"
     assert tenant.base_url == "http://127.0.0.1:9" and tenant.rps == 1.5
+    assert tenant.burst == 2  # the server's bucket, by default the one the reference's sources report
     assert tenant.ratelimit_path == tmp_path / "wh" / ".ratelimit" / "acme.sqlite"
     with pytest.raises(ConfigError, match="ACME_KEY"):
         _ = tenant.api_key
@@ -44,6 +45,7 @@ def test_valid_config_resolves_paths_and_reads_the_key_from_the_environment(tmp_
     ("tenants:\n  - {name: a, base_url: 'http://x', api_key_env: K}\n"
      "  - {name: a, base_url: 'http://x', api_key_env: K}", "duplicate"),
     ("tenants: [", "not valid YAML"),
+    ("tenants:\n  - {name: a, base_url: 'http://x', api_key_env: K, burst: 0}", r"tenant 'a'.*'burst'"),
 ])
 def test_bad_config_names_the_problem(tmp_path, body, message):
     path = _write(tmp_path, body)
@@ -147,7 +149,7 @@ def test_check_config_command_reports_one_line_per_problem(tmp_path):
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert bad.stderr.strip() == (f"config error: {tmp_path / 'kontor.yaml'}: tenant 'acme': unknown field "
                                   "'rsp' - did you mean 'rps'? (known: name, system, base_url, api_key_env, "
-                                  "rps, max_in_flight, organization_id)")
+                                  "rps, burst, max_in_flight, organization_id)")
     unset = check(GOOD, {"ACME_KEY": ""})
     assert unset.returncode == 2 and "tenant 'acme': field 'api_key_env': environment variable ACME_KEY" \
         in unset.stderr

@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from pipelines.ratelimit import budget_for
@@ -62,3 +63,43 @@ def test_budget_threads_share_one_process_budget(tmp_path: Path) -> None:
     assert len(stamps) == 40
     assert min(b - a for a, b in itertools.pairwise(stamps)) >= 0.5 / 25.0
     assert (len(stamps) - 1) / (stamps[-1] - stamps[0]) <= 25.0
+
+
+def test_budget_models_the_servers_bucket_minus_the_jitter_margin(tmp_path: Path) -> None:
+    """A bucket of 2 tokens refilled at 2/s: after an idle spell the client may send the next request
+    early by the spare token minus the jitter margin (400 ms), never more, and then one per 500 ms."""
+    from pipelines.ratelimit import JITTER_S, RateBudget
+
+    budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=2)
+    lead_ms = round((0.5 - JITTER_S) * 1000)
+    t0 = int(time.time() * 1000) + 60_000  # a minute ahead: the wall clock cannot overtake these stamps
+    assert budget.try_acquire(t0)
+    assert not budget.try_acquire(t0 + 500 - lead_ms - 2)  # earlier than the bucket can absorb
+    assert budget.try_acquire(t0 + 500 - lead_ms + 1)
+    # from then on the model is in debt: one request per interval, whatever the client wants
+    assert not budget.try_acquire(t0 + 1000 - lead_ms - 2)
+    assert budget.try_acquire(t0 + 1000 - lead_ms + 1)
+    # idle for long: the bucket is full again, the same lead is allowed, not a second one
+    assert budget.try_acquire(t0 + 10_000)
+    assert not budget.try_acquire(t0 + 10_000 + 500 - lead_ms - 2)
+
+
+def test_budget_without_a_spare_token_spaces_requests_evenly(tmp_path: Path) -> None:
+    from pipelines.ratelimit import RateBudget
+
+    budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=1)
+    t0 = int(time.time() * 1000) + 60_000
+    assert budget.try_acquire(t0)
+    assert not budget.try_acquire(t0 + 498)
+    assert budget.try_acquire(t0 + 501)
+
+
+def test_a_429_drains_the_model_so_the_next_request_waits_an_interval(tmp_path: Path) -> None:
+    from pipelines.ratelimit import RateBudget
+
+    budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=2)
+    before = int(time.time() * 1000)
+    budget.rejected()  # a full bucket in the model, but the server said it is empty
+    after = int(time.time() * 1000)
+    assert not budget.try_acquire(before + 300)
+    assert budget.try_acquire(after + 501)

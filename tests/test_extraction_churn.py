@@ -160,8 +160,8 @@ def test_edits_either_side_of_berlin_midnight_are_each_loaded_once(tmp_path, mon
 
         class Recording(LexwareClient):
             def get(self, path, params=None):
-                if path == "/v1/voucherlist":
-                    asked.append((params or {}).get("updatedDateFrom"))
+                if path == "/v1/voucherlist" and "updatedDateFrom" in (params or {}):  # not sepadebit
+                    asked.append(params["updatedDateFrom"])
                 return super().get(path, params)
 
         def sync(edited: str | None = None) -> set[str]:

@@ -2,7 +2,10 @@
 
 Resources: `profile`, `posting_categories`, `contacts` (full list scan, only rows whose `version`
 changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
-`vouchers`, `payments` that fetch details only for voucherlist rows that changed.
+`vouchers`, `payments` that fetch details only for voucherlist rows that changed. No request is made
+whose answer the list already tells: `payments` of an open document the list shows unpaid (open amount
+= total) is that answer, written without a call (`helpers.unpaid_payments`; for documents listed
+`overdue`, one page of the sepadebit documents tells which of them are open).
 
 The voucherlist is read from the Berlin day of a low-water mark `lwm` (every change before it is
 loaded) and emits a row when its `updatedDate` is >= lwm and differs from `known` ({id: updatedDate}
@@ -34,6 +37,7 @@ from pipelines.lexware.helpers import (
     complete_listing,
     parse_ts,
     row,
+    unpaid_payments,
     windowed_pages,
 )
 
@@ -52,6 +56,8 @@ EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 # Sorted by voucher date ascending (the one sort confirmed live): edits do not move rows, new
 # vouchers mostly append; `windowed_pages` re-lists if rows still moved while paging.
 VOUCHERLIST_QUERY = {"voucherType": "any", "voucherStatus": "any", "sort": "voucherDate,ASC"}
+# Documents under direct debit: the list shows them `overdue` past the due date, like open ones
+SEPADEBIT_QUERY = {"voucherType": "any", "voucherStatus": "sepadebit"}
 
 
 def _merge(name: str, **kw: object) -> dict:
@@ -193,9 +199,35 @@ def lexware_source(
                     credit_note_bodies.update(_fetch("credit_notes", unknown))
                 except NotInPlanError as exc:  # credit notes not in plan: payments still go on
                     report.skip("credit_notes", str(exc))
-            wanted = [e["id"] for e in candidates if not linked.get(e["id"], False)]
-            yield [row(tenant, body, i) for i, body in _fetch("payments", wanted).items()]
+            wanted = [e for e in candidates if not linked.get(e["id"], False)]
+            # An open document the list shows unpaid needs no call: its answer is known (helpers). For
+            # `overdue` ones, one list page of the sepadebit documents tells which are open. A credit
+            # note's answer is known only once its detail told whether it is linked (then it has none).
+            overdue = any(e["voucherStatus"] == "overdue" and unpaid_payments({**e, "voucherStatus": "open"})
+                          for e in wanted)
+            sepadebit = _sepadebit_ids() if overdue else None
+            known = {e["id"]: body for e in wanted if (body := unpaid_payments(e, sepadebit)) is not None
+                     and (e["voucherType"] != "creditnote" or e["id"] in linked)}
+            ids = [e["id"] for e in wanted if e["id"] not in known]
+            answered = dlt.current.resource_state()  # has this key ever been allowed to read payments?
+            if known and not ids and not answered.get("in_plan"):
+                probe = next(iter(known))  # one real call proves the key may (or answers 403)
+                ids.append(probe)
+                del known[probe]
+            fetched = _fetch("payments", ids)
+            answered["in_plan"] = answered.get("in_plan") or bool(fetched)
+            yield [row(tenant, body, i) for i, body in {**known, **fetched}.items()]
         yield from guarded("payments", calls())
+
+    listed: dict[str, set[str] | None] = {}  # "sepadebit": ids of the sepadebit documents, listed once
+
+    def _sepadebit_ids() -> set[str] | None:
+        """Ids of the documents with status sepadebit (one list page), or None if they fill more than one
+        page (then the payments calls of overdue documents stay: they are cheaper)."""
+        if "sepadebit" not in listed:
+            page = next(client.pages("/v1/voucherlist", SEPADEBIT_QUERY))
+            listed["sepadebit"] = {e["id"] for e in page["content"]} if page.get("last", True) else None
+        return listed["sepadebit"]
 
     def _details(table: str, ids: list[str]) -> list[dict]:
         bodies = {i: credit_note_bodies.pop(i) for i in ids if i in credit_note_bodies}

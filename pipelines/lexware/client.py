@@ -1,7 +1,8 @@
 """The Lexware Office HTTP client, shared by extraction and write-back.
 
 One `httpx.Client` (pooled, with timeouts) per tenant; every request first takes a token from the
-tenant's cross-process rate budget (`pipelines.ratelimit`); one retry policy (tenacity: exponential
+tenant's cross-process rate budget (`pipelines.ratelimit`, a model of the server's bucket that a 429
+drains); one retry policy (tenacity: exponential
 backoff with jitter, `Retry-After` honoured) covers 429, 5xx, timeouts, connection errors and malformed
 bodies. POSTs are retried only where the request certainly was not executed (429, connection refused):
 a 5xx, a timeout or a 2xx with a malformed body after a creation was sent raises `PossiblyExecutedError`
@@ -104,7 +105,7 @@ class LexwareClient:
         self.name = tenant.name
         self.max_in_flight = tenant.max_in_flight
         self.max_attempts = max_attempts
-        self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps)
+        self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps, tenant.burst)
         self.stats = ClientStats()
         self._lock = threading.Lock()
         self._profile: dict | NotInPlanError | None = None  # read once per client (see `profile`)
@@ -168,12 +169,23 @@ class LexwareClient:
     def fetch_each(self, paths: Iterable[str]) -> Iterator[tuple[str, Any]]:
         """GET many paths with up to `max_in_flight` requests in flight; yield `(path, body)` in input
         order, where body is the parsed JSON or the `LexwareError` that ended that one call
-        (`AuthError` is raised: nothing else could succeed either)."""
+        (`AuthError` is raised: nothing else could succeed either). Once a call is refused for the
+        endpoint (401/402/403), the paths not yet started are not requested: they get that refusal."""
         paths = list(paths)
         if not paths:
             return
+        refusal: list[LexwareError] = []
+
+        def get(path: str) -> Any:
+            if refusal:
+                return refusal[0]
+            result = self._get_or_error(path)
+            if isinstance(result, AuthError | NotInPlanError):
+                refusal.append(result)
+            return result
+
         with ThreadPoolExecutor(max_workers=self.max_in_flight, thread_name_prefix=f"lx-{self.name}") as pool:
-            for path, result in zip(paths, pool.map(self._get_or_error, paths), strict=True):
+            for path, result in zip(paths, pool.map(get, paths), strict=True):
                 if isinstance(result, AuthError):
                     raise result
                 yield path, result
@@ -266,6 +278,7 @@ class LexwareClient:
     def _handle(self, method: str, path: str, response: httpx.Response) -> Any:
         status = response.status_code
         if status == 429:
+            self.budget.rejected()
             raise _Transient("429 Too Many Requests", 429, _retry_after(response), sent=False)
         if status >= 500:
             raise _Transient(f"HTTP {status}", status)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,32 @@ def row(tenant: str, payload: dict, id_: str | None = None, **extra: Any) -> dic
         "raw": payload,
         "is_deleted": False,
     }
+
+
+def unpaid_payments(entry: dict, sepadebit: set[str] | None = None) -> dict | None:
+    """The `/v1/payments` answer a voucherlist entry already tells, or None when only the call can tell.
+
+    Told only for an open document with `openAmount` equal to `totalAmount` (> 0): nothing was paid, so
+    the answer is the open total, the type's open status and no payment items. `overdue` stands for
+    `open` or `sepadebit` past the due date (and the answer names which): it counts as open when
+    `sepadebit` (the ids listed with that status) is given and lacks it. Every other entry keeps its
+    call: a part payment, cash discount or credit-note offset lowers `openAmount`; `paid`, `paidoff`,
+    `voided`, `transferred`, `sepadebit` carry items or a `paidDate` the list does not show.
+    """
+    status = entry.get("voucherStatus")
+    if status == "overdue" and sepadebit is not None and entry.get("id") not in sepadebit:
+        status = "open"
+    side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType"))
+    if status != "open" or side is None or not entry.get("currency"):
+        return None
+    try:
+        total, open_amount = Decimal(str(entry["totalAmount"])), Decimal(str(entry["openAmount"]))
+    except (KeyError, InvalidOperation):
+        return None
+    if total <= 0 or open_amount != total:
+        return None
+    return {"openAmount": entry["openAmount"], "currency": entry["currency"], "paymentStatus": side,
+            "voucherType": entry["voucherType"], "voucherStatus": "open", "paymentItems": []}
 
 
 def parse_ts(value: str) -> datetime:

@@ -36,6 +36,12 @@ PAYMENT_TYPES = frozenset(
      "purchasecreditnote"}
 )
 NO_PAYMENT_STATUSES = frozenset({"draft", "unchecked", "blank"})
+# The `paymentStatus` of an open document follows its type (reference §4.9): revenue or expense
+OPEN_PAYMENT_STATUS = {
+    "invoice": "openRevenue", "downpaymentinvoice": "openRevenue", "creditnote": "openRevenue",
+    "salesinvoice": "openRevenue", "salescreditnote": "openRevenue",
+    "purchaseinvoice": "openExpense", "purchasecreditnote": "openExpense",
+}
 
 # Every raw table and the endpoint it comes from (for 403 "not in plan" reporting).
 TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
