@@ -27,8 +27,8 @@ per-tenant data and faults (one process, different books): --size, --contacts/--
   --tenant big=k1 --tenant tiny=k2 --size big=medium --contacts big=500 --faults tiny:429=0.03
   ('--faults big:' = no faults for big). Each tenant draws its faults from its own seeded sequence.
 operator API (outside /v1): /_sandbox/health, /stats, /stats/reset, /tenants/NAME/export,
-  /tenants/NAME/edit, /churn, /clock, /reset, /webhook-public-key, /webhooks/deliveries. See
-  sandbox/README.md.
+  /tenants/NAME/edit, /tenants/NAME/bulk-edit, /churn, /clock, /reset, /webhook-public-key,
+  /webhooks/deliveries. See sandbox/README.md.
 """
 
 
