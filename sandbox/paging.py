@@ -22,13 +22,15 @@ WINDOW = 10_000  # one filter combination returns at most this many rows (refere
 WINDOW_MESSAGE = "Maximum search window size exceeded"
 
 
-def beyond_window(page: int, size: int, total: int) -> bool:
+def beyond_window(page: int, size: int, total: int, window: int = WINDOW) -> bool:
     """True when a page would reach past the window into rows that exist: the request fails."""
-    return (page + 1) * size > WINDOW and page * size < total
+    return (page + 1) * size > window and page * size < total
 
 
-def envelope(content: Sequence[dict], total: int, page: int, size: int, sort: list[dict] | None) -> dict:
-    total = min(total, WINDOW)
+def envelope(
+    content: Sequence[dict], total: int, page: int, size: int, sort: list[dict] | None, window: int = WINDOW
+) -> dict:
+    total = min(total, window)
     pages = (total + size - 1) // size if size else 0
     body = {
         "content": list(content),

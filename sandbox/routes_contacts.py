@@ -99,10 +99,11 @@ async def list_contacts(ctx: Ctx) -> JSONResponse:
             and (customer is None or ("customer" in c["roles"]) == customer)
             and (vendor is None or ("vendor" in c["roles"]) == vendor)
         ]
-    if beyond_window(page, size, len(rows)):  # the window applies to every paged list (reference §3.1)
+    window = ctx.sb.config.search_window  # applies to every paged list (reference §3.1)
+    if beyond_window(page, size, len(rows), window):
         raise ctx.bad_request(WINDOW_MESSAGE)
     content = rows[page * size : (page + 1) * size]
-    return JSONResponse(envelope(content, len(rows), page, size, sort_echo("name", False)))
+    return JSONResponse(envelope(content, len(rows), page, size, sort_echo("name", False), window))
 
 
 @route("GET", "/v1/contacts/{id}", legacy_errors=True)

@@ -127,7 +127,8 @@ async def voucherlist(ctx: Ctx) -> JSONResponse:
         ):
             continue
         rows.append(e)
-    if beyond_window(page, size, len(rows)):
+    window = ctx.sb.config.search_window
+    if beyond_window(page, size, len(rows), window):
         raise ApiError(regular(400, ctx.path, WINDOW_MESSAGE))
     content = [t.render_entry(e, today) for e in rows[page * size : (page + 1) * size]]
-    return JSONResponse(envelope(content, len(rows), page, size, sort_echo(prop, descending)))
+    return JSONResponse(envelope(content, len(rows), page, size, sort_echo(prop, descending), window))

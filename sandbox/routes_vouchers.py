@@ -46,9 +46,10 @@ async def find_vouchers(ctx: Ctx) -> JSONResponse:
     if size > 250:
         raise ctx.bad_request("parameter 'size' exceeds the limit")
     rows = [v for v in ctx.tenant.vouchers.values() if v.get("voucherNumber") == number]
-    if beyond_window(page, size, len(rows)):
+    window = ctx.sb.config.search_window
+    if beyond_window(page, size, len(rows), window):
         raise ctx.bad_request(WINDOW_MESSAGE)
-    return JSONResponse(envelope(rows[page * size : (page + 1) * size], len(rows), page, size, None))
+    return JSONResponse(envelope(rows[page * size : (page + 1) * size], len(rows), page, size, None, window))
 
 
 def _contact(ctx: Ctx, body: dict) -> dict | None:

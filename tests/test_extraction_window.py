@@ -12,8 +12,10 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from dagster import DagsterInstance
+
 from bench.sandbox_sync import write_config
-from pipelines.lexware import VOUCHERLIST_QUERY
+from pipelines.lexware import VOUCHERLIST_QUERY, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.helpers import RunReport, parse_ts
 from pipelines.lexware.slicing import contact_pages, windowed_pages
@@ -26,10 +28,12 @@ IMPORT_DAY = "2026-06-30T00:00:00.000+02:00"  # the voucher date of a migration 
 
 
 @contextmanager
-def window_sandbox(tmp_path, monkeypatch, **counts):
-    """A sandbox without a rate limit and a kontor.yaml pointing at it."""
+def window_sandbox(tmp_path, monkeypatch, window: int = 10_000, **counts):
+    """A sandbox without a rate limit and a kontor.yaml pointing at it. `window`: a smaller search window
+    for sandbox and client alike (the same logic on books a tenth of the size, for the slower cases)."""
     monkeypatch.setenv(ENV, KEY)
-    with start_sandbox(tenants={"demo": KEY}, rate_limit=0, **counts) as sb:
+    monkeypatch.setattr(settings, "SEARCH_WINDOW", window)
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=0, search_window=window, **counts) as sb:
         yield sb, write_config(tmp_path, sb.base_url, {"demo": ENV}, rps=1000)
 
 
@@ -125,19 +129,21 @@ def test_more_than_10000_vouchers_on_one_voucher_date_are_listed_completely(tmp_
 
 
 def test_a_slice_no_filter_can_split_is_reported_and_caught_up_once_reachable(tmp_path, monkeypatch):
-    """10,100 identical drafts imported at once (same type, status, voucher date, created and updated day,
-    archived flag): no filter the API has splits them. The run loads the 10,000 it can reach, says which
-    slice it could not complete, keeps the mark at that day and does not treat the rest as deleted; once
-    a user archives some of them the slice splits and the next run is complete."""
-    with window_sandbox(tmp_path, monkeypatch, contacts=20, invoices=60, vouchers=20, credit_notes=2) as (
-            sb, cfg):
+    """Window+100 identical drafts imported at once (same type, status, voucher date, created and updated
+    day, archived flag): no filter the API has splits them. The run loads the rows it can reach, says
+    which slice it could not complete, keeps the mark at that day and does not treat the rest as
+    deleted; once a user archives some of them the slice splits and the next run is complete. (A window
+    of 500 on both sides: the same code paths as at 10,000, without fetching 10,000 details.)"""
+    window = 500
+    books = {"contacts": 20, "invoices": 60, "vouchers": 20, "credit_notes": 2}
+    with window_sandbox(tmp_path, monkeypatch, window, **books) as (sb, cfg):
         sync_tenant(cfg, "demo")
         draft = next(r for r in sb.export("demo")["invoices"] if r["voucherStatus"] == "draft")
-        imported = sb.bulk_create("demo", "invoices", draft["id"], 10_100, {"voucherDate": IMPORT_DAY})
+        imported = sb.bulk_create("demo", "invoices", draft["id"], window + 100, {"voucherDate": IMPORT_DAY})
         result = sync_tenant(cfg, "demo", reconcile=True)
         assert not result.complete
         [part] = result.incomplete["voucherlist"]
-        assert part["listed"] == 10_000 and part["reported_total"] == 10_000
+        assert part["listed"] == window and part["reported_total"] == window
         assert part["filters"]["voucherType"] == "invoice" and part["filters"]["voucherStatus"] == "draft"
         assert part["filters"]["archived"] == "false"
         assert not result.reconciled  # a partial scan flags nothing as deleted
@@ -146,7 +152,7 @@ def test_a_slice_no_filter_can_split_is_reported_and_caught_up_once_reachable(tm
         now = sb.clock()
         midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=ZoneInfo("Europe/Berlin"))
         assert parse_ts(result.cursor) == midnight  # the mark waits at the incomplete day
-        edits = [{"resource": "invoices", "id": i, "changes": {"archived": True}} for i in imported[:300]]
+        edits = [{"resource": "invoices", "id": i, "changes": {"archived": True}} for i in imported[:150]]
         assert sb.bulk_edit("demo", edits)["refused"] == []
         result = sync_tenant(cfg, "demo", reconcile=False)
         assert result.complete
@@ -174,17 +180,30 @@ def test_contacts_beyond_the_window_are_listed_by_role(tmp_path, monkeypatch):
     assert stats["requests"] <= math.ceil(len(expected) / 250) + 4
 
 
-def test_contacts_no_filter_can_bring_below_the_window_fail_the_run_loudly(tmp_path, monkeypatch):
-    """10,050 customer-only contacts: no role slice is below the window and the name/email filters are
-    substring matches that cannot partition. The run loads what it reaches and reports the slice."""
-    with window_sandbox(tmp_path, monkeypatch, contacts=20, invoices=5, vouchers=5, credit_notes=1) as (
-            sb, cfg):
+def test_contacts_no_filter_can_bring_below_the_window_fail_the_listing_check(tmp_path, monkeypatch):
+    """Window+50 customer-only contacts: no role slice is below the window and the name/email filters are
+    substring matches that cannot partition. The Dagster sync loads what it reaches, its metadata name the
+    slice and the rows listed, and the blocking `listing_complete` check fails (the run is not green).
+    (A window of 500 on both sides, as above.)"""
+    from assets.definitions import defs
+    from assets.extraction import KontorConfigResource
+
+    window = 500
+    books = {"contacts": 20, "invoices": 5, "vouchers": 5, "credit_notes": 1}
+    with window_sandbox(tmp_path, monkeypatch, window, **books) as (sb, cfg):
         customer = next(c for c in sb.export("demo")["contacts"] if list(c["roles"]) == ["customer"])
-        sb.bulk_create("demo", "contacts", customer["id"], 10_050)
+        sb.bulk_create("demo", "contacts", customer["id"], window + 50)
         total = len(sb.export("demo")["contacts"])
-        result = sync_tenant(cfg, "demo")
-    assert not result.complete
-    [part] = result.incomplete["contacts"]
-    assert part["filters"] == {"customer": "true", "vendor": "false"} and part["listed"] == 10_000
-    assert result.live_rows["contacts"] < total
-    assert "contacts" not in result.flagged_deleted
+        result = defs.resolve_job_def("lexware_sync").execute_in_process(
+            partition_key="demo", instance=DagsterInstance.ephemeral(), raise_on_error=False,
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+    assert not result.success
+    mats = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
+    assert mats["contacts"]["listing_complete"].value is False
+    [part] = mats["contacts"]["incomplete_slices"].value
+    assert part["filters"] == {"customer": "true", "vendor": "false"} and part["listed"] == window
+    assert mats["voucherlist"]["listing_complete"].value is True
+    assert window <= mats["contacts"]["dagster/row_count"].value < total
+    checks = {e.asset_check_key.asset_key.path[-1]: e for e in result.get_asset_check_evaluations()}
+    assert not checks["contacts"].passed and checks["voucherlist"].passed
+    assert checks["contacts"].metadata["incomplete_tenants"].value == {"demo": [part]}
