@@ -66,66 +66,90 @@ def test_queries_beyond_the_search_window_are_sliced(tmp_path, monkeypatch):
     assert stats["requests"] <= math.ceil(len(expected) / 250) + 9
 
 
-def test_more_than_10000_changes_on_one_berlin_day_all_reach_the_warehouse(tmp_path, monkeypatch):
-    """The issue's case: a synced tenant, then a bulk status change of every invoice on one day (open
-    ones paid, all handed to the tax advisor): one day, one type and one status hold more than 10,000
-    changes, so the listing is sliced down to voucher-date ranges inside that day."""
-    with window_sandbox(tmp_path, monkeypatch, contacts=40, invoices=10_300, vouchers=150,
-                        credit_notes=10) as (sb, cfg):
-        sync_tenant(cfg, "demo")
-        before = sb.export("demo")
-        edits = [{"resource": "invoices", "id": r["id"], "action": "pay"}
-                 for r in before["invoices"] if r["voucherStatus"] == "open"]
-        edits += [{"resource": kind, "id": r["id"], "changes": {"remark": "An den Steuerberater übergeben"}}
-                  for kind in ("invoices", "vouchers") for r in before[kind]]
-        assert sb.bulk_edit("demo", edits)["refused"] == []
+def tax_advisor_handover(export: dict) -> list[dict]:
+    """The issue's bulk status change on one day: every open invoice paid, every voucher's remark set."""
+    edits = [{"resource": "invoices", "id": r["id"], "action": "pay"}
+             for r in export["invoices"] if r["voucherStatus"] == "open"]
+    return edits + [{"resource": kind, "id": r["id"], "changes": {"remark": "An den Steuerberater übergeben"}}
+                    for kind in ("invoices", "vouchers") for r in export[kind]]
+
+
+def one_query_reaches_the_window(cfg, query: dict) -> bool:
+    with LexwareClient(cfg.tenant("demo")) as client:
+        return client.get("/v1/voucherlist", {**VOUCHERLIST_QUERY, **query})["totalElements"] == 10_000
+
+
+def test_more_than_10000_changes_on_one_berlin_day_are_listed_completely(tmp_path, monkeypatch):
+    """The issue's case at full scale: a bulk status change of 10,450 vouchers on one Berlin day, of
+    which more than 10,000 are paid invoices (one day, one type, one status): the incremental listing of
+    that day is sliced down to voucher-date ranges inside it and yields every changed row exactly once."""
+    books = {"contacts": 40, "invoices": 10_300, "vouchers": 150, "credit_notes": 10}
+    with window_sandbox(tmp_path, monkeypatch, **books) as (sb, cfg):
+        assert sb.bulk_edit("demo", tax_advisor_handover(sb.export("demo")))["refused"] == []
         export = sb.export("demo")
-        statuses = Counter(r["voucherStatus"] for r in export["invoices"])
-        assert statuses["paid"] >= 10_000  # one type, one status, one updated day: beyond the window
+        assert Counter(r["voucherStatus"] for r in export["invoices"])["paid"] >= 10_000
+        day = sb.clock().date()
+        changed = {e["id"] for e in export["voucherlist"] if e["updatedDate"][:10] == day.isoformat()}
+        assert len(changed) > 10_000 and one_query_reaches_the_window(cfg, {"updatedDateFrom": str(day)})
         sb.reset_stats()
-        result = sync_tenant(cfg, "demo", reconcile=False)
+        ids, report = listed(cfg, "updated", day)
         stats = sb.tenant_stats("demo")
-        assert result.complete and result.incomplete == {}
+    assert report.incomplete == {}
+    assert len(ids) == len(set(ids)) and set(ids) == changed
+    assert stats["status"].get("400", 0) == 0  # never asked past the window
+    # the changed rows' pages plus one first page per part (and the last voucher date): a few dozen
+    assert stats["requests"] <= math.ceil(len(changed) / 250) + 60
+
+
+def test_a_bulk_change_beyond_the_window_on_one_day_reaches_the_warehouse(tmp_path, monkeypatch):
+    """The same case end to end, at a window of 500 on both sides (the code paths of 10,000 without
+    fetching 20,000 details): a synced tenant, the bulk change, an incremental run that is complete and
+    leaves the warehouse equal to the ground truth (the old day-only slicing left the excess stale)."""
+    window = 500
+    books = {"contacts": 40, "invoices": 700, "vouchers": 40, "credit_notes": 5}
+    with window_sandbox(tmp_path, monkeypatch, window, **books) as (sb, cfg):
+        sync_tenant(cfg, "demo")
+        assert sb.bulk_edit("demo", tax_advisor_handover(sb.export("demo")))["refused"] == []
+        export = sb.export("demo")
+        assert Counter(r["voucherStatus"] for r in export["invoices"])["paid"] >= window
+        result = sync_tenant(cfg, "demo", reconcile=False)
+        assert result.complete
         assert result.rows["voucherlist"] == len(export["invoices"]) + len(export["vouchers"])
         assert_matches_export(cfg, export, "demo")
         no_duplicates(cfg)
-    assert stats["status"].get("400", 0) == 0
-    list_requests = stats["by_endpoint"]["GET /v1/voucherlist"]
-    # the changed rows' pages plus the slicing's first pages (a few dozen), not a re-listing of everything
-    assert list_requests <= math.ceil(result.rows["voucherlist"] / 250) + 60
+        assert sb.tenant_stats("demo")["status"].get("400", 0) == 0
 
 
 def test_more_than_10000_vouchers_on_one_voucher_date_are_listed_completely(tmp_path, monkeypatch):
-    """A migration import: more than 10,000 vouchers of every type and status created today, all dated
-    on one day. The incremental run and a backfill of that voucher date both list every one of them."""
-    with window_sandbox(tmp_path, monkeypatch, contacts=40, invoices=200, vouchers=200, credit_notes=10) as (
-            sb, cfg):
-        sync_tenant(cfg, "demo")
+    """A migration import: 10,400 vouchers of every type and status created at once, all dated on one
+    day. Both the incremental listing (their updated day) and a backfill of that voucher date list every
+    one of them exactly once."""
+    books = {"contacts": 40, "invoices": 200, "vouchers": 200, "credit_notes": 10}
+    with window_sandbox(tmp_path, monkeypatch, **books) as (sb, cfg):
         before = sb.export("demo")
         templates: dict[tuple, tuple[str, str]] = {}
         for kind in ("invoices", "vouchers"):
             for r in before[kind]:
                 templates.setdefault((r.get("type", "invoice"), r["voucherStatus"]), (kind, r["id"]))
         each = math.ceil(10_400 / len(templates))
-        imported = set()
         for kind, template in templates.values():
-            imported |= set(sb.bulk_create("demo", kind, template, each, {"voucherDate": IMPORT_DAY}))
-        result = sync_tenant(cfg, "demo", reconcile=False)
+            sb.bulk_create("demo", kind, template, each, {"voucherDate": IMPORT_DAY})
         export = sb.export("demo")
-        assert result.complete
-        assert imported <= rows(cfg, "voucherlist", "demo").keys()
-        assert_matches_export(cfg, export, "demo")
-        no_duplicates(cfg)
-        day = date(2026, 6, 30)
-        on_day = {e["id"] for e in export["voucherlist"] if e["voucherDate"] == IMPORT_DAY}
-        assert len(on_day) > 10_000
+        day = sb.clock().date()
+        changed = {e["id"] for e in export["voucherlist"] if e["updatedDate"][:10] == day.isoformat()}
+        on_date = {e["id"] for e in export["voucherlist"] if e["voucherDate"] == IMPORT_DAY}
+        assert len(on_date) > 10_000 and one_query_reaches_the_window(
+            cfg, {"voucherDateFrom": IMPORT_DAY[:10], "voucherDateTo": IMPORT_DAY[:10]})
         sb.reset_stats()
-        ids, report = listed(cfg, "voucher", day, day)  # a backfill of that voucher date
+        incremental, report = listed(cfg, "updated", day)
+        backfill, backfill_report = listed(cfg, "voucher", date.fromisoformat(IMPORT_DAY[:10]),
+                                           date.fromisoformat(IMPORT_DAY[:10]))
         stats = sb.tenant_stats("demo")
-    assert report.incomplete == {}
-    assert len(ids) == len(set(ids)) and set(ids) == on_day
+    assert report.incomplete == {} and backfill_report.incomplete == {}
+    assert len(incremental) == len(set(incremental)) and set(incremental) == changed
+    assert len(backfill) == len(set(backfill)) and set(backfill) == on_date
     assert stats["status"].get("400", 0) == 0
-    assert stats["requests"] <= math.ceil(len(on_day) / 250) + 40
+    assert stats["requests"] <= math.ceil(len(changed) / 250) + math.ceil(len(on_date) / 250) + 80
 
 
 def test_a_slice_no_filter_can_split_is_reported_and_caught_up_once_reachable(tmp_path, monkeypatch):
