@@ -80,10 +80,10 @@ def one_query_reaches_the_window(cfg, query: dict) -> bool:
 
 
 def test_more_than_10000_changes_on_one_berlin_day_are_listed_completely(tmp_path, monkeypatch):
-    """The issue's case at full scale: a bulk status change of 10,450 vouchers on one Berlin day, of
+    """The issue's case at full scale: a bulk status change of 10,750 vouchers on one Berlin day, of
     which more than 10,000 are paid invoices (one day, one type, one status): the incremental listing of
     that day is sliced down to voucher-date ranges inside it and yields every changed row exactly once."""
-    books = {"contacts": 40, "invoices": 10_300, "vouchers": 150, "credit_notes": 10}
+    books = {"contacts": 40, "invoices": 10_600, "vouchers": 150, "credit_notes": 10}
     with window_sandbox(tmp_path, monkeypatch, **books) as (sb, cfg):
         assert sb.bulk_edit("demo", tax_advisor_handover(sb.export("demo")))["refused"] == []
         export = sb.export("demo")
