@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from dagster import DagsterInstance
 
 from bench.sandbox_sync import write_config
+from pipelines.cli import _run as cli_run
 from pipelines.lexware import VOUCHERLIST_QUERY, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.helpers import RunReport, parse_ts
@@ -176,6 +177,9 @@ def test_a_slice_no_filter_can_split_is_reported_and_caught_up_once_reachable(tm
         now = sb.clock()
         midnight = datetime.combine(now.date(), datetime.min.time(), tzinfo=ZoneInfo("Europe/Berlin"))
         assert parse_ts(result.cursor) == midnight  # the mark waits at the incomplete day
+        again = cli_run(str(cfg.path), "demo", "incremental", None, None)  # as `make sync` runs it
+        assert again["ok"] is False and again["incomplete"]["voucherlist"][0]["filters"] == part["filters"]
+        assert again["rows"].get("invoices", 0) == 0  # the reachable rows are not fetched again
         edits = [{"resource": "invoices", "id": i, "changes": {"archived": True}} for i in imported[:150]]
         assert sb.bulk_edit("demo", edits)["refused"] == []
         result = sync_tenant(cfg, "demo", reconcile=False)
