@@ -12,6 +12,10 @@ or a consistent snapshot, but the list is paged by `voucherDate` while other use
 an already-read page followed by a newer edit on a later page would put the first below the cursor
 for good. The mark instead trails the newest listed change by the listing's duration (+ a margin), so
 any edit racing the listing is listed again by the next run.
+
+Listings reaching the 10,000-row search window are sliced until complete (slicing.py); a slice no
+filter can split is reported in `RunReport.incomplete`, holds the mark at its day and withholds that
+table's deletion scan.
 """
 
 from __future__ import annotations
