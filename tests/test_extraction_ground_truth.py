@@ -30,22 +30,36 @@ def random_round(rng: random.Random, export: dict, bulk: int) -> tuple[list[dict
     """One round of edits as other users would make them: (edits for bulk-edit, imports as
     (resource, template id, count, changes)). `bulk`: vouchers changed together on this day."""
     docs = [("invoices", r) for r in export["invoices"]] + [("vouchers", r) for r in export["vouchers"]]
-    edits = [{"resource": kind, "id": r["id"], "changes": {"remark": f"Steuerberater {rng.random():.4f}"}}
-             for kind, r in rng.sample(docs, min(bulk, len(docs)))]
+    edits = [
+        {"resource": kind, "id": r["id"], "changes": {"remark": f"Steuerberater {rng.random():.4f}"}}
+        for kind, r in rng.sample(docs, min(bulk, len(docs)))
+    ]
     open_docs = [(k, r) for k, r in docs if r["voucherStatus"] == "open"]
     for kind, r in rng.sample(open_docs, min(len(open_docs), rng.randint(5, 40))):
         partial = rng.random() < 0.3
-        edits.append({"resource": kind, "id": r["id"], "action": "pay",
-                      "changes": {"amount": 1.5} if partial else None})
+        edits.append(
+            {
+                "resource": kind,
+                "id": r["id"],
+                "action": "pay",
+                "changes": {"amount": 1.5} if partial else None,
+            }
+        )
     open_invoices = [r for k, r in open_docs if k == "invoices"]
-    edits += [{"resource": "invoices", "id": r["id"], "action": "void"}
-              for r in rng.sample(open_invoices, min(len(open_invoices), rng.randint(0, 4)))]
+    edits += [
+        {"resource": "invoices", "id": r["id"], "action": "void"}
+        for r in rng.sample(open_invoices, min(len(open_invoices), rng.randint(0, 4)))
+    ]
     drafts = [(k, r) for k, r in docs if r["voucherStatus"] in ("draft", "unchecked")]
-    edits += [{"resource": k, "id": r["id"], "action": "delete"}
-              for k, r in rng.sample(drafts, min(len(drafts), rng.randint(1, 6)))]
+    edits += [
+        {"resource": k, "id": r["id"], "action": "delete"}
+        for k, r in rng.sample(drafts, min(len(drafts), rng.randint(1, 6)))
+    ]
     contacts = export["contacts"]
-    edits += [{"resource": "contacts", "id": c["id"], "changes": {"note": f"Notiz {rng.random():.4f}"}}
-              for c in rng.sample(contacts, rng.randint(0, 8))]
+    edits += [
+        {"resource": "contacts", "id": c["id"], "changes": {"note": f"Notiz {rng.random():.4f}"}}
+        for c in rng.sample(contacts, rng.randint(0, 8))
+    ]
     edits += [{"resource": "contacts", "id": c["id"], "action": "delete"} for c in rng.sample(contacts, 1)]
     rng.shuffle(edits)
     imports = []
@@ -70,8 +84,15 @@ def test_incremental_runs_equal_the_ground_truth_after_random_operations(tmp_pat
     monkeypatch.setattr(settings, "SEARCH_WINDOW", WINDOW)
     monkeypatch.setenv(ENV, KEY)
     rng = random.Random(seed)
-    with start_sandbox(tenants={"demo": KEY}, rate_limit=0, search_window=WINDOW, faults=FAULTS,
-                       fault_seed=seed, seed=seed, **BOOKS) as sb:
+    with start_sandbox(
+        tenants={"demo": KEY},
+        rate_limit=0,
+        search_window=WINDOW,
+        faults=FAULTS,
+        fault_seed=seed,
+        seed=seed,
+        **BOOKS,
+    ) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": ENV}, rps=1000)
         first = sync_tenant(cfg, "demo", client=LexwareClient(cfg.tenant("demo"), timeout=2.0))
         assert first.complete
@@ -89,8 +110,9 @@ def test_incremental_runs_equal_the_ground_truth_after_random_operations(tmp_pat
             alive = {r["id"] for key in ("voucherlist", "contacts") for r in export[key]}
             deleted |= {r["id"] for key in ("voucherlist", "contacts") for r in before[key]} - alive
             # deletions are invisible to a listing (reference §8.6): this run includes the ID scan
-            result = sync_tenant(cfg, "demo", reconcile=True,
-                                 client=LexwareClient(cfg.tenant("demo"), timeout=2.0))
+            result = sync_tenant(
+                cfg, "demo", reconcile=True, client=LexwareClient(cfg.tenant("demo"), timeout=2.0)
+            )
             assert result.complete, result.incomplete
             assert_exact(cfg, export, deleted)
             if round_ == 0:  # one Berlin day held more changes than the window: the listing was sliced

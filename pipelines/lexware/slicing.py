@@ -38,8 +38,15 @@ VOUCHERLIST = "/v1/voucherlist"
 CONTACTS = "/v1/contacts"
 
 
-def sliced_pages(client: LexwareClient, path: str, query: dict, splitters: list[Splitter],
-                 report: RunReport, table: str, seen: set[str] | None = None) -> Iterator[list[dict]]:
+def sliced_pages(
+    client: LexwareClient,
+    path: str,
+    query: dict,
+    splitters: list[Splitter],
+    report: RunReport,
+    table: str,
+    seen: set[str] | None = None,
+) -> Iterator[list[dict]]:
     """Yield the pages (new rows only) of `query`, split while a part reaches the search window."""
     seen = set() if seen is None else seen
     first = next(client.pages(path, query))
@@ -48,8 +55,14 @@ def sliced_pages(client: LexwareClient, path: str, query: dict, splitters: list[
         for split in splitters:
             parts = split(client, query, first)
             if parts:
-                log.info("tenant %s: %s %s reaches the search window (%d rows); slicing into %d",
-                         client.name, path, _filters(query), total, len(parts))
+                log.info(
+                    "tenant %s: %s %s reaches the search window (%d rows); slicing into %d",
+                    client.name,
+                    path,
+                    _filters(query),
+                    total,
+                    len(parts),
+                )
                 for part in parts:
                     yield from sliced_pages(client, path, part, splitters, report, table, seen)
                 return
@@ -59,17 +72,22 @@ def sliced_pages(client: LexwareClient, path: str, query: dict, splitters: list[
         report.window_exceeded(table, _filters(query), len(listed))
 
 
-def windowed_pages(client: LexwareClient, params: dict, field_prefix: str, start: date,
-                   end: date | None, report: RunReport) -> Iterator[list[dict]]:
+def windowed_pages(
+    client: LexwareClient, params: dict, field_prefix: str, start: date, end: date | None, report: RunReport
+) -> Iterator[list[dict]]:
     """Voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive), complete
     whatever the distribution of the rows (see the module doc)."""
     query = {**params, f"{field_prefix}DateFrom": start.isoformat()}
     if end is not None:
         query[f"{field_prefix}DateTo"] = end.isoformat()
     others = [f for f in ("voucher", "created", "updated") if f != field_prefix]
-    splitters = [halve_dates(field_prefix), split_values("voucherType", settings.VOUCHER_TYPES),
-                 split_values("voucherStatus", settings.SLICE_STATUSES),
-                 *[halve_dates(f) for f in others], split_archived]
+    splitters = [
+        halve_dates(field_prefix),
+        split_values("voucherType", settings.VOUCHER_TYPES),
+        split_values("voucherStatus", settings.SLICE_STATUSES),
+        *[halve_dates(f) for f in others],
+        split_archived,
+    ]
     yield from sliced_pages(client, VOUCHERLIST, query, splitters, report, "voucherlist")
 
 
@@ -96,17 +114,20 @@ def halve_dates(prefix: str) -> Splitter:
         if prefix == "voucher":  # bounds read from the rows themselves: the parts need not ask again
             lower[lo_key], upper[hi_key] = lo.isoformat(), hi.isoformat()
         return [lower, upper]
+
     return split
 
 
 def split_values(name: str, values: tuple[str, ...]) -> Splitter:
     """Halve a comma-list filter (`any` = every known value)."""
+
     def split(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
         current = values if query.get(name, "any") == "any" else tuple(query[name].split(","))
         if len(current) < 2:
             return None
         half = len(current) // 2
         return [{**query, name: ",".join(current[:half])}, {**query, name: ",".join(current[half:])}]
+
     return split
 
 
@@ -119,9 +140,11 @@ def split_archived(client: LexwareClient, query: dict, first: dict) -> list[dict
 def split_roles(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
     if "customer" in query:
         return None
-    return [{**query, "customer": "true", "vendor": "false"},
-            {**query, "customer": "false", "vendor": "true"},
-            {**query, "customer": "true", "vendor": "true"}]
+    return [
+        {**query, "customer": "true", "vendor": "false"},
+        {**query, "customer": "false", "vendor": "true"},
+        {**query, "customer": "true", "vendor": "true"},
+    ]
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
