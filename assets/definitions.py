@@ -11,7 +11,7 @@ from dagster import (
 )
 
 from assets.checks import transform_checks
-from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw
+from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw, listing_checks
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
@@ -20,6 +20,7 @@ from pipelines.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
 EXTRACTION_ASSETS: list = [lexware_raw]
+EXTRACTION_CHECKS: list = listing_checks
 EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job]
 EXTRACTION_SCHEDULES: list = [lexware_hourly]
 EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
@@ -57,7 +58,7 @@ CONFIG_SENSORS: list = [config_error_sensor(CONFIG_ERROR)] if CONFIG_ERROR else 
 
 defs = Definitions(
     assets=[*EXTRACTION_ASSETS, sql_transforms, *WRITEBACK_ASSETS],
-    asset_checks=transform_checks,
+    asset_checks=[*transform_checks, *EXTRACTION_CHECKS],
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
     sensors=[model_automation, *WRITEBACK_SENSORS, *CONFIG_SENSORS],

@@ -1,6 +1,7 @@
 """Headless sync: `python -m pipelines.cli sync [--tenant NAME ...] [--mode incremental|backfill|full]
 [--from yyyy-MM-dd --to yyyy-MM-dd]`. Tenants run in parallel processes (each has its own budget);
-writes queue on the warehouse lock. Exit code 1 if any tenant failed.
+writes queue on the warehouse lock. Exit code 1 if any tenant failed or could not be listed completely
+(see `incomplete` in its result line).
 
 `python -m pipelines.cli check-config` checks kontor.yaml (schema, key variables set, warehouse folder
 writable) without a request: exit 2 with one line per problem.
@@ -29,7 +30,8 @@ from pipelines.lexware.sync import sync_tenant
 def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
     try:
         result = sync_tenant(load_config(config_path), tenant, mode, *backfill_window(mode, start, end))
-        return {"ok": True, **asdict(result)}
+        # a listing that could not be proven complete fails the tenant (what was reachable is loaded)
+        return {"ok": result.complete, **asdict(result)}
     except (LexwareError, ConfigError, ValueError) as exc:
         return {"ok": False, "tenant": tenant, "error": str(exc)}
     except Exception as exc:  # a bug, not a user mistake: its traceback goes to stderr, the others go on

@@ -27,8 +27,8 @@ per-tenant data and faults (one process, different books): --size, --contacts/--
   --tenant big=k1 --tenant tiny=k2 --size big=medium --contacts big=500 --faults tiny:429=0.03
   ('--faults big:' = no faults for big). Each tenant draws its faults from its own seeded sequence.
 operator API (outside /v1): /_sandbox/health, /stats, /stats/reset, /tenants/NAME/export,
-  /tenants/NAME/edit, /churn, /clock, /reset, /webhook-public-key, /webhooks/deliveries. See
-  sandbox/README.md.
+  /tenants/NAME/edit, /tenants/NAME/bulk-edit, /churn, /clock, /reset, /webhook-public-key,
+  /webhooks/deliveries. See sandbox/README.md.
 """
 
 
@@ -226,6 +226,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=1.0,
         help="time until an uploaded file's blank voucher becomes unchecked (default 1)",
     )
+    p.add_argument(
+        "--search-window",
+        type=int,
+        default=10_000,
+        help="rows one filter combination returns on any paged list (default 10000 as documented; "
+        "smaller only to test slicing on small books)",
+    )
     p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
 
@@ -257,6 +264,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
             parse_spec(spec)
         except ValueError as exc:
             raise SystemExit(f"bad option --faults {scope}{spec}: {exc}") from None
+    if args.search_window < 1:
+        raise SystemExit(f"bad option --search-window {args.search_window}: must be at least 1")
     if not 0 <= args.latency_jitter <= 1:
         raise SystemExit(f"bad option --latency-jitter {args.latency_jitter:g}: must be between 0 and 1")
     try:
@@ -283,6 +292,7 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         webhook_timeout=args.webhook_timeout,
         webhook_head_check=not args.no_webhook_head_check,
         ocr_seconds=args.ocr_seconds,
+        search_window=args.search_window,
     )
 
 

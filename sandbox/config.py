@@ -41,6 +41,7 @@ class SandboxConfig:
     webhook_timeout: float = 5.0
     webhook_head_check: bool = True
     ocr_seconds: float = 1.0
+    search_window: int = 10_000  # reference §3.1; smaller only to test slicing on small books
 
     def counts_for(self, tenant: TenantSpec) -> Counts:
         return tenant.counts or self.counts

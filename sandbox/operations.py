@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -108,3 +109,35 @@ def pay(sb: Sandbox, t: TenantStore, kind: str, rec: dict, amount: object = None
     t.touch(rec)
     sb.changed(t, kind, rec["id"], f"{EVENT_PREFIX[kind]}.changed", status_changed=settled, payment=True)
     return rec
+
+
+def clone(
+    sb: Sandbox, t: TenantStore, resource: str, template_id: str, count: int, changes: dict | None = None
+) -> list[str]:
+    """`count` copies of a record, created now like a migration import would: new ids, version 1, the
+    next customer/vendor or RE/GS numbers, no linked vouchers, the template's payments; `changes` merged
+    into each. Fires the `created` webhooks. Returns the new ids."""
+    kind, template = _record(t, resource, template_id)
+    numbers = {role: t.next_number(role) for role in ("customer", "vendor")}
+    sequence = int(t.next_voucher_number("invoice" if kind == "invoices" else "creditnote")[2:])
+    ids = []
+    for _ in range(count):
+        rec = copy.deepcopy(template)
+        rec.update(id=sb.new_id(), version=1)
+        if kind == "contacts":
+            for role in rec["roles"]:
+                rec["roles"][role] = {"number": numbers[role]}
+                numbers[role] += 1
+        else:
+            rec["createdDate"] = rec["updatedDate"] = t.now()
+        if kind in ("invoices", "credit_notes"):
+            rec["voucherNumber"] = f"{'RE' if kind == 'invoices' else 'GS'}{sequence:05d}"
+            rec["relatedVouchers"] = []
+            sequence += 1
+        merge_patch(rec, changes or {})
+        getattr(t, kind)[rec["id"]] = rec
+        if template_id in t.payments:
+            t.payments[rec["id"]] = copy.deepcopy(t.payments[template_id])
+        sb.changed(t, kind, rec["id"], f"{EVENT_PREFIX[kind]}.created")
+        ids.append(rec["id"])
+    return ids

@@ -1,5 +1,5 @@
-"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, churn, clock, reset,
-webhook key."""
+"""Operator API under /_sandbox/ (never under /v1): health, stats, export, edit, bulk edit, bulk create,
+churn, clock, reset, webhook key."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from . import state
 from .app import Sandbox
-from .operations import OperationError, edit
+from .operations import OperationError, clone, edit
 from .util import fmt_dt
 
 
@@ -53,6 +53,47 @@ def build_operator_app(sb: Sandbox) -> Starlette:
         except OperationError as exc:
             return JSONResponse({"error": str(exc)}, exc.status)
         return JSONResponse({"deleted": True, "id": body["id"]} if rec is None else rec)
+
+    async def do_bulk_edit(request: Request) -> JSONResponse:
+        """`{"edits": [{resource, id, changes?, action?}, ...]}` applied in order, like one user's bulk
+        action (a status change of a whole year, a migration import): each as `edit` does it, in one
+        request. Refused edits are reported by index; the others stay applied."""
+        t, err = tenant_or_404(request)
+        if err:
+            return err
+        try:
+            edits = json.loads(await request.body())["edits"]
+            if not isinstance(edits, list):
+                raise TypeError("'edits' must be a list")
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad bulk-edit request: {exc}"}, 400)
+        applied, refused = 0, []
+        for index, item in enumerate(edits):
+            try:
+                edit(sb, t, item["resource"], item["id"], item.get("changes"), item.get("action"))
+                applied += 1
+            except (KeyError, TypeError) as exc:
+                refused.append({"index": index, "error": f"bad edit: {exc}"})
+            except OperationError as exc:
+                refused.append({"index": index, "error": str(exc)})
+        return JSONResponse({"applied": applied, "refused": refused})
+
+    async def do_bulk_create(request: Request) -> JSONResponse:
+        """`{"resource", "template": id, "count": n, "changes"?}`: n copies of a record, created now."""
+        t, err = tenant_or_404(request)
+        if err:
+            return err
+        try:
+            body = json.loads(await request.body())
+            count = body["count"]
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise ValueError(f"count must be an integer >= 0, got {count!r}")
+            ids = clone(sb, t, body["resource"], body["template"], count, body.get("changes"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return JSONResponse({"error": f"bad bulk-create request: {exc}"}, 400)
+        except OperationError as exc:
+            return JSONResponse({"error": str(exc)}, exc.status)
+        return JSONResponse({"ids": ids})
 
     async def churn(request: Request) -> JSONResponse:
         if request.method == "GET":
@@ -110,6 +151,8 @@ def build_operator_app(sb: Sandbox) -> Starlette:
             Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
             Route("/_sandbox/tenants/{name}/export", export),
             Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
+            Route("/_sandbox/tenants/{name}/bulk-edit", do_bulk_edit, methods=["POST"]),
+            Route("/_sandbox/tenants/{name}/bulk-create", do_bulk_create, methods=["POST"]),
             Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
             Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
             Route("/_sandbox/reset", reset, methods=["POST"]),

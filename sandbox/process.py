@@ -64,6 +64,18 @@ class SandboxProcess:
         body = {"resource": resource, "id": id, "changes": changes, "action": action}
         return self._op("POST", f"/tenants/{tenant}/edit", json=body).json()
 
+    def bulk_edit(self, tenant: str, edits: list[dict]) -> dict:
+        """Apply many edits (`{resource, id, changes?, action?}` each) in one request:
+        `{"applied": n, "refused": [{index, error}, ...]}`."""
+        return self._op("POST", f"/tenants/{tenant}/bulk-edit", json={"edits": edits}).json()
+
+    def bulk_create(
+        self, tenant: str, resource: str, template: str, count: int, changes: dict | None = None
+    ) -> list[str]:
+        """`count` copies of record `template`, created now (with `changes` merged in); their ids."""
+        body = {"resource": resource, "template": template, "count": count, "changes": changes}
+        return self._op("POST", f"/tenants/{tenant}/bulk-create", json=body).json()["ids"]
+
     def churn(self, rate: float | None = None) -> dict:
         """The churn's `{"rate", "edits", "by_action"}`; with `rate`, set it first (0 pauses; once this
         returns no churn edit is under way) and also get `previous_rate`."""

@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse
 
 from .documents import contact_name
 from .errors import ApiError, issue, legacy, not_found
-from .paging import envelope, parse_int, sort_echo
+from .paging import WINDOW_MESSAGE, beyond_window, envelope, parse_int, sort_echo
 from .routing import Ctx, route
 from .validate_contact import multi_entry_issues, normalise_contact, validate_contact
 from .writes import action_result, stale_version
@@ -99,8 +99,11 @@ async def list_contacts(ctx: Ctx) -> JSONResponse:
             and (customer is None or ("customer" in c["roles"]) == customer)
             and (vendor is None or ("vendor" in c["roles"]) == vendor)
         ]
+    window = ctx.sb.config.search_window  # applies to every paged list (reference §3.1)
+    if beyond_window(page, size, len(rows), window):
+        raise ctx.bad_request(WINDOW_MESSAGE)
     content = rows[page * size : (page + 1) * size]
-    return JSONResponse(envelope(content, len(rows), page, size, sort_echo("name", False)))
+    return JSONResponse(envelope(content, len(rows), page, size, sort_echo("name", False), window))
 
 
 @route("GET", "/v1/contacts/{id}", legacy_errors=True)

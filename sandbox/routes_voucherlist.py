@@ -9,7 +9,7 @@ from datetime import date
 from starlette.responses import JSONResponse
 
 from .errors import ApiError, bad_param, regular
-from .paging import envelope, parse_int, sort_echo
+from .paging import WINDOW_MESSAGE, beyond_window, envelope, parse_int, sort_echo
 from .routing import Ctx, route
 
 TYPES = {
@@ -45,7 +45,7 @@ SORTS = {
     "updateddate": "updatedDate",
 }
 DATE_PARAMS = {"voucherDate": "voucherDate", "createdDate": "createdDate", "updatedDate": "updatedDate"}
-MAX_SIZE, WINDOW = 250, 10_000
+MAX_SIZE = 250
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -127,7 +127,8 @@ async def voucherlist(ctx: Ctx) -> JSONResponse:
         ):
             continue
         rows.append(e)
-    if (page + 1) * size > WINDOW and page * size < len(rows):
-        raise ApiError(regular(400, ctx.path, "Maximum search window size exceeded"))
+    window = ctx.sb.config.search_window
+    if beyond_window(page, size, len(rows), window):
+        raise ApiError(regular(400, ctx.path, WINDOW_MESSAGE))
     content = [t.render_entry(e, today) for e in rows[page * size : (page + 1) * size]]
-    return JSONResponse(envelope(content, min(len(rows), WINDOW), page, size, sort_echo(prop, descending)))
+    return JSONResponse(envelope(content, len(rows), page, size, sort_echo(prop, descending), window))

@@ -8,7 +8,7 @@ from starlette.responses import JSONResponse, Response
 
 from .documents import render_voucher
 from .errors import ApiError, issue, legacy, not_found, regular
-from .paging import envelope, parse_int
+from .paging import WINDOW_MESSAGE, beyond_window, envelope, parse_int
 from .routing import Ctx, route
 from .validate_voucher import validate_voucher
 from .writes import action_result, stale_version
@@ -46,7 +46,10 @@ async def find_vouchers(ctx: Ctx) -> JSONResponse:
     if size > 250:
         raise ctx.bad_request("parameter 'size' exceeds the limit")
     rows = [v for v in ctx.tenant.vouchers.values() if v.get("voucherNumber") == number]
-    return JSONResponse(envelope(rows[page * size : (page + 1) * size], len(rows), page, size, None))
+    window = ctx.sb.config.search_window
+    if beyond_window(page, size, len(rows), window):
+        raise ctx.bad_request(WINDOW_MESSAGE)
+    return JSONResponse(envelope(rows[page * size : (page + 1) * size], len(rows), page, size, None, window))
 
 
 def _contact(ctx: Ctx, body: dict) -> dict | None:

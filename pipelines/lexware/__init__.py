@@ -15,6 +15,10 @@ or a consistent snapshot, but the list is paged by `voucherDate` while other use
 an already-read page followed by a newer edit on a later page would put the first below the cursor
 for good. The mark instead trails the newest listed change by the listing's duration (+ a margin), so
 any edit racing the listing is listed again by the next run.
+
+Listings reaching the 10,000-row search window are sliced until complete (slicing.py); a slice no
+filter can split is reported in `RunReport.incomplete`, holds the mark at its day and withholds that
+table's deletion scan.
 """
 
 from __future__ import annotations
@@ -31,15 +35,15 @@ from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError, ValidationError
 from pipelines.lexware.helpers import (
+    BERLIN,
     RunReport,
     backfill_window,
     berlin_day,
-    complete_listing,
     parse_ts,
     row,
     unpaid_payments,
-    windowed_pages,
 )
+from pipelines.lexware.slicing import contact_pages, windowed_pages
 
 Mode = Literal["incremental", "backfill", "full"]
 PRIMARY_KEY = ("tenant_id", "id")
@@ -119,13 +123,14 @@ def lexware_source(
             state = dlt.current.resource_state()
             known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
             seen: dict[str, int | None] = {}
-            for page in complete_listing(client, "/v1/contacts", {}):
+            for page in contact_pages(client, report):
                 seen.update((item["id"], item.get("version")) for item in page)
                 changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
                 if changed:
                     yield changed
             state["versions"] = seen  # committed with the load package, atomically
-            report.complete_scans["contacts"] = set(seen)
+            if "contacts" not in report.incomplete:  # a partial scan must not look like deletions
+                report.complete_scans["contacts"] = set(seen)
         yield from guarded("contacts", calls())
 
     @dlt.resource(**_merge("voucherlist"))
@@ -135,7 +140,7 @@ def lexware_source(
             marks = dlt.current.resource_state()  # lwm + known, committed with the load package
             if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
                 pages = windowed_pages(client, VOUCHERLIST_QUERY, "voucher", voucher_date_from,
-                                       voucher_date_to)
+                                       voucher_date_to, report)
                 for page in pages:
                     yield [_listed(e) for e in page]
                 return
@@ -149,7 +154,7 @@ def lexware_source(
             since = EPOCH if full_scan else lwm
             listed: dict[str, str] = {}
             started = time.monotonic()
-            for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since)):
+            for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
                 listed.update((e["id"], e["updatedDate"]) for e in page)
                 changed = [_listed(e) for e in page
                            if parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"]]
@@ -160,13 +165,22 @@ def lexware_source(
             # updatedDate is <= t0 + elapsed, so t_max - elapsed <= t0: the racing edit is >= the new
             # mark, is listed again next run and differs from `known`. No clock comparison needed.
             t_max = max(map(parse_ts, listed.values()), default=lwm)
-            new_lwm = max(lwm, t_max - elapsed - settings.LWM_MARGIN)
+            new_lwm = min(max(lwm, t_max - elapsed - settings.LWM_MARGIN), _held())
             marks["lwm"] = new_lwm.astimezone(UTC).isoformat()  # UTC: compares as text
             marks["known"] = {i: u for i, u in listed.items() if parse_ts(u) >= new_lwm}
-            if full_scan:
+            if full_scan and "voucherlist" not in report.incomplete:
                 report.complete_scans["voucherlist"] = set(listed)
                 state["reconciled_at"] = time.time()  # committed only with this run's load
         yield from guarded("voucherlist", calls())
+
+    def _held() -> datetime:
+        """The mark stays at the Berlin day of the first slice that could not be listed completely, so
+        every run lists that day again (and flags it again) until its rows are reachable."""
+        days = [date.fromisoformat(s["filters"]["updatedDateFrom"])
+                for s in report.incomplete.get("voucherlist", []) if "updatedDateFrom" in s["filters"]]
+        if not days:
+            return datetime.max.replace(tzinfo=UTC)
+        return datetime.combine(min(days), datetime.min.time(), tzinfo=BERLIN).astimezone(UTC)
 
     def _listed(entry: dict) -> dict:
         return row(tenant, entry, updatedDate=parse_ts(entry["updatedDate"]))

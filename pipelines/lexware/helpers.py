@@ -1,4 +1,5 @@
-"""Helpers of the Lexware source: row shape, Berlin days, windowed voucherlist paging, run report."""
+"""Helpers of the Lexware source: row shape, Berlin days, complete listings, run report (slicing.py
+splits listings that reach the search window)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import itertools
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,54 +94,35 @@ def backfill_window(mode: str, start: str | date | None,
     return days[0], days[1]
 
 
-def complete_listing(client: LexwareClient, path: str, query: dict,
-                     first: dict | None = None) -> Iterator[list[dict]]:
-    """Yield the pages of a list (as lists of new items), complete even if the list changes meanwhile.
+def complete_listing(client: LexwareClient, path: str, query: dict, first: dict | None = None,
+                     seen: set[str] | None = None, listed: set[str] | None = None) -> Iterator[list[dict]]:
+    """Yield the pages of a list (as lists of items not in `seen`), complete even if the list changes
+    meanwhile. `listed` collects the ids this listing returned, `seen` every id yielded so far (shared
+    by the disjoint slices of one listing, so a row that moved between slices is yielded once).
 
     Page-number paging over a list that changes while it is read can skip a row (a row on an earlier
     page moves, the rest shift up): if fewer distinct rows arrived than the last page reports, the
     list is read again (rows already yielded are not repeated). `first`: page 0, already fetched.
     """
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
+    listed = set() if listed is None else listed
     for _ in range(settings.RELIST_ATTEMPTS):
         total = 0
         pages = client.pages(path, query, start_page=1 if first else 0)
         for page in itertools.chain([first] if first else [], pages):
             total = page.get("totalElements") or 0
+            listed.update(e["id"] for e in page["content"])
             fresh = [e for e in page["content"] if e["id"] not in seen]
             seen.update(e["id"] for e in fresh)
             if fresh:
                 yield fresh
             if page.get("last", True):
                 break
-        if len(seen) >= min(total, settings.SEARCH_WINDOW):
+        if len(listed) >= min(total, settings.SEARCH_WINDOW):
             return
         log.info("tenant %s: %s changed while paging (%d of %d rows); listing again",
-                 client.name, path, len(seen), total)
+                 client.name, path, len(listed), total)
         first = None
-
-
-def windowed_pages(client: LexwareClient, params: dict, field_prefix: str, start: date,
-                   end: date | None = None) -> Iterator[list[dict]]:
-    """Yield voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive).
-
-    A filter combination returns at most 10,000 rows: if the first page reports that many, the day
-    range is halved and each half listed on its own (the first page's request is the only cost).
-    """
-    query = {**params, f"{field_prefix}DateFrom": start.isoformat()}
-    if end is not None:
-        query[f"{field_prefix}DateTo"] = end.isoformat()
-    first = next(client.pages("/v1/voucherlist", query))
-    total = first.get("totalElements") or 0
-    end = end or berlin_today()
-    if total >= settings.SEARCH_WINDOW and end > start:
-        middle = start + (end - start) // 2
-        log.info("tenant %s: %s rows from %s to %s exceed the search window; slicing",
-                 client.name, total, start, end)
-        yield from windowed_pages(client, params, field_prefix, start, middle)
-        yield from windowed_pages(client, params, field_prefix, middle + timedelta(days=1), end)
-        return
-    yield from complete_listing(client, "/v1/voucherlist", query, first)
 
 
 @dataclass
@@ -151,7 +133,19 @@ class RunReport:
     complete_scans: dict[str, set[str]] = field(default_factory=dict)  # table -> every id at the source
     not_in_plan: dict[str, str] = field(default_factory=dict)  # table -> reason
     skipped_details: dict[str, int] = field(default_factory=dict)  # table -> 404/406 detail calls
+    # table -> slices still at the search window when no filter could split them further: rows beyond
+    # their first 10,000 were not reachable (how many, the API does not say: totalElements is capped)
+    incomplete: dict[str, list[dict]] = field(default_factory=dict)
 
     def skip(self, table: str, reason: str) -> None:
         log.warning("tenant %s: %s skipped - %s", self.tenant, table, reason)
         self.not_in_plan[table] = reason
+
+    def window_exceeded(self, table: str, filters: dict, listed: int) -> None:
+        log.error("tenant %s: %s cannot be listed completely: %s holds %d rows or more and no filter "
+                  "splits it further; %d listed, the rest is beyond the search window",
+                  self.tenant, table, filters, settings.SEARCH_WINDOW, listed)
+        self.incomplete.setdefault(table, []).append(
+            {"filters": filters, "listed": listed, "reported_total": settings.SEARCH_WINDOW,
+             "unreachable": f"every row beyond the first {settings.SEARCH_WINDOW} (count unknown: "
+                            "totalElements is capped at the window)"})

@@ -1,12 +1,21 @@
 """Constants of the Lexware Office source (see ../shared/reference/lexware-office-api.md)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 SOURCE_SYSTEM = "lexware"
 DATASET = "raw_lexware"
 PAGE_SIZE = 250  # the largest page every list endpoint accepts (voucherlist rejects 251)
 RELIST_ATTEMPTS = 3  # list a voucherlist window again if rows moved while paging
 SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
+# Filter values a listing at the window is split by (reference §4.3, §5): `any` covers them all; a
+# value Lexware adds later is only listed while its slice stays below the window (docs/operations.md)
+VOUCHER_TYPES = ("invoice", "creditnote", "downpaymentinvoice", "orderconfirmation", "quotation",
+                 "deliverynote", "salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote")
+# `overdue` is derived from open/sepadebit (which return those rows): not a slice of its own
+SLICE_STATUSES = ("draft", "open", "paid", "paidoff", "voided", "transferred", "sepadebit", "accepted",
+                  "rejected", "unchecked", "blank")
+UNDATED_STATUSES = frozenset({"unchecked", "blank"})  # bookkeeping vouchers may lack a voucherDate
+DATE_FLOOR = date(2000, 1, 1)  # slicing an open date range starts halving here (Lexware is younger)
 BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
 RECONCILE_EVERY = timedelta(hours=24)  # full ID scan of the voucher list (list pages only)
 # The voucherlist low-water mark trails the newest listed updatedDate by the listing time plus this

@@ -45,6 +45,13 @@ class SyncResult:
     skipped_details: dict[str, int] = field(default_factory=dict)
     load_id: str | None = None
     live_rows: dict[str, int] = field(default_factory=dict)  # table -> the tenant's live rows after the run
+    # table -> slices no filter could bring below the 10,000-row search window (RunReport.incomplete);
+    # empty means every listing was proven complete
+    incomplete: dict[str, list[dict]] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
 
 
 def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
@@ -147,6 +154,7 @@ def sync_tenant(
         skipped_details=report.skipped_details,
         load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
         live_rows=live,
+        incomplete=report.incomplete,
     )
 
 
