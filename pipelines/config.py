@@ -57,10 +57,23 @@ class TenantConfig:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """`webhooks:` in kontor.yaml: where Lexware reaches the event receiver and how it checks signatures."""
+
+    public_url: str  # the receiver's public base URL; a tenant's callback is <public_url>/lexware/<tenant>
+    public_key: str | None = None  # URL or file of the signing key (PEM); None: Lexware's published key
+    store: Path = Path("data/events.sqlite")  # received events, durable until a run has loaded them
+
+    def callback_url(self, tenant: str) -> str:
+        return f"{self.public_url}/lexware/{tenant}"
+
+
+@dataclass(frozen=True)
 class KontorConfig:
     path: Path
     warehouse: Path
     tenants: tuple[TenantConfig, ...]
+    webhooks: WebhookConfig | None = None  # None: no event subscriptions, polling only
 
     @property
     def data_dir(self) -> Path:
@@ -97,7 +110,27 @@ def load_config(path: str | Path | None = None) -> KontorConfig:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{path}: duplicate tenant names {duplicates}")
-    return KontorConfig(path=path, warehouse=warehouse, tenants=tuple(tenants))
+    return KontorConfig(path=path, warehouse=warehouse, tenants=tuple(tenants),
+                        webhooks=_webhooks(path, doc.get("webhooks"), warehouse.parent))
+
+
+def _webhooks(path: Path, item: object, data_dir: Path) -> WebhookConfig | None:
+    if item is None:
+        return None
+    where = f"{path}: webhooks"
+    if not isinstance(item, dict):
+        raise ConfigError(f"{where}: must be a mapping with 'public_url'")
+    url = item.get("public_url")
+    if not isinstance(url, str) or not re.match(r"^https?://", url):
+        raise ConfigError(f"{where}: field 'public_url' must start with http:// or https://, got {url!r}")
+    key = item.get("public_key")
+    if key is not None and not isinstance(key, str):
+        raise ConfigError(f"{where}: field 'public_key' must be a URL or a file path")
+    if key and not re.match(r"^https?://", key):
+        key = str(path.parent / key)
+    store = item.get("store")
+    return WebhookConfig(public_url=url.rstrip("/"), public_key=key or None,
+                         store=path.parent / store if store else data_dir / "events.sqlite")
 
 
 def _tenant(path: Path, index: int, item: object, data_dir: Path) -> TenantConfig:

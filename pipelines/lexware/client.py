@@ -129,6 +129,10 @@ class LexwareClient:
         """POST a creation; retried only when it certainly was not executed (see module doc)."""
         return self._call("POST", path, json=json, files=files)
 
+    def delete(self, path: str) -> Any:
+        """DELETE a record (idempotent at the source: retried like a GET)."""
+        return self._call("DELETE", path)
+
     def pages(self, path: str, params: dict | None = None, size: int = settings.PAGE_SIZE,
               start_page: int = 0) -> Iterator[dict]:
         """The one paginator: yield page objects (`content`, `last`, `totalElements`, ...) in order."""

@@ -124,6 +124,7 @@ class RunReport:
     complete_scans: dict[str, set[str]] = field(default_factory=dict)  # table -> every id at the source
     not_in_plan: dict[str, str] = field(default_factory=dict)  # table -> reason
     skipped_details: dict[str, int] = field(default_factory=dict)  # table -> 404/406 detail calls
+    event_deletions: dict[str, list[str]] = field(default_factory=dict)  # table -> ids an event run saw 404
 
     def skip(self, table: str, reason: str) -> None:
         log.warning("tenant %s: %s skipped - %s", self.tenant, table, reason)

@@ -42,3 +42,18 @@ TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "pa
           "posting_categories", "profile")
 VOUCHER_TABLES = ("voucherlist", "invoices", "credit_notes", "vouchers", "payments")
 DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.values()}
+
+# Event subscriptions (webhooks, reference §4.13): the events Kontor subscribes to per tenant, and which
+# raw table each event's resourceId belongs to (payment.changed names the invoice/credit note/voucher).
+EVENT_SUBSCRIPTIONS_PATH = "/v1/event-subscriptions"
+EVENT_TABLES = {"contact": "contacts", "invoice": "invoices", "credit-note": "credit_notes",
+                "voucher": "vouchers"}
+EVENT_TYPES = tuple(
+    [f"{resource}.{event}" for resource in EVENT_TABLES for event in ("created", "changed", "deleted")]
+    + [f"{resource}.status.changed" for resource in ("invoice", "credit-note", "voucher")]
+    + ["payment.changed"]
+)
+# Lexware's published key for X-Lxo-Signature (RSA-SHA512); `webhooks.public_key` in kontor.yaml overrides
+WEBHOOK_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public/public_key.pub"
+# With webhooks on, the incremental run lists contacts in full only this often (events carry the rest)
+CONTACT_SCAN_EVERY = timedelta(hours=24)
