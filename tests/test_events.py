@@ -245,6 +245,7 @@ def test_an_event_run_alone_matches_the_ground_truth_after_edits_deletes_and_pay
     # the hourly poll afterwards loads nothing twice: no duplicate rows, no detail fetched again
     sb.reset_stats()
     poll = sync_tenant(config, "demo")
+    assert "GET /v1/contacts" not in sb.tenant_stats("demo")["by_endpoint"]  # events carry contacts
     assert not {
         t: n for t, n in poll.rows.items() if t.split("__")[0] not in ("profile", "posting_categories")
     }
