@@ -2,6 +2,8 @@
 the job + schedule that keep every tenant's event subscriptions in place (re-created after a 410, after
 Lexware removed them for failed deliveries, or after a key rotation)."""
 
+from datetime import UTC, datetime
+
 from dagster import (
     AssetKey,
     AssetSelection,
@@ -50,8 +52,8 @@ lexware_events_job = define_asset_job(
     minimum_interval_seconds=15,
     default_status=DefaultSensorStatus.RUNNING,
     description="Every 15 s: one lexware_events run per tenant with new stored webhook events (a batch: "
-    "all pending up to the newest). Runs of one tenant queue on its lock; a failed run's "
-    "events stay pending for the tenant's next event run (the hourly sync covers the data).",
+    "all pending up to the newest). Runs of one tenant queue on its lock; events a failed run "
+    "left pending get another run after 10 minutes (the hourly sync covers their data meanwhile).",
 )
 def lexware_events_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
     config = kontor.load()
@@ -61,15 +63,22 @@ def lexware_events_sensor(context: SensorEvaluationContext, kontor: KontorConfig
     known = set(tenants_partitions.get_partition_keys())
     requests = [
         RunRequest(
-            run_key=f"events-{tenant}-{newest}",
+            run_key=_run_key(tenant, newest, oldest),
             partition_key=tenant,
             run_config=RunConfig(ops={OP: ExtractionConfig(mode="events", events_up_to=newest)}),
             tags={"kontor/events_up_to": str(newest)},
         )
-        for tenant, newest in sorted(pending.items())
+        for tenant, (newest, oldest) in sorted(pending.items())
         if tenant in known
     ]
     return requests or SkipReason("no new events")
+
+
+def _run_key(tenant: str, newest: int, oldest_received: str) -> str:
+    """One run per new batch; events still pending after EVENT_RETRY_AFTER (their run failed) get one
+    more run per such interval."""
+    retry = int((datetime.now(UTC) - datetime.fromisoformat(oldest_received)) / settings.EVENT_RETRY_AFTER)
+    return f"events-{tenant}-{newest}" + (f"-retry-{retry}" if retry else "")
 
 
 @op(description="List, verify and (re-)create every tenant's event subscriptions to the receiver.")

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -22,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from dagster import DagsterInstance, build_sensor_context
 
 from assets.definitions import defs
-from assets.events import lexware_events_sensor
+from assets.events import _run_key, lexware_events_sensor
 from assets.extraction import KontorConfigResource
 from pipelines.config import load_config
 from pipelines.lexware import settings
@@ -287,3 +288,18 @@ def test_the_sensor_launches_a_targeted_run_in_a_real_dagster_instance(env, tmp_
         lexware_events_sensor(build_sensor_context(resources={"kontor": KontorConfigResource()})).skip_message
         == "no new events"
     )
+
+
+def test_a_redelivery_is_stored_once_and_events_a_failed_run_left_get_another_run(tmp_path):
+    store = EventStore(tmp_path / "events.sqlite")
+    event = {
+        "organizationId": "o",
+        "eventType": "contact.changed",
+        "resourceId": "c1",
+        "eventDate": "2026-11-02T10:00:00.000+01:00",
+    }
+    assert store.add("demo", event) and not store.add("demo", event)  # Lexware retried the delivery
+    newest, oldest = store.pending_tenants()["demo"]
+    assert _run_key("demo", newest, oldest) == f"events-demo-{newest}"  # one run per batch
+    stale = (datetime.now(UTC) - 2.5 * settings.EVENT_RETRY_AFTER).isoformat()
+    assert _run_key("demo", newest, stale) == f"events-demo-{newest}-retry-2"  # its run failed: again

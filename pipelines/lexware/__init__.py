@@ -151,7 +151,7 @@ def lexware_source(
                 versions.pop(contact_id, None)
             elif isinstance(body, Exception):
                 raise body
-            elif versions.get(contact_id, -1) <= (body.get("version") or 0):  # never regress a record
+            elif (versions.get(contact_id) or 0) <= (body.get("version") or 0):  # never regress a record
                 versions[contact_id] = body.get("version")
                 fetched.append(row(tenant, body))
         if fetched:

@@ -133,13 +133,14 @@ class EventStore:
             ).fetchall()
         return [Event(*r) for r in rows]
 
-    def pending_tenants(self) -> dict[str, int]:
-        """{tenant: newest pending event id} for every tenant with unprocessed events."""
+    def pending_tenants(self) -> dict[str, tuple[int, str]]:
+        """{tenant: (newest pending event id, oldest pending received_at)} for tenants with pending events."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT tenant, max(id) FROM events WHERE processed_at IS NULL GROUP BY tenant"
+                "SELECT tenant, max(id), min(received_at) FROM events WHERE processed_at IS NULL "
+                "GROUP BY tenant"
             ).fetchall()
-        return dict(rows)
+        return {tenant: (newest, oldest) for tenant, newest, oldest in rows}
 
     def mark_processed(self, tenant: str, ids: list[int]) -> None:
         with self._connect() as con:

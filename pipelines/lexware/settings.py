@@ -55,5 +55,7 @@ EVENT_TYPES = tuple(
 )
 # Lexware's published key for X-Lxo-Signature (RSA-SHA512); `webhooks.public_key` in kontor.yaml overrides
 WEBHOOK_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public/public_key.pub"
+# Events still pending this long (their run failed) get another run even if no new event arrives
+EVENT_RETRY_AFTER = timedelta(minutes=10)
 # With webhooks on, the incremental run lists contacts in full only this often (events carry the rest)
 CONTACT_SCAN_EVERY = timedelta(hours=24)
