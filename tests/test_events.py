@@ -214,6 +214,24 @@ def test_deliveries_are_retried_until_the_receiver_accepts_them(env, tmp_path):
     assert [(e.event_type, e.resource_id) for e in stored] == [("contact.changed", contact["id"])]
 
 
+def test_a_persistently_failing_receiver_keeps_its_subscription(env, tmp_path):
+    # 5xx (here: the signing key never becomes available) is retried, but only a 404/410 or an unreachable
+    # host makes Lexware remove the subscription (reference §4.13)
+    sb, config, _ = env
+    port = free_port()
+    broken = write_config(tmp_path, sb.base_url, port, public_key=str(tmp_path / "missing.pub"))
+    url = f"http://127.0.0.1:{port}/lexware/demo"
+    with receiver(broken, port), client(config) as c:
+        ensure_subscriptions(c, url)
+        sb.edit("demo", "contacts", sb.export("demo")["contacts"][6]["id"], changes={"note": "503"})
+        attempts = len(RETRIES.split(",")) + 1
+        wait_for(lambda: len(deliveries(sb, url)) == attempts, "every retry", timeout=120)
+        assert {d["status"] for d in deliveries(sb, url)} == {503}
+        listed = c.get(settings.EVENT_SUBSCRIPTIONS_PATH)["content"]
+        assert "contact.changed" in {s["eventType"] for s in listed if s["callbackUrl"] == url}
+        ensure_subscriptions(c, config.webhooks.callback_url("demo"))
+
+
 def test_an_event_run_alone_matches_the_ground_truth_after_edits_deletes_and_payments(env):
     sb, config, _ = env
     store = EventStore(config.webhooks.store)
