@@ -272,6 +272,34 @@ def test_an_event_run_alone_matches_the_ground_truth_after_edits_deletes_and_pay
     assert_matches_export(config, sb.export("demo"), "demo")
 
 
+def test_event_runs_keep_up_with_churn(env):
+    """Any sequence: the sandbox's churn edits, pays, voids, creates and deletes for a while; event runs
+    alone (no contact scan, no reconciliation) end equal to the ground truth."""
+    sb, config, _ = env
+    store = EventStore(config.webhooks.store)
+    url = config.webhooks.callback_url("demo")
+    sync_events(config, "demo")
+    sb.churn(rate=8)
+    time.sleep(2)
+    sync_events(config, "demo")  # a run in the middle of the churn
+    time.sleep(2)
+    edits = sb.churn(rate=0)["edits"]
+    assert edits > 5
+
+    def settled() -> bool:  # every delivery so far accepted, and no new one for a second
+        before = len(deliveries(sb, url))
+        time.sleep(1)
+        now = deliveries(sb, url)
+        return len(now) == before and all(d["status"] == 202 for d in now)
+
+    wait_for(settled, "the churn's deliveries")
+    sb.reset_stats()
+    sync_events(config, "demo")
+    assert store.pending("demo") == []
+    assert_matches_export(config, sb.export("demo"), "demo")
+    assert "GET /v1/contacts" not in sb.tenant_stats("demo")["by_endpoint"]
+
+
 def test_the_sensor_launches_a_targeted_run_in_a_real_dagster_instance(env, tmp_path, monkeypatch):
     sb, config, _ = env
     monkeypatch.setenv("KONTOR_CONFIG", str(config.path))
