@@ -30,7 +30,9 @@ sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
 	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; $(PY) -m transforms.runner || status=1; exit $$status
 
-ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000 (HOST=, PORT= to change)
+ui: setup  ## Dagster UI + daemon on http://127.0.0.1:3000 (HOST=, PORT=) and the webhook receiver on :8766 (RECEIVER_PORT=)
+	$(PY) -m pipelines.lexware.receiver --host $(or $(HOST),127.0.0.1) --port $(or $(RECEIVER_PORT),8766) & \
+	receiver=$$!; trap 'kill $$receiver' EXIT INT TERM; \
 	$(VENV)/bin/dagster dev -w workspace.yaml --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
 
 bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at the real 2 req/s)

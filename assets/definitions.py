@@ -11,6 +11,12 @@ from dagster import (
 )
 
 from assets.checks import transform_checks
+from assets.events import (
+    lexware_event_subscriptions,
+    lexware_events_job,
+    lexware_events_sensor,
+    lexware_subscriptions_every_15_min,
+)
 from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw, listing_checks
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
@@ -21,8 +27,10 @@ from pipelines.config import ConfigError
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
 EXTRACTION_ASSETS: list = [lexware_raw]
 EXTRACTION_CHECKS: list = listing_checks
-EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job]
-EXTRACTION_SCHEDULES: list = [lexware_hourly]
+EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job,
+                         lexware_events_job, lexware_event_subscriptions]
+EXTRACTION_SCHEDULES: list = [lexware_hourly, lexware_subscriptions_every_15_min]
+EXTRACTION_SENSORS: list = [lexware_events_sensor]  # webhook events -> targeted runs
 EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---
@@ -61,7 +69,7 @@ defs = Definitions(
     asset_checks=[*transform_checks, *EXTRACTION_CHECKS],
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
-    sensors=[model_automation, *WRITEBACK_SENSORS, *CONFIG_SENSORS],
+    sensors=[model_automation, *EXTRACTION_SENSORS, *WRITEBACK_SENSORS, *CONFIG_SENSORS],
     resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
     executor=in_process_executor,  # asset runs (automation, `asset materialize`): no process per step
 )

@@ -32,7 +32,7 @@ from pipelines.config import ConfigError, KontorConfig, config_path, load_config
 from pipelines.lexware import lexware_source, settings
 from pipelines.lexware.errors import TenantBindingError
 from pipelines.lexware.helpers import backfill_window
-from pipelines.lexware.sync import SyncResult, sync_tenant
+from pipelines.lexware.sync import SyncResult, sync_events, sync_tenant
 
 GROUP = "raw_lexware"
 # The raw layer contract (docs/architecture.md): what every raw table has, whatever dlt adds.
@@ -72,13 +72,16 @@ class KontorConfigResource(ConfigurableResource):
 class ExtractionConfig(Config):
     """Run config of a sync. Backfill: `mode: backfill` with both voucher dates (yyyy-MM-dd)."""
 
-    mode: Literal["incremental", "backfill", "full"] = Field(
-        default="incremental", description="incremental | backfill (voucher-date window) | full refresh")
+    mode: Literal["incremental", "backfill", "full", "events"] = Field(
+        default="incremental",
+        description="incremental | backfill (voucher-date window) | full refresh | events (webhook batch)")
     voucher_date_from: str | None = Field(default=None, description="backfill: first voucher date")
     voucher_date_to: str | None = Field(default=None, description="backfill: last voucher date (inclusive)")
     reconcile: bool | None = Field(
         default=None, description="force (true) or skip (false) the ID scan that flags deletes; "
                                   "default: once per 24 h")
+    events_up_to: int | None = Field(
+        default=None, description="events: process the stored events up to this id (default: all pending)")
 
 
 class KontorDltTranslator(DagsterDltTranslator):
@@ -127,15 +130,16 @@ def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor
         window = backfill_window(config.mode, config.voucher_date_from, config.voucher_date_to)
     except ValueError as exc:
         raise Failure(description=f"bad run config: {exc}", allow_retries=False) from None
+    tables = None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys]
+    if config.mode == "events" and kontor.load().webhooks is None:
+        raise Failure(description=f"bad run config: {kontor.load().path}: no `webhooks:` section, so there "
+                      "are no events to process", allow_retries=False)
     try:
-        result = sync_tenant(
-            kontor.load(),
-            context.partition_key,
-            config.mode,
-            *window,
-            reconcile=config.reconcile,
-            tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
-        )
+        if config.mode == "events":
+            result = sync_events(kontor.load(), context.partition_key, config.events_up_to, tables)
+        else:
+            result = sync_tenant(kontor.load(), context.partition_key, config.mode, *window,
+                                 reconcile=config.reconcile, tables=tables)
     except TenantBindingError as exc:  # the key answers for another organisation: nothing was loaded
         raise Failure(description=str(exc), allow_retries=False) from None
     context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
@@ -164,6 +168,8 @@ def materialization_metadata(result: SyncResult, table: str) -> dict:
         "flagged_deleted": MetadataValue.int(result.flagged_deleted.get(table, 0)),
         "load_id": result.load_id or "",
     }
+    if result.mode == "events":
+        meta["events"] = MetadataValue.int(result.events)
     if table in result.not_in_plan:
         meta["not_in_plan"] = result.not_in_plan[table]
     if table in result.skipped_details:

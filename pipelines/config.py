@@ -68,13 +68,24 @@ class TenantEntry(BaseModel):
         return value
 
 
+class WebhooksEntry(BaseModel):
+    """`webhooks:`: where Lexware reaches the event receiver (optional; polling only without it)."""
+
+    model_config = _STRICT
+
+    public_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+")]
+    public_key: _Text | None = None  # URL or file path of the signing key (default: Lexware's)
+    store: _Text | None = None  # the event store's SQLite file (default: beside the warehouse)
+
+
 class KontorFile(BaseModel):
-    """The whole file: where the warehouse lives and the tenants."""
+    """The whole file: where the warehouse lives, the tenants and (optionally) webhooks."""
 
     model_config = _STRICT
 
     warehouse: _Text = "data/warehouse.duckdb"
     tenants: list[TenantEntry] = Field(min_length=1)
+    webhooks: WebhooksEntry | None = None
 
 
 _HINTS = {
@@ -88,6 +99,7 @@ _HINTS = {
     "organization_id": "the organizationId of GET /v1/profile (a lowercase UUID)",
     "warehouse": "a path to the DuckDB file (a string)",
     "tenants": "a non-empty list of tenants",
+    "public_url": "the receiver's public URL, starting with http:// or https://",
 }
 
 
@@ -123,10 +135,23 @@ class TenantConfig:
 
 
 @dataclass(frozen=True)
+class WebhookConfig:
+    """`webhooks:` in kontor.yaml: where Lexware reaches the event receiver and how it checks signatures."""
+
+    public_url: str  # the receiver's public base URL; a tenant's callback is <public_url>/lexware/<tenant>
+    public_key: str | None = None  # URL or file of the signing key (PEM); None: Lexware's published key
+    store: Path = Path("data/events.sqlite")  # received events, durable until a run has loaded them
+
+    def callback_url(self, tenant: str) -> str:
+        return f"{self.public_url}/lexware/{tenant}"
+
+
+@dataclass(frozen=True)
 class KontorConfig:
     path: Path
     warehouse: Path
     tenants: tuple[TenantConfig, ...]
+    webhooks: WebhookConfig | None = None  # None: no event subscriptions, polling only
 
     @property
     def data_dir(self) -> Path:
@@ -164,7 +189,18 @@ def load_config(path: str | Path | None = None) -> KontorConfig:
                      system=t.system, rps=t.rps, burst=t.burst, max_in_flight=t.max_in_flight,
                      state_dir=warehouse.parent, organization_id=t.organization_id)
         for t in parsed.tenants)
-    return KontorConfig(path=path, warehouse=warehouse, tenants=tenants)
+    return KontorConfig(path=path, warehouse=warehouse, tenants=tenants,
+                        webhooks=_webhooks(path, parsed.webhooks, warehouse.parent))
+
+
+def _webhooks(path: Path, entry: WebhooksEntry | None, data_dir: Path) -> WebhookConfig | None:
+    if entry is None:
+        return None
+    key = entry.public_key
+    if key and not re.match(r"^https?://", key):
+        key = str(path.parent / key)  # a file path, relative to the config's folder
+    return WebhookConfig(public_url=entry.public_url.rstrip("/"), public_key=key,
+                         store=path.parent / entry.store if entry.store else data_dir / "events.sqlite")
 
 
 def _read(path: Path) -> object:
@@ -203,6 +239,10 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
             where += f" tenant {name!r}:" if named else f" tenants[{loc[1]}]:"
             loc = loc[2:]
             allowed = TenantEntry.model_fields
+        elif loc[:1] == ["webhooks"] and len(loc) >= 2:
+            where += " webhooks:"
+            loc = loc[1:]
+            allowed = WebhooksEntry.model_fields
         else:
             allowed = KontorFile.model_fields
         key = str(loc[0]) if loc else None

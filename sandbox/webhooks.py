@@ -72,6 +72,7 @@ class Webhooks:
     async def _deliver(self, tenant: TenantStore, sub: dict, body: bytes) -> None:
         headers = {"Content-Type": "application/json", "X-Lxo-Signature": self.sign(body)}
         delays = [0.0, *self.config.webhook_retry_seconds]
+        unreachable = False
         for attempt, delay in enumerate(delays):
             if delay:
                 await asyncio.sleep(delay)
@@ -82,6 +83,7 @@ class Webhooks:
                 status: int | str = resp.status_code
             except httpx.HTTPError as exc:
                 status = type(exc).__name__
+                unreachable = isinstance(exc, httpx.ConnectError)  # DNS failure / refused, not a timeout
             self._log(tenant, sub, body, attempt, status)
             if status in SUCCESS:
                 return
@@ -90,8 +92,8 @@ class Webhooks:
                 return
             if isinstance(status, int) and 400 <= status < 500 and status not in (401, 403, 404, 429):
                 return
-        if status == 404 or isinstance(status, str):
-            tenant.subscriptions.pop(sub["subscriptionId"], None)  # persistent 404 / unreachable -> deleted
+        if status == 404 or unreachable:  # persistent 404 / DNS failure -> deleted (a timeout is not)
+            tenant.subscriptions.pop(sub["subscriptionId"], None)
 
     def _log(self, tenant: TenantStore, sub: dict, body: bytes, attempt: int, status: int | str) -> None:
         self.deliveries.append(

@@ -80,7 +80,7 @@ def test_every_check_is_described_and_every_grain_is_checked():
 def test_jobs_schedule_and_sensor_are_described():
     jobs = {j.name: j for j in REPO.get_all_jobs() if not j.name.startswith("__")}
     assert set(jobs) == {"lexware_sync", "lexware_backfill", "lexware_full_refresh", "kontor_transform",
-                         "apply_corrections"}
+                         "apply_corrections", "lexware_events", "lexware_event_subscriptions"}
     assert all(j.description for j in jobs.values())
     schedule = REPO.get_schedule_def("lexware_hourly")
     assert schedule.job_name == "lexware_sync" and schedule.cron_schedule == "0 * * * *"
@@ -89,10 +89,14 @@ def test_jobs_schedule_and_sensor_are_described():
     sensor = REPO.get_sensor_def("pending_corrections_sensor")
     assert sensor.job_name == "apply_corrections" and sensor.default_status == DefaultSensorStatus.STOPPED
     assert sensor.description
+    events = REPO.get_sensor_def("lexware_events_sensor")
+    assert events.job_name == "lexware_events" and events.default_status == DefaultSensorStatus.RUNNING
+    subscriptions = REPO.get_schedule_def("lexware_subscriptions_every_15_min")
+    assert subscriptions.job_name == "lexware_event_subscriptions" and subscriptions.description
 
 
 @pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_backfill", "backfill"),
-                                       ("lexware_full_refresh", "full")])
+                                       ("lexware_full_refresh", "full"), ("lexware_events", "events")])
 def test_launchpad_prefills_the_extraction_mode_per_partition(job, mode):
     config = defs.resolve_job_def(job).partitioned_config.get_run_config_for_partition_key("demo")
     op_config = config.get("ops", {}).get("lexware_raw", {}).get("config", {})

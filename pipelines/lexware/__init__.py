@@ -31,9 +31,10 @@ from typing import Literal
 import dlt
 from dlt.extract.resource import DltResource
 
-from pipelines.lexware import settings
+from pipelines.lexware import deletes, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError, ValidationError
+from pipelines.lexware.events import EventTargets
 from pipelines.lexware.helpers import (
     BERLIN,
     RunReport,
@@ -45,7 +46,7 @@ from pipelines.lexware.helpers import (
 )
 from pipelines.lexware.slicing import contact_pages, windowed_pages
 
-Mode = Literal["incremental", "backfill", "full"]
+Mode = Literal["incremental", "backfill", "full", "events"]
 PRIMARY_KEY = ("tenant_id", "id")
 COLUMNS = {
     "tenant_id": {"data_type": "text", "nullable": False},
@@ -76,6 +77,8 @@ def lexware_source(
     voucher_date_from: date | None = None,
     voucher_date_to: date | None = None,
     reconcile: bool | None = None,
+    events: EventTargets | None = None,
+    events_on: bool = False,
 ) -> list[DltResource]:
     """All resources of one tenant.
 
@@ -87,6 +90,12 @@ def lexware_source(
     `voucher_date_to` (inclusive); the low-water mark is neither used nor moved.
     mode `full`: re-extract everything (ignoring contact versions and the voucherlist's mark),
     reconcile deletes, and set the mark as a first sync would.
+    mode `events`: a targeted run for a batch of webhook events (`events`, see events.py): GET exactly
+    the contacts they name (a 404 is a confirmed deletion, `report.event_deletions`), list the voucher
+    list from its mark as `incremental` does (no reconciliation) and also re-emit the listed rows the
+    events name, so their details and payments are re-read even if the row looks unchanged.
+    `events_on`: the tenant receives events, so an incremental run lists contacts in full only once per
+    CONTACT_SCAN_EVERY (or with `reconcile: true`); the events carry the changes in between.
     `client=None` only builds the resource graph (for Dagster asset definitions).
     """
     tenant = client.name if client else "unbound"
@@ -121,6 +130,13 @@ def lexware_source(
     def contacts() -> Iterator[list[dict]]:
         def calls() -> Iterator[list[dict]]:
             state = dlt.current.resource_state()
+            if mode == "events":
+                yield from _contacts_by_id(state)
+                return
+            since_scan = time.time() - state.get("scanned_at", 0)
+            if events_on and mode == "incremental" and not reconcile and (
+                    since_scan < settings.CONTACT_SCAN_EVERY.total_seconds()):
+                return  # events carry contact changes; the full scan is the daily safety net
             known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
             seen: dict[str, int | None] = {}
             for page in contact_pages(client, report):
@@ -129,9 +145,28 @@ def lexware_source(
                 if changed:
                     yield changed
             state["versions"] = seen  # committed with the load package, atomically
+            state["scanned_at"] = time.time()
             if "contacts" not in report.incomplete:  # a partial scan must not look like deletions
                 report.complete_scans["contacts"] = set(seen)
         yield from guarded("contacts", calls())
+
+    def _contacts_by_id(state: dict) -> Iterator[list[dict]]:
+        """GET the contacts events named, as they are now; a 404 confirms a deletion. The tenant lock
+        serialises runs (fetch and load), so a fetched version is never older than a stored one."""
+        versions = state.setdefault("versions", {})
+        fetched = []
+        for path, body in client.fetch_each(f"{deletes.CONTACT_PATH}/{i}" for i in sorted(events.contacts)):
+            contact_id = path.rsplit("/", 1)[1]
+            if isinstance(body, NotFoundError):
+                report.event_deletions.setdefault("contacts", []).append(contact_id)
+                versions.pop(contact_id, None)
+            elif isinstance(body, Exception):
+                raise body
+            elif (versions.get(contact_id) or 0) <= (body.get("version") or 0):  # never regress a record
+                versions[contact_id] = body.get("version")
+                fetched.append(row(tenant, body))
+        if fetched:
+            yield fetched
 
     @dlt.resource(**_merge("voucherlist"))
     def voucherlist() -> Iterator[list[dict]]:
@@ -149,6 +184,7 @@ def lexware_source(
             known: dict[str, str] = {} if fresh else marks.get("known", {})
             due = time.time() - state.get("reconciled_at", 0) >= settings.RECONCILE_EVERY.total_seconds()
             full_scan = fresh or (mode == "incremental" and (due if reconcile is None else reconcile))
+            named = events.documents if mode == "events" and events else set()
             # The filter has day granularity: re-read the low-water mark's whole Berlin day; a
             # reconciliation lists everything but emits only rows changed since the mark
             since = EPOCH if full_scan else lwm
@@ -156,8 +192,8 @@ def lexware_source(
             started = time.monotonic()
             for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
                 listed.update((e["id"], e["updatedDate"]) for e in page)
-                changed = [_listed(e) for e in page
-                           if parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"]]
+                changed = [_listed(e) for e in page if e["id"] in named or (
+                           parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"])]
                 if changed:
                     yield changed
             elapsed = timedelta(seconds=time.monotonic() - started)
@@ -273,4 +309,6 @@ def lexware_source(
                          vouchers_list | payments]
     if mode == "backfill":
         return voucher_resources
+    if mode == "events":
+        return [contacts(), *voucher_resources]
     return [profile(), posting_categories(), contacts(), *voucher_resources]

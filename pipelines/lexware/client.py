@@ -147,6 +147,10 @@ class LexwareClient:
             raise self._profile
         return self._profile
 
+    def delete(self, path: str) -> Any:
+        """DELETE a record (idempotent at the source: retried like a GET)."""
+        return self._call("DELETE", path)
+
     def pages(self, path: str, params: dict | None = None, size: int = settings.PAGE_SIZE,
               start_page: int = 0) -> Iterator[dict]:
         """The one paginator: yield page objects (`content`, `last`, `totalElements`, ...) in order."""

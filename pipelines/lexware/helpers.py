@@ -136,6 +136,7 @@ class RunReport:
     # table -> slices still at the search window when no filter could split them further: rows beyond
     # their first 10,000 were not reachable (how many, the API does not say: totalElements is capped)
     incomplete: dict[str, list[dict]] = field(default_factory=dict)
+    event_deletions: dict[str, list[str]] = field(default_factory=dict)  # table -> ids an event run saw 404
 
     def skip(self, table: str, reason: str) -> None:
         log.warning("tenant %s: %s skipped - %s", self.tenant, table, reason)

@@ -60,3 +60,19 @@ DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.val
 
 # The organisation a key answers for (`organizationId`): read first by every run (tenant binding)
 PROFILE_PATH = "/v1/profile"
+# Event subscriptions (webhooks, reference §4.13): the events Kontor subscribes to per tenant, and which
+# raw table each event's resourceId belongs to (payment.changed names the invoice/credit note/voucher).
+EVENT_SUBSCRIPTIONS_PATH = "/v1/event-subscriptions"
+EVENT_TABLES = {"contact": "contacts", "invoice": "invoices", "credit-note": "credit_notes",
+                "voucher": "vouchers"}
+EVENT_TYPES = tuple(
+    [f"{resource}.{event}" for resource in EVENT_TABLES for event in ("created", "changed", "deleted")]
+    + [f"{resource}.status.changed" for resource in ("invoice", "credit-note", "voucher")]
+    + ["payment.changed"]
+)
+# Lexware's published key for X-Lxo-Signature (RSA-SHA512); `webhooks.public_key` in kontor.yaml overrides
+WEBHOOK_PUBLIC_KEY_URL = "https://developers.lexware.io/webhookSignature/public/public_key.pub"
+# Events still pending this long (their run failed) get another run even if no new event arrives
+EVENT_RETRY_AFTER = timedelta(minutes=10)
+# With webhooks on, the incremental run lists contacts in full only this often (events carry the rest)
+CONTACT_SCAN_EVERY = timedelta(hours=24)

@@ -23,6 +23,7 @@ from pipelines.config import KontorConfig, TenantConfig
 from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
+from pipelines.lexware.events import EventStore, EventTargets, targets
 from pipelines.lexware.helpers import RunReport
 from pipelines.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 
@@ -52,6 +53,7 @@ class SyncResult:
     @property
     def complete(self) -> bool:
         return not self.incomplete
+    events: int = 0  # webhook events this run processed (mode `events`)
 
 
 def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
@@ -92,9 +94,13 @@ def sync_tenant(
     reconcile: bool | None = None,
     client: LexwareClient | None = None,
     tables: list[str] | None = None,
+    events: EventTargets | None = None,
 ) -> SyncResult:
     """Sync one tenant (only `tables` if given). Raises `LexwareError` subclasses (e.g. `AuthError`,
-    `TenantBindingError` when the key answers for another organisation) with nothing loaded."""
+    `TenantBindingError` when the key answers for another organisation) with nothing loaded.
+    `mode="events"` with `events`: the targeted run of a batch of webhook events."""
+    if mode == "events" and events is None:
+        raise ValueError("mode 'events' needs the events' targets")
     tenant = config.tenant(tenant_name)
     started = time.monotonic()
     pipeline = pipeline_for(config, tenant)
@@ -112,7 +118,8 @@ def sync_tenant(
                     when_free(pipeline.load)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
             sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
-            source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile)
+            source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile,
+                                    events=events, events_on=config.webhooks is not None)
             if tables is not None:
                 # voucherlist and its detail tables share one low-water mark: a subset with any of them
                 # loads them all, or the mark would move past rows the others never received
@@ -129,6 +136,10 @@ def sync_tenant(
                 with warehouse_lock(config.warehouse):
                     candidates = deletes.find_candidates(config.warehouse, tenant.name, report.complete_scans)
                 deletes.save_pending(pending, deletes.confirm(client, candidates))
+            if events is not None:  # deletions events announced, each confirmed by a 404 first
+                deletes.save_pending(pending, report.event_deletions)
+                announced = {"voucherlist": events.deleted_documents}
+                deletes.save_pending(pending, deletes.confirm(client, announced))
             with warehouse_lock(config.warehouse):
                 load_info = when_free(pipeline.load)
                 load_info.raise_on_failed_jobs()
@@ -186,6 +197,20 @@ def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int = KEEP_LOADED_PACKAG
     for load_id in old:
         shutil.rmtree(loaded / load_id, ignore_errors=True)
     return old
+
+
+def sync_events(config: KontorConfig, tenant_name: str, up_to: int | None = None,
+                tables: list[str] | None = None) -> SyncResult:
+    """The targeted run for the tenant's stored webhook events (ids <= `up_to`): fetch what they name,
+    flag confirmed deletions, then mark them processed. A failed run leaves them pending for the next."""
+    if config.webhooks is None:
+        raise ValueError(f"{config.path}: no `webhooks:` section, so there are no events to process")
+    store = EventStore(config.webhooks.store)
+    batch = store.pending(tenant_name, up_to)
+    result = sync_tenant(config, tenant_name, "events", events=targets(batch), tables=tables)
+    store.mark_processed(tenant_name, [e.id for e in batch])
+    result.events = len(batch)
+    return result
 
 
 def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
