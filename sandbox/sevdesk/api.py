@@ -17,7 +17,7 @@ from sandbox.util import BERLIN
 
 from . import books
 from .books import SevError, get
-from .model import DOCUMENTS, RESOURCES, dec, fmt_date, fmt_ts, ref
+from .model import DOCUMENTS, RESOURCES, dec, fmt_date, ref
 from .query import apply_filters, embed, page
 from .store import TenantStore
 
@@ -45,7 +45,9 @@ ROUTES: list[tuple[str, re.Pattern, Handler]] = []
 
 def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
     models = "|".join(LISTED)
-    regex = pattern.replace("{model}", f"(?P<model>{models})").replace("{doc}", "(?P<doc>Invoice|CreditNote|Voucher)")
+    regex = pattern.replace("{model}", f"(?P<model>{models})").replace(
+        "{doc}", "(?P<doc>Invoice|CreditNote|Voucher)"
+    )
     regex = re.compile("^/api/v1" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex) + "/?$")
 
     def register(fn: Handler) -> Handler:
@@ -69,8 +71,17 @@ def ok(objects: Any, status: int = 200, **extra: Any) -> JSONResponse:
 
 def error_body(err: SevError) -> JSONResponse:
     """The live error envelope (reference §7.1); `responseCode` is the logical status even in HTTP 200."""
-    body = {"error": {"exceptionUUID": str(uuid.uuid4()), "message": err.message, "errorCode": 0,
-                      "code": err.code, "data": [], "responseCode": err.status}, "objects": None}
+    body = {
+        "error": {
+            "exceptionUUID": str(uuid.uuid4()),
+            "message": err.message,
+            "errorCode": 0,
+            "code": err.code,
+            "data": [],
+            "responseCode": err.status,
+        },
+        "objects": None,
+    }
     return JSONResponse(body, status_code=err.http)
 
 
@@ -104,8 +115,11 @@ def is_partially_paid(r: Req) -> JSONResponse:
 @route("GET", "/{doc}/{id}/getCheckAccountTransactionLogs")
 def document_logs(r: Req) -> JSONResponse:
     get(r.tenant, r.params["doc"], r.params["id"])
-    logs = [g for g in r.tenant.children("CheckAccountTransactionLog", r.params["id"])
-            if g["object"]["objectName"] == r.params["doc"]]
+    logs = [
+        g
+        for g in r.tenant.children("CheckAccountTransactionLog", r.params["id"])
+        if g["object"]["objectName"] == r.params["doc"]
+    ]
     return ok([embed(r.tenant, g, r.query.get("embed")) for g in logs])
 
 
@@ -121,8 +135,11 @@ def tax_rules(r: Req) -> JSONResponse:
 
 @route("GET", "/Contact/Factory/getNextCustomerNumber")
 def next_customer_number(r: Req) -> JSONResponse:
-    numbers = [int(c["customerNumber"]) for c in r.tenant.coll("Contact").values()
-               if (c.get("customerNumber") or "").isdigit()]
+    numbers = [
+        int(c["customerNumber"])
+        for c in r.tenant.coll("Contact").values()
+        if (c.get("customerNumber") or "").isdigit()
+    ]
     return ok(str(max(numbers, default=1000) + 1))
 
 
@@ -130,7 +147,9 @@ def next_customer_number(r: Req) -> JSONResponse:
 def customer_number_available(r: Req) -> JSONResponse:
     if "customerNumber" not in r.query:
         raise SevError(500, "Internal server error")  # as observed without the parameter
-    taken = any(c.get("customerNumber") == r.query["customerNumber"] for c in r.tenant.coll("Contact").values())
+    taken = any(
+        c.get("customerNumber") == r.query["customerNumber"] for c in r.tenant.coll("Contact").values()
+    )
     return ok(not taken)
 
 
@@ -160,12 +179,35 @@ def _merge(t: TenantStore, rec: dict, body: Any) -> None:
 
 
 CONTACT_DEFAULTS = dict.fromkeys(
-    ("name", "customerNumber", "surename", "familyname", "titel", "description", "academicTitle", "gender",
-     "name2", "birthday", "vatNumber", "bankAccount", "bankNumber", "mandateReference", "defaultCashbackTime",
-     "defaultCashbackPercent", "defaultTimeToPay", "taxNumber", "taxOffice", "taxType",
-     "defaultDiscountAmount"))
-CHILD_REQUIRED = {"Contact": ("category",), "ContactAddress": ("contact", "country", "category"),
-                  "CommunicationWay": ("contact", "type", "value", "key")}
+    (
+        "name",
+        "customerNumber",
+        "surename",
+        "familyname",
+        "titel",
+        "description",
+        "academicTitle",
+        "gender",
+        "name2",
+        "birthday",
+        "vatNumber",
+        "bankAccount",
+        "bankNumber",
+        "mandateReference",
+        "defaultCashbackTime",
+        "defaultCashbackPercent",
+        "defaultTimeToPay",
+        "taxNumber",
+        "taxOffice",
+        "taxType",
+        "defaultDiscountAmount",
+    )
+)
+CHILD_REQUIRED = {
+    "Contact": ("category",),
+    "ContactAddress": ("contact", "country", "category"),
+    "CommunicationWay": ("contact", "type", "value", "key"),
+}
 
 
 @route("POST", "/{model}")
@@ -181,8 +223,15 @@ def create(r: Req) -> JSONResponse:
         get(r.tenant, "Contact", str(body["contact"]["id"]))
     rec = r.tenant.header(model)
     if model == "Contact":
-        rec.update(CONTACT_DEFAULTS, status="100", exemptVat="0", defaultDiscountPercentage="1",
-                   buyerReference=None, governmentAgency="0", defaultShowVat="1")
+        rec.update(
+            CONTACT_DEFAULTS,
+            status="100",
+            exemptVat="0",
+            defaultDiscountPercentage="1",
+            buyerReference=None,
+            governmentAgency="0",
+            defaultShowVat="1",
+        )
     elif model == "CommunicationWay":
         rec["main"] = "0"
     _merge(r.tenant, rec, body)
@@ -193,7 +242,7 @@ def create(r: Req) -> JSONResponse:
 
 @route("PUT", "/{model}/{id}")
 def update(r: Req) -> JSONResponse:
-    """Partial update: only the fields sent change. Documents: drafts only (Voucher via PUT, reference §6.2)."""
+    """Partial update: only the fields sent change; documents only as drafts (reference §6.2)."""
     model, t = r.params["model"], r.tenant
     rec = get(t, model, r.params["id"])
     if model in DOCUMENTS:
@@ -229,7 +278,11 @@ def parse_day(value: Any) -> date:
             return date(int(y), int(m), int(d))
         if re.fullmatch(r"-?\d+", text):
             return datetime.fromtimestamp(int(text), UTC).astimezone(BERLIN).date()
-        return datetime.fromisoformat(text).astimezone(BERLIN).date() if "T" in text else date.fromisoformat(text)
+        return (
+            datetime.fromisoformat(text).astimezone(BERLIN).date()
+            if "T" in text
+            else date.fromisoformat(text)
+        )
     except ValueError:
         raise SevError(400, f"Invalid date: {text}") from None
 
@@ -279,25 +332,70 @@ def save_voucher(r: Req) -> JSONResponse:
     if saved:  # the total is recomputed from the positions of this call only (reference §6.2)
         net = sum((Decimal(p["sumNet"]) for p in saved), Decimal(0))
         tax = sum((Decimal(p["sumTax"]) for p in saved), Decimal(0))
-        voucher.update(sumNet=dec(net), sumTax=dec(tax), sumGross=dec(net + tax), sumNetAccounting=dec(net),
-                       sumTaxAccounting=dec(tax), sumGrossAccounting=dec(net + tax))
+        voucher.update(
+            sumNet=dec(net),
+            sumTax=dec(tax),
+            sumGross=dec(net + tax),
+            sumNetAccounting=dec(net),
+            sumTaxAccounting=dec(tax),
+            sumGrossAccounting=dec(net + tax),
+        )
     r.sb.changed()
     return ok({"voucher": voucher, "voucherPos": t.positions("Voucher", voucher["id"])}, 201)
 
 
 def _new_voucher(t: TenantStore, data: dict) -> dict:
     rec = t.header("Voucher")
-    rec.update(createUser=ref("SevUser", 700001), voucherDate=fmt_date(t.clock.now().date()), supplierName=None,
-               description=None, document=None, resultDisdar=None, payDate=None, status="50", currency="EUR",
-               sumNet="0", sumTax="0", sumGross="0", sumNetAccounting="0", sumTaxAccounting="0",
-               sumGrossAccounting="0", showNet="1", paidAmount=0, taxType=None, creditDebit="C", hidden="0",
-               voucherType="VOU", recurringIntervall=None, recurringInterval=None, recurringStartDate=None,
-               recurringNextVoucher=None, recurringLastVoucher=None, recurringEndDate=None, enshrined=None,
-               sendType=None, inSource=None, iban=None, accountingSpecialCase=None, paymentDeadline=None,
-               tip="0", mileageRate="0", selectedForPaymentFile="0", supplierNameAtSave=None,
-               taxmaroStockAccount=None, vatNumber=None, deliveryDate=None, deliveryDateUntil=None,
-               sumDiscountNet="0", sumDiscountGross="0", sumNetForeignCurrency="0", sumTaxForeignCurrency="0",
-               sumGrossForeignCurrency="0", sumDiscountNetForeignCurrency="0", sumDiscountGrossForeignCurrency="0")
+    rec.update(
+        createUser=ref("SevUser", 700001),
+        voucherDate=fmt_date(t.clock.now().date()),
+        supplierName=None,
+        description=None,
+        document=None,
+        resultDisdar=None,
+        payDate=None,
+        status="50",
+        currency="EUR",
+        sumNet="0",
+        sumTax="0",
+        sumGross="0",
+        sumNetAccounting="0",
+        sumTaxAccounting="0",
+        sumGrossAccounting="0",
+        showNet="1",
+        paidAmount=0,
+        taxType=None,
+        creditDebit="C",
+        hidden="0",
+        voucherType="VOU",
+        recurringIntervall=None,
+        recurringInterval=None,
+        recurringStartDate=None,
+        recurringNextVoucher=None,
+        recurringLastVoucher=None,
+        recurringEndDate=None,
+        enshrined=None,
+        sendType=None,
+        inSource=None,
+        iban=None,
+        accountingSpecialCase=None,
+        paymentDeadline=None,
+        tip="0",
+        mileageRate="0",
+        selectedForPaymentFile="0",
+        supplierNameAtSave=None,
+        taxmaroStockAccount=None,
+        vatNumber=None,
+        deliveryDate=None,
+        deliveryDateUntil=None,
+        sumDiscountNet="0",
+        sumDiscountGross="0",
+        sumNetForeignCurrency="0",
+        sumTaxForeignCurrency="0",
+        sumGrossForeignCurrency="0",
+        sumDiscountNetForeignCurrency="0",
+        sumDiscountGrossForeignCurrency="0",
+    )
     rec.pop("document")
     return rec
 
@@ -317,8 +415,15 @@ def _save_position(t: TenantStore, voucher: dict, data: dict) -> dict:
         pos = get(t, "VoucherPos", str(data["id"]))
         t.remove("VoucherPos", pos["id"])
     account = int(data.get("accountDatev", {}).get("id", 0)) if "accountDatev" in data else 0
-    fresh = books.voucher_position(t, voucher, account=account, rate=int(rate), net=net,
-                                   comment=data.get("comment"), legacy="accountDatev" not in data)
+    fresh = books.voucher_position(
+        t,
+        voucher,
+        account=account,
+        rate=int(rate),
+        net=net,
+        comment=data.get("comment"),
+        legacy="accountDatev" not in data,
+    )
     if data.get("id"):  # keep the position's identity and creation time
         t.remove("VoucherPos", fresh["id"])
         fresh.update(id=pos["id"], create=pos["create"])
@@ -346,7 +451,7 @@ def reset_to_draft(r: Req) -> JSONResponse:
     model = r.params["doc"]
     doc = get(r.tenant, model, r.params["id"])
     books.check_lock(model, doc)
-    if model == "Voucher" and doc["status"] != "100" or model != "Voucher" and doc["status"] != "200":
+    if (model == "Voucher" and doc["status"] != "100") or (model != "Voucher" and doc["status"] != "200"):
         raise SevError(422, f"{model} {doc['id']} cannot be reset to draft in status {doc['status']}")
     doc["status"] = "50" if model == "Voucher" else "100"
     r.tenant.touch(doc)
@@ -368,8 +473,15 @@ def book_amount(r: Req) -> JSONResponse:
     log = t.header(log_model)
     log.pop("update")
     field = model[0].lower() + model[1:]
-    log.update({field: ref(model, doc["id"]), "fromStatus": from_status, "toStatus": doc["status"],
-                "amountPayed": dec(abs(amount(body.get("amount"), "amount"))), "bookingDate": t.now()})
+    log.update(
+        {
+            field: ref(model, doc["id"]),
+            "fromStatus": from_status,
+            "toStatus": doc["status"],
+            "amountPayed": dec(abs(amount(body.get("amount"), "amount"))),
+            "bookingDate": t.now(),
+        }
+    )
     r.sb.changed()
     return ok(log)
 

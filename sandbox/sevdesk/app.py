@@ -79,8 +79,9 @@ class Sandbox:
     def seed_all(self, states: dict | None = None) -> None:
         self.tenants = {}
         for name, key in self.config.tenants.items():
-            data = (states or {}).get(name) or seed_tenant(self.config.seed, name, self.config.counts,
-                                                            DEFAULT_ANCHOR)
+            data = (states or {}).get(name) or seed_tenant(
+                self.config.seed, name, self.config.counts, DEFAULT_ANCHOR
+            )
             self.tenants[name] = TenantStore(name, key, data, self.clock)
         self.by_key = {t.api_key: t for t in self.tenants.values()}
 
@@ -112,16 +113,28 @@ class Sandbox:
             return
         if self.config.latency_ms > 0:
             jitter = self.config.latency_jitter
-            await asyncio.sleep(self.config.latency_ms / 1000 * self._latency_rng.uniform(1 - jitter, 1 + jitter))
+            await asyncio.sleep(
+                self.config.latency_ms / 1000 * self._latency_rng.uniform(1 - jitter, 1 + jitter)
+            )
         fault = self.faults[tenant.name].draw()
         if fault in NOT_PERFORMED:
             if fault == "reset":
                 self.stats.record(tenant.name, method, path, "reset")  # type: ignore[arg-type]
-                await send({"type": "http.response.start", "status": 200,
-                            "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")]})
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
+                    }
+                )
                 return  # uvicorn closes the connection mid-response
-            response = self._too_many(bucket) if fault == "429" else api.error_body(
-                SevError(int(fault), "Internal server error" if fault == "500" else "Service unavailable"))
+            response = (
+                self._too_many(bucket)
+                if fault == "429"
+                else api.error_body(
+                    SevError(int(fault), "Internal server error" if fault == "500" else "Service unavailable")
+                )
+            )
             await self._send(scope, receive, send, tenant, response)
             return
         response = await self.dispatch(request, tenant)
@@ -131,11 +144,15 @@ class Sandbox:
             await asyncio.sleep(self.config.slow_seconds)
         elif fault == "malformed":
             body = bytes(response.body or b'{"objects":[]}')
-            response = Response(body[: max(1, len(body) // 2)], response.status_code, media_type="application/json")
+            response = Response(
+                body[: max(1, len(body) // 2)], response.status_code, media_type="application/json"
+            )
         await self._send(scope, receive, send, tenant, response)
 
     def _too_many(self, bucket) -> Response:
-        headers = {"Retry-After": str(bucket.retry_after() if bucket else 1)} if self.config.retry_after else None
+        headers = (
+            {"Retry-After": str(bucket.retry_after() if bucket else 1)} if self.config.retry_after else None
+        )
         body = api.error_body(SevError(429, "Too many requests"))
         return JSONResponse(json.loads(body.body), status_code=429, headers=headers)
 
@@ -150,8 +167,11 @@ class Sandbox:
         handler, params = found
         try:
             body = await _body(request)
-            return handler(api.Req(request.method, request.url.path, dict(request.query_params), body, tenant,
-                                   self, params))
+            return handler(
+                api.Req(
+                    request.method, request.url.path, dict(request.query_params), body, tenant, self, params
+                )
+            )
         except SevError as exc:
             return api.error_body(exc)
 
@@ -251,16 +271,19 @@ def build_operator_app(sb: Sandbox) -> Starlette:
             if sb.config.state_file:
                 state.save(sb, sb.config.state_file)  # type: ignore[arg-type]
 
-    return Starlette(routes=[
-        Route("/_sandbox/health", health),
-        Route("/_sandbox/stats", stats),
-        Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
-        Route("/_sandbox/tenants/{name}/export", export),
-        Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
-        Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
-        Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
-        Route("/_sandbox/reset", reset, methods=["POST"]),
-    ], lifespan=lifespan)
+    return Starlette(
+        routes=[
+            Route("/_sandbox/health", health),
+            Route("/_sandbox/stats", stats),
+            Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
+            Route("/_sandbox/tenants/{name}/export", export),
+            Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
+            Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
+            Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
+            Route("/_sandbox/reset", reset, methods=["POST"]),
+        ],
+        lifespan=lifespan,
+    )
 
 
 def build_asgi(sb: Sandbox, operator_app):

@@ -46,9 +46,21 @@ def line_sums(net: Decimal, rate: Decimal) -> tuple[Decimal, Decimal, Decimal]:
     return money(net), tax, money(net) + tax
 
 
-def sales_position(t: TenantStore, model: str, doc: dict, n: int, *, name: str, quantity: Decimal,
-                   price: Decimal, rate: int, unity: int, part: str | None = None, text: str | None = None,
-                   when: str | None = None) -> dict:
+def sales_position(
+    t: TenantStore,
+    model: str,
+    doc: dict,
+    n: int,
+    *,
+    name: str,
+    quantity: Decimal,
+    price: Decimal,
+    rate: int,
+    unity: int,
+    part: str | None = None,
+    text: str | None = None,
+    when: str | None = None,
+) -> dict:
     """An InvoicePos / CreditNotePos with a net unit price."""
     pos_model = DOCUMENTS[model]
     net, tax, gross = line_sums(price * quantity, Decimal(rate))
@@ -57,21 +69,53 @@ def sales_position(t: TenantStore, model: str, doc: dict, n: int, *, name: str, 
     if part:
         rec["part"] = ref("Part", part)
     price_tax = money(price * rate / 100)
-    rec.update(quantity=dec(quantity), price=dec(price), priceNet=dec(price), priceTax=dec(price_tax),
-               priceGross=dec(price + price_tax), name=name, unity=ref("Unity", unity), positionNumber=str(n),
-               text=text, discount="0", taxRate=str(rate), sumNet=dec(net), sumTax=dec(tax),
-               sumGross=dec(gross), sumDiscount="0")
+    rec.update(
+        quantity=dec(quantity),
+        price=dec(price),
+        priceNet=dec(price),
+        priceTax=dec(price_tax),
+        priceGross=dec(price + price_tax),
+        name=name,
+        unity=ref("Unity", unity),
+        positionNumber=str(n),
+        text=text,
+        discount="0",
+        taxRate=str(rate),
+        sumNet=dec(net),
+        sumTax=dec(tax),
+        sumGross=dec(gross),
+        sumDiscount="0",
+    )
     if pos_model == "InvoicePos":
-        rec.update(sumNetAccounting=dec(net), sumTaxAccounting=dec(tax), sumGrossAccounting=dec(gross),
-                   sumNetForeignCurrency="0", sumTaxForeignCurrency="0", sumGrossForeignCurrency="0",
-                   isPercentage="1", discountedValue="0", priority="100", temporary="0", createNextPart="0")
+        rec.update(
+            sumNetAccounting=dec(net),
+            sumTaxAccounting=dec(tax),
+            sumGrossAccounting=dec(gross),
+            sumNetForeignCurrency="0",
+            sumTaxForeignCurrency="0",
+            sumGrossForeignCurrency="0",
+            isPercentage="1",
+            discountedValue="0",
+            priority="100",
+            temporary="0",
+            createNextPart="0",
+        )
     else:
         rec["optional"] = "0"
     return t.add(rec)
 
 
-def voucher_position(t: TenantStore, voucher: dict, *, account: int, rate: int, net: Decimal,
-                     comment: str, legacy: bool, when: str | None = None) -> dict:
+def voucher_position(
+    t: TenantStore,
+    voucher: dict,
+    *,
+    account: int,
+    rate: int,
+    net: Decimal,
+    comment: str,
+    legacy: bool,
+    when: str | None = None,
+) -> dict:
     net, tax, gross = line_sums(net, Decimal(rate))
     rec = t.header("VoucherPos", when, when)
     rec["voucher"] = ref("Voucher", voucher["id"])
@@ -80,13 +124,35 @@ def voucher_position(t: TenantStore, voucher: dict, *, account: int, rate: int, 
         rec["accountingType"] = ref("AccountingType", {"expense": 26, "revenue": 20}[kind])
     else:
         rec["accountDatev"] = ref("AccountDatev", account)
-    rec.update(taxRate=str(rate), sum=None, net="1", isAsset="0", assetMemoValue="0", sumNet=dec(net),
-               sumTax=dec(tax), sumGross=dec(gross), sumNetAccounting=dec(net), sumTaxAccounting=dec(tax),
-               sumGrossAccounting=dec(gross), comment=comment, isGwg="0", cateringTaxRate=None,
-               cateringTip="0", specialAccountingField1=None, specialAccountingField2=None,
-               specialAccountingField3=None, specialAccountingField4=None, specialAccountingField5=None,
-               isPercentage="1", discountedValue="0", sumNetForeignCurrency="0", sumTaxForeignCurrency="0",
-               sumGrossForeignCurrency="0", sumDiscountForeignCurrency="0", createNextPart=None)
+    rec.update(
+        taxRate=str(rate),
+        sum=None,
+        net="1",
+        isAsset="0",
+        assetMemoValue="0",
+        sumNet=dec(net),
+        sumTax=dec(tax),
+        sumGross=dec(gross),
+        sumNetAccounting=dec(net),
+        sumTaxAccounting=dec(tax),
+        sumGrossAccounting=dec(gross),
+        comment=comment,
+        isGwg="0",
+        cateringTaxRate=None,
+        cateringTip="0",
+        specialAccountingField1=None,
+        specialAccountingField2=None,
+        specialAccountingField3=None,
+        specialAccountingField4=None,
+        specialAccountingField5=None,
+        isPercentage="1",
+        discountedValue="0",
+        sumNetForeignCurrency="0",
+        sumTaxForeignCurrency="0",
+        sumGrossForeignCurrency="0",
+        sumDiscountForeignCurrency="0",
+        createNextPart=None,
+    )
     return t.add(rec)
 
 
@@ -117,16 +183,24 @@ def payment_sign(model: str, doc: dict) -> int:
 
 def paid_so_far(t: TenantStore, model: str, doc_id: str) -> Decimal:
     logs = t.children("CheckAccountTransactionLog", doc_id)
-    return sum((abs(Decimal(str(g["amountPaid"]))) for g in logs if g["object"]["objectName"] == model),
-               Decimal(0))
+    return sum(
+        (abs(Decimal(str(g["amountPaid"]))) for g in logs if g["object"]["objectName"] == model), Decimal(0)
+    )
 
 
 def open_statuses(model: str) -> set[str]:
     return {"100", "750"} if model == "Voucher" else {"200", "750"}
 
 
-def book(t: TenantStore, model: str, doc: dict, amount: Decimal | None, when: datetime,
-         account_id: str, purpose: str | None = None) -> dict:
+def book(
+    t: TenantStore,
+    model: str,
+    doc: dict,
+    amount: Decimal | None,
+    when: datetime,
+    account_id: str,
+    purpose: str | None = None,
+) -> dict:
     """bookAmount: a bank transaction on `account_id` linked to the document (a CheckAccountTransactionLog);
     the document becomes partially paid (750) or paid (1000). Returns the transaction."""
     if doc["status"] not in open_statuses(model):
@@ -141,17 +215,39 @@ def book(t: TenantStore, model: str, doc: dict, amount: Decimal | None, when: da
     name = doc.get("addressName") or doc.get("supplierName") or ""
     doc_number = doc.get("invoiceNumber") or doc.get("creditNoteNumber") or doc.get("description") or ""
     tx = t.header("CheckAccountTransaction", stamp, stamp)
-    tx.update(valueDate=stamp, entryDate=stamp, amount=dec(signed), feeAmount=None, gvCode=None, entryText=None,
-              primaNotaNo=None, paymtPurpose=purpose or f"{doc_number} {name}".strip(), payeePayerBankCode=None,
-              payeePayerAcctNo=None, payeePayerName=name or None, checkAccount=ref("CheckAccount", account_id),
-              status="400", score=None, compareHash=None, enshrined=None, obonoReceiptUuid=None, externalId=None,
-              deletedAt=None, restoredAt=None)
+    tx.update(
+        valueDate=stamp,
+        entryDate=stamp,
+        amount=dec(signed),
+        feeAmount=None,
+        gvCode=None,
+        entryText=None,
+        primaNotaNo=None,
+        paymtPurpose=purpose or f"{doc_number} {name}".strip(),
+        payeePayerBankCode=None,
+        payeePayerAcctNo=None,
+        payeePayerName=name or None,
+        checkAccount=ref("CheckAccount", account_id),
+        status="400",
+        score=None,
+        compareHash=None,
+        enshrined=None,
+        obonoReceiptUuid=None,
+        externalId=None,
+        deletedAt=None,
+        restoredAt=None,
+    )
     t.add(tx)
     log = t.header("CheckAccountTransactionLog", stamp, stamp)
     del log["update"]  # the log carries `create` only
-    log.update(checkAccountTransaction=ref("CheckAccountTransaction", tx["id"]), fromStatus="100",
-               toStatus="400", amountPaid=number_signed(signed), bookingDate=stamp,
-               object=ref(model, doc["id"]))
+    log.update(
+        checkAccountTransaction=ref("CheckAccountTransaction", tx["id"]),
+        fromStatus="100",
+        toStatus="400",
+        amountPaid=number_signed(signed),
+        bookingDate=stamp,
+        object=ref(model, doc["id"]),
+    )
     log["sevClient"] = log.pop("sevClient")
     t.add(log)
     paid = paid_so_far(t, model, doc["id"])
@@ -196,9 +292,14 @@ def is_draft(model: str, doc: dict) -> bool:
 def next_number(t: TenantStore, model: str) -> str:
     field, prefix = ("invoiceNumber", "RE-") if model == "Invoice" else ("creditNoteNumber", "GU-")
     if model not in t.numbers:
-        t.numbers[model] = max((int(r[field][3:]) for r in t.coll(model).values()
-                                if (r.get(field) or "").startswith(prefix) and r[field][3:].isdigit()),
-                               default=1000)
+        t.numbers[model] = max(
+            (
+                int(r[field][3:])
+                for r in t.coll(model).values()
+                if (r.get(field) or "").startswith(prefix) and r[field][3:].isdigit()
+            ),
+            default=1000,
+        )
     t.numbers[model] += 1
     return f"{prefix}{t.numbers[model]}"
 
@@ -229,7 +330,8 @@ def cancel_invoice(t: TenantStore, inv: dict, when: datetime) -> dict:
     """cancelInvoice: a new SR invoice with negative sums and `origin` -> the original, which goes to 1000
     with paidAmount 0 (reference §5.4). A partly paid invoice: error 390 inside HTTP 200."""
     if inv.get("invoiceType") == "SR" or any(
-            r.get("origin", {}).get("id") == inv["id"] for r in t.coll("Invoice").values()):
+        r.get("origin", {}).get("id") == inv["id"] for r in t.coll("Invoice").values()
+    ):
         raise SevError(422, "Invoice has already been cancelled", 421)
     if inv["status"] == "750":
         raise SevError(422, "Invoice is partially paid; book a credit note instead", 390, http=200)
@@ -237,9 +339,18 @@ def cancel_invoice(t: TenantStore, inv: dict, when: datetime) -> dict:
         raise SevError(422, "A draft cannot be cancelled; delete it instead")
     stamp = fmt_ts(when)
     sr = {**inv, **t.header("Invoice", stamp, stamp)}
-    sr.update(invoiceNumber=next_number(t, "Invoice"), invoiceType="SR", status="1000", invoiceDate=stamp,
-              header=f"Stornorechnung zu Rechnung {inv['invoiceNumber']}", origin=ref("Invoice", inv["id"]),
-              paidAmount=0, payDate=stamp, sendDate=stamp, enshrined=stamp)
+    sr.update(
+        invoiceNumber=next_number(t, "Invoice"),
+        invoiceType="SR",
+        status="1000",
+        invoiceDate=stamp,
+        header=f"Stornorechnung zu Rechnung {inv['invoiceNumber']}",
+        origin=ref("Invoice", inv["id"]),
+        paidAmount=0,
+        payDate=stamp,
+        sendDate=stamp,
+        enshrined=stamp,
+    )
     t.add(sr)
     for pos in t.positions("Invoice", inv["id"]):
         copy = {**pos, **t.header("InvoicePos", stamp, stamp), "invoice": ref("Invoice", sr["id"])}
@@ -266,8 +377,11 @@ def delete(t: TenantStore, model: str, rec_id: str) -> None:
         t.touch(rec, rec["deletedAt"])
         return
     elif model == "Contact":
-        used = any(r.get("contact", {}).get("id") == rec_id or r.get("supplier", {}).get("id") == rec_id
-                   for m in DOCUMENTS for r in t.coll(m).values())
+        used = any(
+            r.get("contact", {}).get("id") == rec_id or r.get("supplier", {}).get("id") == rec_id
+            for m in DOCUMENTS
+            for r in t.coll(m).values()
+        )
         if used:
             raise SevError(409, f"Contact {rec_id} is referenced by documents and cannot be deleted")
         for child in ("ContactAddress", "CommunicationWay"):

@@ -33,8 +33,13 @@ RESOURCES = {
 # Lists newest first (a live /Invoice list came back id-descending, reference §3); the rest ascending.
 NEWEST_FIRST = {"Invoice", "CreditNote", "Voucher", "CheckAccountTransaction"}
 DOCUMENTS = {"Invoice": "InvoicePos", "CreditNote": "CreditNotePos", "Voucher": "VoucherPos"}
-PARENT_FIELD = {"InvoicePos": "invoice", "CreditNotePos": "creditNote", "VoucherPos": "voucher",
-                "ContactAddress": "contact", "CommunicationWay": "contact"}
+PARENT_FIELD = {
+    "InvoicePos": "invoice",
+    "CreditNotePos": "creditNote",
+    "VoucherPos": "voucher",
+    "ContactAddress": "contact",
+    "CommunicationWay": "contact",
+}
 
 
 def fmt_ts(dt: datetime) -> str:
@@ -99,8 +104,14 @@ TAX_RULES = [
 ACCOUNTS_DATEV = [
     (4285, "4400", "Erlöse 19 % USt", "8400", "Erlöse 19 % USt", False),
     (4286, "4300", "Erlöse 7 % USt", "8300", "Erlöse 7 % USt", False),
-    (4287, "4125", "Steuerfreie innergemeinschaftliche Lieferungen", "8125", "Steuerfreie ig. Lieferungen",
-     False),
+    (
+        4287,
+        "4125",
+        "Steuerfreie innergemeinschaftliche Lieferungen",
+        "8125",
+        "Steuerfreie ig. Lieferungen",
+        False,
+    ),
     (5012, "6815", "Bürobedarf", "4930", "Bürobedarf", True),
     (5013, "6310", "Miete (unbewegliche Wirtschaftsgüter)", "4210", "Miete", True),
     (5014, "6530", "Laufende Kfz-Betriebskosten", "4530", "Laufende Kfz-Betriebskosten", True),
@@ -110,8 +121,14 @@ ACCOUNTS_DATEV = [
     (5018, "6650", "Reisekosten Arbeitnehmer Übernachtungsaufwand", "4676", "Reisekosten Übernachtung", True),
     (5019, "6600", "Werbekosten", "4600", "Werbekosten", True),
     (5020, "6825", "Rechts- und Beratungskosten", "4950", "Rechts- und Beratungskosten", True),
-    (5021, "6837", "Aufwendungen für die zeitlich befristete Überlassung von Rechten", "4964",
-     "Lizenzen", True),
+    (
+        5021,
+        "6837",
+        "Aufwendungen für die zeitlich befristete Überlassung von Rechten",
+        "4964",
+        "Lizenzen",
+        True,
+    ),
     (5022, "6400", "Versicherungen", "4360", "Versicherungen", True),
     (5099, "9999", "Verrechnungskonto (ausgeblendet)", "9999", "Verrechnungskonto", True),  # hidden
 ]
@@ -133,19 +150,41 @@ UNITIES = [
 ]
 # id 1 = Germany (reference §5.12); the live list has ~250 rows, these are the ones Kontor needs
 COUNTRIES = [
-    (1, "DE", "Deutschland", "Germany"), (2, "BE", "Belgien", "Belgium"), (3, "BG", "Bulgarien", "Bulgaria"),
-    (4, "DK", "Dänemark", "Denmark"), (5, "EE", "Estland", "Estonia"), (6, "FI", "Finnland", "Finland"),
-    (7, "FR", "Frankreich", "France"), (8, "GR", "Griechenland", "Greece"),
-    (9, "GB", "Großbritannien", "United Kingdom"), (10, "IE", "Irland", "Ireland"),
-    (11, "IT", "Italien", "Italy"), (12, "HR", "Kroatien", "Croatia"), (13, "LV", "Lettland", "Latvia"),
-    (14, "LT", "Litauen", "Lithuania"), (15, "LU", "Luxemburg", "Luxembourg"), (16, "MT", "Malta", "Malta"),
-    (17, "NL", "Niederlande", "Netherlands"), (18, "AT", "Österreich", "Austria"),
-    (19, "PL", "Polen", "Poland"), (20, "PT", "Portugal", "Portugal"), (21, "RO", "Rumänien", "Romania"),
-    (22, "SE", "Schweden", "Sweden"), (23, "CH", "Schweiz", "Switzerland"),
-    (24, "SK", "Slowakei", "Slovakia"), (25, "SI", "Slowenien", "Slovenia"), (26, "ES", "Spanien", "Spain"),
-    (27, "CZ", "Tschechien", "Czech Republic"), (28, "HU", "Ungarn", "Hungary"),
-    (29, "US", "Vereinigte Staaten", "United States"), (30, "CY", "Zypern", "Cyprus"),
-    (31, "NO", "Norwegen", "Norway"), (32, "TR", "Türkei", "Turkey"), (33, "CN", "China", "China"),
-    (34, "JP", "Japan", "Japan"), (35, "CA", "Kanada", "Canada"), (36, "AU", "Australien", "Australia"),
+    (1, "DE", "Deutschland", "Germany"),
+    (2, "BE", "Belgien", "Belgium"),
+    (3, "BG", "Bulgarien", "Bulgaria"),
+    (4, "DK", "Dänemark", "Denmark"),
+    (5, "EE", "Estland", "Estonia"),
+    (6, "FI", "Finnland", "Finland"),
+    (7, "FR", "Frankreich", "France"),
+    (8, "GR", "Griechenland", "Greece"),
+    (9, "GB", "Großbritannien", "United Kingdom"),
+    (10, "IE", "Irland", "Ireland"),
+    (11, "IT", "Italien", "Italy"),
+    (12, "HR", "Kroatien", "Croatia"),
+    (13, "LV", "Lettland", "Latvia"),
+    (14, "LT", "Litauen", "Lithuania"),
+    (15, "LU", "Luxemburg", "Luxembourg"),
+    (16, "MT", "Malta", "Malta"),
+    (17, "NL", "Niederlande", "Netherlands"),
+    (18, "AT", "Österreich", "Austria"),
+    (19, "PL", "Polen", "Poland"),
+    (20, "PT", "Portugal", "Portugal"),
+    (21, "RO", "Rumänien", "Romania"),
+    (22, "SE", "Schweden", "Sweden"),
+    (23, "CH", "Schweiz", "Switzerland"),
+    (24, "SK", "Slowakei", "Slovakia"),
+    (25, "SI", "Slowenien", "Slovenia"),
+    (26, "ES", "Spanien", "Spain"),
+    (27, "CZ", "Tschechien", "Czech Republic"),
+    (28, "HU", "Ungarn", "Hungary"),
+    (29, "US", "Vereinigte Staaten", "United States"),
+    (30, "CY", "Zypern", "Cyprus"),
+    (31, "NO", "Norwegen", "Norway"),
+    (32, "TR", "Türkei", "Turkey"),
+    (33, "CN", "China", "China"),
+    (34, "JP", "Japan", "Japan"),
+    (35, "CA", "Kanada", "Canada"),
+    (36, "AU", "Australien", "Australia"),
 ]
 COUNTRY_IDS = {code: cid for cid, code, _, _ in COUNTRIES}

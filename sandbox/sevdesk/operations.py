@@ -20,13 +20,32 @@ if TYPE_CHECKING:
 
 MODELS = {**{m: m for m in RESOURCES}, **{table: m for m, table in RESOURCES.items()}}
 PROTECTED = {"id", "objectName", "create", "update", "sevClient"}
-ACTIONS = [("contact", 25), ("address", 6), ("new_contact", 4), ("new_invoice", 8), ("send_invoice", 8),
-           ("pay_invoice", 18), ("pay_voucher", 8), ("cancel_invoice", 3), ("voucher_position", 6),
-           ("new_voucher", 6), ("delete_draft", 4), ("bank_line", 4), ("delete_bank_line", 2), ("unbook", 2)]
+ACTIONS = [
+    ("contact", 25),
+    ("address", 6),
+    ("new_contact", 4),
+    ("new_invoice", 8),
+    ("send_invoice", 8),
+    ("pay_invoice", 18),
+    ("pay_voucher", 8),
+    ("cancel_invoice", 3),
+    ("voucher_position", 6),
+    ("new_voucher", 6),
+    ("delete_draft", 4),
+    ("bank_line", 4),
+    ("delete_bank_line", 2),
+    ("unbook", 2),
+]
 
 
-def edit(sb: Sandbox, t: TenantStore, resource: str, rec_id: str, changes: dict | None = None,
-         action: str | None = None) -> dict | None:
+def edit(
+    sb: Sandbox,
+    t: TenantStore,
+    resource: str,
+    rec_id: str,
+    changes: dict | None = None,
+    action: str | None = None,
+) -> dict | None:
     """One edit; returns the changed record (None after a delete). `resource`: model or table name."""
     model = MODELS.get(resource)
     if model is None:
@@ -64,7 +83,9 @@ def edit(sb: Sandbox, t: TenantStore, resource: str, rec_id: str, changes: dict 
 def _reprice(t: TenantStore, model: str, pos: dict) -> None:
     """A changed position: its sums follow its quantity/price (or sumNet), and so do the document's."""
     rate = Decimal(pos["taxRate"])
-    net = Decimal(pos["sumNet"]) if model == "VoucherPos" else Decimal(pos["price"]) * Decimal(pos["quantity"])
+    net = (
+        Decimal(pos["sumNet"]) if model == "VoucherPos" else Decimal(pos["price"]) * Decimal(pos["quantity"])
+    )
     net, tax, gross = books.line_sums(net, rate)
     pos.update(sumNet=dec(net), sumTax=dec(tax), sumGross=dec(gross))
     if "sumNetAccounting" in pos:
@@ -91,16 +112,36 @@ def step(sb: Sandbox, t: TenantStore, action: str, rng: random.Random) -> bool:
     if action == "contact":
         rec = _pick(rng, t.coll("Contact").values(), lambda c: True)
         if rec:
-            edit(sb, t, "Contact", rec["id"], {"description": f"Geändert von Kollegin ({rng.randint(1, 9999)})"})
+            edit(
+                sb,
+                t,
+                "Contact",
+                rec["id"],
+                {"description": f"Geändert von Kollegin ({rng.randint(1, 9999)})"},
+            )
     elif action == "address":
         rec = _pick(rng, t.coll("ContactAddress").values(), lambda a: True)
         if rec:
-            edit(sb, t, "ContactAddress", rec["id"], {"street": f"{rng.choice(N.STREETS)} {rng.randint(1, 99)}"})
+            edit(
+                sb,
+                t,
+                "ContactAddress",
+                rec["id"],
+                {"street": f"{rng.choice(N.STREETS)} {rng.randint(1, 99)}"},
+            )
     elif action == "new_contact":
         rec = t.header("Contact")
-        rec.update(name=f"Neukunde {rng.randint(100, 999)} GmbH", status="1000",
-                   customerNumber=str(2000 + t.seq % 1000), category=ref("Category", 3), exemptVat="0",
-                   defaultDiscountPercentage="1", buyerReference="-", governmentAgency="0", defaultShowVat="1")
+        rec.update(
+            name=f"Neukunde {rng.randint(100, 999)} GmbH",
+            status="1000",
+            customerNumber=str(2000 + t.seq % 1000),
+            category=ref("Category", 3),
+            exemptVat="0",
+            defaultDiscountPercentage="1",
+            buyerReference="-",
+            governmentAgency="0",
+            defaultShowVat="1",
+        )
         t.add(rec)
         sb.changed()
     elif action == "new_invoice":
@@ -154,13 +195,35 @@ def _new_invoice(sb: Sandbox, t: TenantStore, rng: random.Random) -> dict | None
     for key, value in template.items():
         inv.setdefault(key, value)
     inv.pop("origin", None)
-    inv.update(invoiceDate=fmt_date(today), deliveryDate=fmt_date(today), status="100", invoiceType="RE",
-               payDate=None, sendDate=None, enshrined=None, sendType="0", paidAmount=0, taxType=None,
-               taxRule=ref("TaxRule", 1), addressName=contact["name"], header="Rechnung")
+    inv.update(
+        invoiceDate=fmt_date(today),
+        deliveryDate=fmt_date(today),
+        status="100",
+        invoiceType="RE",
+        payDate=None,
+        sendDate=None,
+        enshrined=None,
+        sendType="0",
+        paidAmount=0,
+        taxType=None,
+        taxRule=ref("TaxRule", 1),
+        addressName=contact["name"],
+        header="Rechnung",
+    )
     inv.pop("taxSet", None)
     t.add(inv)
-    books.sales_position(t, "Invoice", inv, 0, name="Beratung", quantity=Decimal(rng.randint(1, 8)),
-                         price=Decimal(95), rate=19, unity=9, when=stamp)
+    books.sales_position(
+        t,
+        "Invoice",
+        inv,
+        0,
+        name="Beratung",
+        quantity=Decimal(rng.randint(1, 8)),
+        price=Decimal(95),
+        rate=19,
+        unity=9,
+        when=stamp,
+    )
     books.recompute(t, "Invoice", inv)
     sb.changed()
     return inv
@@ -172,15 +235,32 @@ def _new_voucher(sb: Sandbox, t: TenantStore, rng: random.Random) -> dict | None
         return None
     today = t.clock.now().date()
     rec = {**template, **t.header("Voucher")}
-    rec.update(voucherDate=fmt_date(today), status="50", payDate=None, paidAmount=0, enshrined=None,
-               description=f"ER-{today.year}-N{rng.randint(1000, 9999)}", taxType=None, taxRule=ref("TaxRule", 9),
-               supplierName="Bürobedarf Nord KG", supplierNameAtSave="Bürobedarf Nord KG",
-               paymentDeadline=fmt_date(today + timedelta(days=14)), deliveryDate=fmt_date(today))
+    rec.update(
+        voucherDate=fmt_date(today),
+        status="50",
+        payDate=None,
+        paidAmount=0,
+        enshrined=None,
+        description=f"ER-{today.year}-N{rng.randint(1000, 9999)}",
+        taxType=None,
+        taxRule=ref("TaxRule", 9),
+        supplierName="Bürobedarf Nord KG",
+        supplierNameAtSave="Bürobedarf Nord KG",
+        paymentDeadline=fmt_date(today + timedelta(days=14)),
+        deliveryDate=fmt_date(today),
+    )
     rec.pop("taxSet", None)
     rec.pop("supplier", None)
     t.add(rec)
-    books.voucher_position(t, rec, account=5012, rate=19, net=Decimal(rng.randint(1000, 30000)) / 100,
-                           comment="Büromaterial", legacy=False)
+    books.voucher_position(
+        t,
+        rec,
+        account=5012,
+        rate=19,
+        net=Decimal(rng.randint(1000, 30000)) / 100,
+        comment="Büromaterial",
+        legacy=False,
+    )
     books.recompute(t, "Voucher", rec)
     sb.changed()
     return rec
@@ -189,9 +269,26 @@ def _new_voucher(sb: Sandbox, t: TenantStore, rng: random.Random) -> dict | None
 def _bank_line(t: TenantStore, rng: random.Random) -> dict:
     stamp = fmt_ts(t.clock.now())
     tx = t.header("CheckAccountTransaction", stamp, stamp)
-    tx.update(valueDate=stamp, entryDate=stamp, amount=dec(Decimal(rng.randint(-20000, 20000) or 7) / 100),
-              feeAmount=None, gvCode=None, entryText=None, primaNotaNo=None, paymtPurpose="Überweisung",
-              payeePayerBankCode=None, payeePayerAcctNo=None, payeePayerName=rng.choice(N.LAST),
-              checkAccount=ref("CheckAccount", _bank(t)), status="100", score=None, compareHash=None,
-              enshrined=None, obonoReceiptUuid=None, externalId=None, deletedAt=None, restoredAt=None)
+    tx.update(
+        valueDate=stamp,
+        entryDate=stamp,
+        amount=dec(Decimal(rng.randint(-20000, 20000) or 7) / 100),
+        feeAmount=None,
+        gvCode=None,
+        entryText=None,
+        primaNotaNo=None,
+        paymtPurpose="Überweisung",
+        payeePayerBankCode=None,
+        payeePayerAcctNo=None,
+        payeePayerName=rng.choice(N.LAST),
+        checkAccount=ref("CheckAccount", _bank(t)),
+        status="100",
+        score=None,
+        compareHash=None,
+        enshrined=None,
+        obonoReceiptUuid=None,
+        externalId=None,
+        deletedAt=None,
+        restoredAt=None,
+    )
     return t.add(tx)

@@ -33,8 +33,12 @@ EXACT_FILTERS = {
     "Part": ("partNumber",),
     "InvoicePos": ("id",),
 }
-DATE_FILTERS = {"Invoice": "invoiceDate", "CreditNote": "creditNoteDate", "Voucher": "voucherDate",
-                "CheckAccountTransaction": "entryDate"}
+DATE_FILTERS = {
+    "Invoice": "invoiceDate",
+    "CreditNote": "creditNoteDate",
+    "Voucher": "voucherDate",
+    "CheckAccountTransaction": "entryDate",
+}
 NO_FILTERS = {"AccountDatev"}  # ignores every filter except limit/offset (reference §4)
 
 
@@ -87,10 +91,15 @@ def apply_filters(model: str, rows: list[dict], query: dict[str, str]) -> list[d
             rows = [r for r in rows if r.get("name")]  # depth=0 (default): organisations only
         if "name" in query:
             needle = query["name"].casefold()
-            rows = [r for r in rows if any(needle in (r.get(f) or "").casefold()
-                                           for f in ("name", "surename", "familyname"))]
+            rows = [
+                r
+                for r in rows
+                if any(needle in (r.get(f) or "").casefold() for f in ("name", "surename", "familyname"))
+            ]
     elif model == "Voucher" and "descriptionLike" in query:
-        rows = [r for r in rows if query["descriptionLike"].casefold() in (r.get("description") or "").casefold()]
+        rows = [
+            r for r in rows if query["descriptionLike"].casefold() in (r.get("description") or "").casefold()
+        ]
     elif model == "CheckAccountTransaction" and query.get("isBooked") == "true":  # isBooked=false: ignored
         rows = [r for r in rows if r["status"] in ("200", "350", "400")]
     elif model == "Part" and "name" in query:
@@ -110,7 +119,7 @@ def page(rows: list, query: dict[str, str]) -> tuple[list, dict]:
     except ValueError:
         offset = 0
     extra = {"total": str(len(rows))} if query.get("countAll") in ("true", "1") else {}
-    return rows[offset:offset + limit], extra
+    return rows[offset : offset + limit], extra
 
 
 def embed(t: TenantStore, rec: dict, names: str | None) -> dict:

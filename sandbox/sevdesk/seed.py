@@ -14,7 +14,18 @@ from sandbox.util import BERLIN
 
 from . import books
 from .books import LEGACY_UNTIL, book, recompute, sales_position, tax_fields, voucher_position
-from .model import ACCOUNTS_DATEV, COUNTRIES, COUNTRY_IDS, TAX_RULES, UNITIES, dec, flag, fmt_date, fmt_ts, ref
+from .model import (
+    ACCOUNTS_DATEV,
+    COUNTRIES,
+    COUNTRY_IDS,
+    TAX_RULES,
+    UNITIES,
+    dec,
+    flag,
+    fmt_date,
+    fmt_ts,
+    ref,
+)
 from .store import TenantStore
 
 SIZES = {
@@ -47,8 +58,12 @@ def seed_tenant(seed: int, tenant: str, counts: Counts, anchor: datetime) -> dic
     """A tenant's complete books; same (seed, tenant, counts, anchor) -> same data."""
     rng = random.Random(f"sevdesk-sandbox:{seed}:{tenant}")
     sev_client = str(rng.randint(100_000, 999_999))
-    t = TenantStore(tenant, "", {"sevClient": sev_client, "seq": rng.randint(10, 90) * 10_000_000,
-                                 "tables": {}}, _FixedClock(anchor))  # type: ignore[arg-type]
+    t = TenantStore(
+        tenant,
+        "",
+        {"sevClient": sev_client, "seq": rng.randint(10, 90) * 10_000_000, "tables": {}},
+        _FixedClock(anchor),
+    )  # type: ignore[arg-type]
     _master_data(t)
     bank, cash = _check_accounts(t, anchor)
     customers, suppliers = _contacts(t, rng, counts.contacts, anchor)
@@ -77,30 +92,80 @@ def _master_data(t: TenantStore) -> None:
     for rid, code, name in TAX_RULES:
         t.add({"id": str(rid), "objectName": "TaxRule", "code": code, "name": name})
     for rid, num04, name04, num03, name03, expense in ACCOUNTS_DATEV:
-        t.add({"id": str(rid), "objectName": "AccountDatev", "additionalInformation": None, "create": None,
-               "update": epoch, "number": num04, "name": name04, "number03": num03, "name03": name03,
-               "type": "EXPENSE" if expense else "REVENUE", "hidden": flag(rid == 5099)})
+        t.add(
+            {
+                "id": str(rid),
+                "objectName": "AccountDatev",
+                "additionalInformation": None,
+                "create": None,
+                "update": epoch,
+                "number": num04,
+                "name": name04,
+                "number03": num03,
+                "name03": name03,
+                "type": "EXPENSE" if expense else "REVENUE",
+                "hidden": flag(rid == 5099),
+            }
+        )
     for rid, name, code, unece in UNITIES:
-        t.add({"id": str(rid), "objectName": "Unity", "additionalInformation": None, "create": None,
-               "update": epoch, "name": name, "translationCode": code, "unitySystem": "general",
-               "uneceTradeUnitCode": unece})
+        t.add(
+            {
+                "id": str(rid),
+                "objectName": "Unity",
+                "additionalInformation": None,
+                "create": None,
+                "update": epoch,
+                "name": name,
+                "translationCode": code,
+                "unitySystem": "general",
+                "uneceTradeUnitCode": unece,
+            }
+        )
     for rid, code, name, name_en in COUNTRIES:
-        t.add({"id": str(rid), "objectName": "StaticCountry", "code": code.lower(), "name": name,
-               "nameEn": name_en, "translationCode": f"COUNTRY_{code}", "locale": f"{code.lower()}_{code}",
-               "priority": str(100 if code == "DE" else 0)})
+        t.add(
+            {
+                "id": str(rid),
+                "objectName": "StaticCountry",
+                "code": code.lower(),
+                "name": name,
+                "nameEn": name_en,
+                "translationCode": f"COUNTRY_{code}",
+                "locale": f"{code.lower()}_{code}",
+                "priority": str(100 if code == "DE" else 0),
+            }
+        )
 
 
 def _check_accounts(t: TenantStore, anchor: datetime) -> tuple[str, str]:
     created = fmt_ts(anchor - timedelta(days=HISTORY_DAYS + 30))
     ids = []
-    for name, kind, number, iban in (("Geschäftskonto Sparkasse", "online", "1800", "DE02120300000000202051"),
-                                     ("Kasse", "register", "1600", None)):
+    for name, kind, number, iban in (
+        ("Geschäftskonto Sparkasse", "online", "1800", "DE02120300000000202051"),
+        ("Kasse", "register", "1600", None),
+    ):
         rec = t.header("CheckAccount", created, created)
-        rec.update(name=name, type=kind, importType=None, currency="EUR", checkAccId=None, pin=None,
-                   defaultAccount=flag(kind == "online"), status="100", translationCode=None,
-                   bankServer="FINAPI" if kind == "online" else None, balance=None, accountingNumber=number,
-                   iban=iban, bic="BYLADEM1001" if iban else None, baseAccount="0", priority="1",
-                   countryCode="de", autoMapTransaction="1", autoSyncTransactions="1", lastSync=None)
+        rec.update(
+            name=name,
+            type=kind,
+            importType=None,
+            currency="EUR",
+            checkAccId=None,
+            pin=None,
+            defaultAccount=flag(kind == "online"),
+            status="100",
+            translationCode=None,
+            bankServer="FINAPI" if kind == "online" else None,
+            balance=None,
+            accountingNumber=number,
+            iban=iban,
+            bic="BYLADEM1001" if iban else None,
+            baseAccount="0",
+            priority="1",
+            countryCode="de",
+            autoMapTransaction="1",
+            autoSyncTransactions="1",
+            lastSync=None,
+        )
         ids.append(t.add(rec)["id"])
     return ids[0], ids[1]
 
@@ -115,20 +180,41 @@ def _contacts(t: TenantStore, rng: random.Random, n: int, anchor: datetime) -> t
         supplier = i % 4 == 3
         person = not supplier and i % 5 == 4
         first, last = rng.choice(N.FIRST), rng.choice(N.LAST)
-        name = None if person else (f"{rng.choice(N.COMPANY_WORDS)} {rng.choice(N.COMPANY_TRADES)} "
-                                    f"{rng.choice(N.LEGAL_FORMS)}")
+        name = (
+            None
+            if person
+            else (f"{rng.choice(N.COMPANY_WORDS)} {rng.choice(N.COMPANY_TRADES)} {rng.choice(N.LEGAL_FORMS)}")
+        )
         rec.update(name=name, status="1000", customerNumber=None if supplier else str(1000 + i))
         if person and orgs and rng.random() < 0.5:
             rec["parent"] = ref("Contact", rng.choice(orgs)["id"])
-        rec.update(surename=first if person else None, familyname=last if person else None, titel=None,
-                   category=ref("Category", 2 if supplier else 3), description=None, academicTitle=None,
-                   gender=rng.choice(["m", "w"]) if person else None, name2=None, birthday=None,
-                   vatNumber=f"DE{rng.randint(100000000, 999999999)}" if not person and rng.random() < 0.7
-                   else None, bankAccount=None, bankNumber=None, mandateReference=None,
-                   defaultCashbackTime=None, defaultCashbackPercent=None,
-                   defaultTimeToPay=rng.choice([None, "14", "30"]), taxNumber=None, taxOffice=None,
-                   exemptVat="0", taxType=None, defaultDiscountAmount=None, defaultDiscountPercentage="1",
-                   buyerReference="-", governmentAgency="0", defaultShowVat="1")
+        rec.update(
+            surename=first if person else None,
+            familyname=last if person else None,
+            titel=None,
+            category=ref("Category", 2 if supplier else 3),
+            description=None,
+            academicTitle=None,
+            gender=rng.choice(["m", "w"]) if person else None,
+            name2=None,
+            birthday=None,
+            vatNumber=f"DE{rng.randint(100000000, 999999999)}" if not person and rng.random() < 0.7 else None,
+            bankAccount=None,
+            bankNumber=None,
+            mandateReference=None,
+            defaultCashbackTime=None,
+            defaultCashbackPercent=None,
+            defaultTimeToPay=rng.choice([None, "14", "30"]),
+            taxNumber=None,
+            taxOffice=None,
+            exemptVat="0",
+            taxType=None,
+            defaultDiscountAmount=None,
+            defaultDiscountPercentage="1",
+            buyerReference="-",
+            governmentAgency="0",
+            defaultShowVat="1",
+        )
         t.add(rec)
         (suppliers if supplier else customers).append(rec)
         if not person:
@@ -144,22 +230,45 @@ def _address(t: TenantStore, rng: random.Random, contact: dict, stamp: str) -> N
     foreign = rng.random() < 0.08
     if foreign:
         zip_, city, code = rng.choice(N.FOREIGN_CITIES)
-    rec.update(contact=ref("Contact", contact["id"]), street=f"{rng.choice(N.STREETS)} {rng.randint(1, 120)}",
-               zip=zip_, city=city, country=ref("StaticCountry", COUNTRY_IDS[code] if foreign else 1),
-               category=ref("Category", 47), name=contact["name"], name2=None, name3=None, name4=None)
+    rec.update(
+        contact=ref("Contact", contact["id"]),
+        street=f"{rng.choice(N.STREETS)} {rng.randint(1, 120)}",
+        zip=zip_,
+        city=city,
+        country=ref("StaticCountry", COUNTRY_IDS[code] if foreign else 1),
+        category=ref("Category", 47),
+        name=contact["name"],
+        name2=None,
+        name3=None,
+        name4=None,
+    )
     t.add(rec)
 
 
-def _communication(t: TenantStore, rng: random.Random, contact: dict, stamp: str, first: str, last: str) -> None:
-    domain = (contact["name"] or last).split()[0].lower().replace("ä", "ae").replace("ö", "oe") \
-        .replace("ü", "ue").replace("ß", "ss")
+def _communication(
+    t: TenantStore, rng: random.Random, contact: dict, stamp: str, first: str, last: str
+) -> None:
+    domain = (
+        (contact["name"] or last)
+        .split()[0]
+        .lower()
+        .replace("ä", "ae")
+        .replace("ö", "oe")
+        .replace("ü", "ue")
+        .replace("ß", "ss")
+    )
     ways = [("EMAIL", f"buchhaltung@{domain}.de" if contact["name"] else f"{first.lower()}@{domain}.de", 2)]
     if rng.random() < 0.5:
         ways.append(("PHONE", f"+49 {rng.randint(30, 999)} {rng.randint(100000, 9999999)}", 2))
     for n, (kind, value, key) in enumerate(ways):
         rec = t.header("CommunicationWay", stamp, stamp)
-        rec.update(contact=ref("Contact", contact["id"]), type=kind, value=value,
-                   key=ref("CommunicationWayKey", key), main=flag(n == 0))
+        rec.update(
+            contact=ref("Contact", contact["id"]),
+            type=kind,
+            value=value,
+            key=ref("CommunicationWayKey", key),
+            main=flag(n == 0),
+        )
         t.add(rec)
 
 
@@ -169,10 +278,22 @@ def _parts(t: TenantStore, rng: random.Random, anchor: datetime) -> list[dict]:
     for i, (name, unit, rate) in enumerate(N.SERVICES + N.GOODS):
         price = Decimal(rng.randint(5, 180))
         rec = t.header("Part", stamp, stamp)
-        rec.update(name=name, partNumber=f"ART-{1000 + i}", text=None, category=ref("Category", 16),
-                   stock="0", stockEnabled="0", unity=ref("Unity", UNIT_IDS.get(unit, 1)), price=dec(price),
-                   priceNet=dec(price), priceGross=dec(price * (100 + rate) / 100), pricePurchase=None,
-                   taxRate=str(rate), status="100", internalComment=None)
+        rec.update(
+            name=name,
+            partNumber=f"ART-{1000 + i}",
+            text=None,
+            category=ref("Category", 16),
+            stock="0",
+            stockEnabled="0",
+            unity=ref("Unity", UNIT_IDS.get(unit, 1)),
+            price=dec(price),
+            priceNet=dec(price),
+            priceGross=dec(price * (100 + rate) / 100),
+            pricePurchase=None,
+            taxRate=str(rate),
+            status="100",
+            internalComment=None,
+        )
         parts.append(t.add(rec))
     return parts
 
@@ -182,34 +303,83 @@ def _document(t: TenantStore, model: str, contact: dict, day: date, created: dat
     name = contact["name"] or f"{contact['surename']} {contact['familyname']}"
     stamp = fmt_ts(created)
     rec = t.header(model, stamp, stamp)
-    rec.update(contact=ref("Contact", contact["id"]), createUser=ref("SevUser", 700001), header=None,
-               headText=None, footText=None, timeToPay=contact["defaultTimeToPay"] or "14", discountTime=None,
-               discount="0", address=f"{name}\n{address.get('street')}\n{address.get('zip')} {address.get('city')}",
-               addressName=name, addressStreet=address.get("street"), addressZip=address.get("zip"),
-               addressCity=address.get("city"), addressCountry=address.get("country", ref("StaticCountry", 1)),
-               payDate=None, deliveryDate=fmt_date(day), deliveryDateUntil=None, status="100", smallSettlement="0",
-               contactPerson=ref("SevUser", 700001), taxRate="0", taxText="Umsatzsteuer 19%", sendDate=None,
-               currency="EUR", sumNet="0", sumTax="0", sumGross="0", sumDiscounts="0",
-               sumNetForeignCurrency="0", sumTaxForeignCurrency="0", sumGrossForeignCurrency="0",
-               sumDiscountsForeignCurrency="0", sumNetAccounting="0", sumTaxAccounting="0",
-               sumGrossAccounting="0", customerInternalNote=None, showNet="1", enshrined=None, sendType="0",
-               **tax_fields(day, rule))
+    rec.update(
+        contact=ref("Contact", contact["id"]),
+        createUser=ref("SevUser", 700001),
+        header=None,
+        headText=None,
+        footText=None,
+        timeToPay=contact["defaultTimeToPay"] or "14",
+        discountTime=None,
+        discount="0",
+        address=f"{name}\n{address.get('street')}\n{address.get('zip')} {address.get('city')}",
+        addressName=name,
+        addressStreet=address.get("street"),
+        addressZip=address.get("zip"),
+        addressCity=address.get("city"),
+        addressCountry=address.get("country", ref("StaticCountry", 1)),
+        payDate=None,
+        deliveryDate=fmt_date(day),
+        deliveryDateUntil=None,
+        status="100",
+        smallSettlement="0",
+        contactPerson=ref("SevUser", 700001),
+        taxRate="0",
+        taxText="Umsatzsteuer 19%",
+        sendDate=None,
+        currency="EUR",
+        sumNet="0",
+        sumTax="0",
+        sumGross="0",
+        sumDiscounts="0",
+        sumNetForeignCurrency="0",
+        sumTaxForeignCurrency="0",
+        sumGrossForeignCurrency="0",
+        sumDiscountsForeignCurrency="0",
+        sumNetAccounting="0",
+        sumTaxAccounting="0",
+        sumGrossAccounting="0",
+        customerInternalNote=None,
+        showNet="1",
+        enshrined=None,
+        sendType="0",
+        **tax_fields(day, rule),
+    )
     return rec
 
 
-def _sales_lines(t: TenantStore, rng: random.Random, model: str, doc: dict, parts: list[dict], stamp: str,
-                 lines: int) -> None:
+def _sales_lines(
+    t: TenantStore, rng: random.Random, model: str, doc: dict, parts: list[dict], stamp: str, lines: int
+) -> None:
     for n in range(lines):
         part = rng.choice(parts)
         quantity = Decimal(rng.choice([1, 1, 2, 3, 5, 8, 10])) if rng.random() < 0.9 else Decimal("2.5")
-        sales_position(t, model, doc, n, name=part["name"], quantity=quantity, price=Decimal(part["price"]),
-                       rate=int(part["taxRate"]), unity=int(part["unity"]["id"]), part=part["id"],
-                       text=rng.choice([None, "Leistungszeitraum laut Auftrag"]), when=stamp)
+        sales_position(
+            t,
+            model,
+            doc,
+            n,
+            name=part["name"],
+            quantity=quantity,
+            price=Decimal(part["price"]),
+            rate=int(part["taxRate"]),
+            unity=int(part["unity"]["id"]),
+            part=part["id"],
+            text=rng.choice([None, "Leistungszeitraum laut Auftrag"]),
+            when=stamp,
+        )
     recompute(t, model, doc)
 
 
-def _invoices(t: TenantStore, rng: random.Random, n: int, customers: list[dict], parts: list[dict],
-              anchor: datetime, bank: str) -> list[dict]:
+def _invoices(
+    t: TenantStore,
+    rng: random.Random,
+    n: int,
+    customers: list[dict],
+    parts: list[dict],
+    anchor: datetime,
+    bank: str,
+) -> list[dict]:
     days = sorted(_day(rng, anchor) for _ in range(n))
     out = []
     for day in days:
@@ -217,15 +387,38 @@ def _invoices(t: TenantStore, rng: random.Random, n: int, customers: list[dict],
         created = _ts(day, rng)
         rule = 3 if rng.random() < 0.05 else 1
         inv = _document(t, "Invoice", rng.choice(customers), day, created, rule)
-        inv.update(invoiceNumber=None, invoiceDate=fmt_date(day), header="Rechnung", dunningLevel=None,
-                   paymentMethod=ref("PaymentMethod", 800001), invoiceType="RE", accountIntervall=None,
-                   accountNextInvoice=None, reminderTotal=None, reminderDebit=None, reminderDeadline=None,
-                   reminderCharge="0", addressParentName=None, addressParentName2=None, addressName2=None,
-                   addressGender=None, accountLastInvoice=None, accountStartDate=None, accountEndDate=None,
-                   paidAmount=0, einvoiceReference=None, sepaMandateReference=None, sepaCreditorId=None,
-                   sepaPayerIban=None, propertyIsEInvoice="0", sendPaymentReceivedNotificationDate=None,
-                   sumDiscountNet="0", sumDiscountGross="0", sumDiscountNetForeignCurrency="0",
-                   sumDiscountGrossForeignCurrency="0")
+        inv.update(
+            invoiceNumber=None,
+            invoiceDate=fmt_date(day),
+            header="Rechnung",
+            dunningLevel=None,
+            paymentMethod=ref("PaymentMethod", 800001),
+            invoiceType="RE",
+            accountIntervall=None,
+            accountNextInvoice=None,
+            reminderTotal=None,
+            reminderDebit=None,
+            reminderDeadline=None,
+            reminderCharge="0",
+            addressParentName=None,
+            addressParentName2=None,
+            addressName2=None,
+            addressGender=None,
+            accountLastInvoice=None,
+            accountStartDate=None,
+            accountEndDate=None,
+            paidAmount=0,
+            einvoiceReference=None,
+            sepaMandateReference=None,
+            sepaCreditorId=None,
+            sepaPayerIban=None,
+            propertyIsEInvoice="0",
+            sendPaymentReceivedNotificationDate=None,
+            sumDiscountNet="0",
+            sumDiscountGross="0",
+            sumDiscountNetForeignCurrency="0",
+            sumDiscountGrossForeignCurrency="0",
+        )
         t.add(inv)
         _sales_lines(t, rng, "Invoice", inv, parts, fmt_ts(created), rng.randint(1, 4))
         out.append(inv)
@@ -242,8 +435,9 @@ def _invoices(t: TenantStore, rng: random.Random, n: int, customers: list[dict],
     return out
 
 
-def _credit_notes(t: TenantStore, rng: random.Random, n: int, invoices: list[dict], anchor: datetime,
-                  bank: str) -> None:
+def _credit_notes(
+    t: TenantStore, rng: random.Random, n: int, invoices: list[dict], anchor: datetime, bank: str
+) -> None:
     sent = [i for i in invoices if i["invoiceType"] == "RE" and i["status"] in ("200", "1000")]
     for origin in rng.sample(sent, min(n, len(sent))):
         day = books.day_of(origin["invoiceDate"]) + timedelta(days=rng.randint(2, 20))
@@ -253,24 +447,43 @@ def _credit_notes(t: TenantStore, rng: random.Random, n: int, invoices: list[dic
         contact = t.coll("Contact")[origin["contact"]["id"]]
         rule = int(origin["taxRule"]["id"]) if "taxRule" in origin else 1
         cn = _document(t, "CreditNote", contact, day, created, rule)
-        cn.update(creditNoteNumber=books.next_number(t, "CreditNote"), creditNoteDate=fmt_date(day),
-                  header=f"Gutschrift zur Rechnung Nr. {origin['invoiceNumber']}", creditNoteType="CN",
-                  bookingCategory="UNDERACHIEVEMENT", refSrcInvoice=ref("Invoice", origin["id"]),
-                  origin=ref("Invoice", origin["id"]), isTransferred="0", taxNumber=None, vatNumber=None,
-                  accountLastCreditNote=None, accountNextCreditNote=None)
+        cn.update(
+            creditNoteNumber=books.next_number(t, "CreditNote"),
+            creditNoteDate=fmt_date(day),
+            header=f"Gutschrift zur Rechnung Nr. {origin['invoiceNumber']}",
+            creditNoteType="CN",
+            bookingCategory="UNDERACHIEVEMENT",
+            refSrcInvoice=ref("Invoice", origin["id"]),
+            origin=ref("Invoice", origin["id"]),
+            isTransferred="0",
+            taxNumber=None,
+            vatNumber=None,
+            accountLastCreditNote=None,
+            accountNextCreditNote=None,
+        )
         t.add(cn)
         first = t.positions("Invoice", origin["id"])[0]
-        sales_position(t, "CreditNote", cn, 0, name=f"Gutschrift: {first['name']}", quantity=Decimal(1),
-                       price=Decimal(first["priceNet"]) / 2, rate=int(first["taxRate"]), unity=1,
-                       when=fmt_ts(created))
+        sales_position(
+            t,
+            "CreditNote",
+            cn,
+            0,
+            name=f"Gutschrift: {first['name']}",
+            quantity=Decimal(1),
+            price=Decimal(first["priceNet"]) / 2,
+            rate=int(first["taxRate"]),
+            unity=1,
+            when=fmt_ts(created),
+        )
         recompute(t, "CreditNote", cn)
         cn.update(status="200", sendDate=fmt_ts(created), sendType="VPDF", enshrined=fmt_ts(created))
         if rng.random() < 0.6:
             book(t, "CreditNote", cn, None, _before(created + timedelta(days=3), anchor), bank)
 
 
-def _vouchers(t: TenantStore, rng: random.Random, n: int, suppliers: list[dict], anchor: datetime,
-              bank: str, cash: str) -> None:
+def _vouchers(
+    t: TenantStore, rng: random.Random, n: int, suppliers: list[dict], anchor: datetime, bank: str, cash: str
+) -> None:
     for i, day in enumerate(sorted(_day(rng, anchor) for _ in range(n))):
         age = (anchor.date() - day).days
         created = _ts(day, rng, 14)
@@ -284,26 +497,68 @@ def _vouchers(t: TenantStore, rng: random.Random, n: int, suppliers: list[dict],
         if supplier:
             rec["supplier"] = ref("Contact", supplier["id"])
         name = supplier["name"] if supplier else rng.choice(["Tankstelle Nord", "Deutsche Bahn", "Amazon EU"])
-        rec.update(supplierName=name, description=f"{'ER' if expense else 'AR'}-{day.year}-{i + 1:04d}",
-                   document=ref("Document", t.new_id()), resultDisdar=None, payDate=None, status="100",
-                   currency="EUR", sumNet="0", sumTax="0", sumGross="0", sumNetAccounting="0",
-                   sumTaxAccounting="0", sumGrossAccounting="0", showNet="1", paidAmount=0,
-                   creditDebit="C" if expense else "D", hidden="0", voucherType="VOU", recurringIntervall=None,
-                   recurringInterval=None, recurringStartDate=None, recurringNextVoucher=None,
-                   recurringLastVoucher=None, recurringEndDate=None, enshrined=None, sendType=None,
-                   inSource=None, iban=None, accountingSpecialCase=None,
-                   paymentDeadline=fmt_date(day + timedelta(days=14)), tip="0", mileageRate="0",
-                   selectedForPaymentFile="0", supplierNameAtSave=name, taxmaroStockAccount=None,
-                   vatNumber=None, deliveryDate=fmt_date(day), deliveryDateUntil=None, sumDiscountNet="0",
-                   sumDiscountGross="0", sumNetForeignCurrency="0", sumTaxForeignCurrency="0",
-                   sumGrossForeignCurrency="0", sumDiscountNetForeignCurrency="0",
-                   sumDiscountGrossForeignCurrency="0", **tax_fields(day, rule))
+        rec.update(
+            supplierName=name,
+            description=f"{'ER' if expense else 'AR'}-{day.year}-{i + 1:04d}",
+            document=ref("Document", t.new_id()),
+            resultDisdar=None,
+            payDate=None,
+            status="100",
+            currency="EUR",
+            sumNet="0",
+            sumTax="0",
+            sumGross="0",
+            sumNetAccounting="0",
+            sumTaxAccounting="0",
+            sumGrossAccounting="0",
+            showNet="1",
+            paidAmount=0,
+            creditDebit="C" if expense else "D",
+            hidden="0",
+            voucherType="VOU",
+            recurringIntervall=None,
+            recurringInterval=None,
+            recurringStartDate=None,
+            recurringNextVoucher=None,
+            recurringLastVoucher=None,
+            recurringEndDate=None,
+            enshrined=None,
+            sendType=None,
+            inSource=None,
+            iban=None,
+            accountingSpecialCase=None,
+            paymentDeadline=fmt_date(day + timedelta(days=14)),
+            tip="0",
+            mileageRate="0",
+            selectedForPaymentFile="0",
+            supplierNameAtSave=name,
+            taxmaroStockAccount=None,
+            vatNumber=None,
+            deliveryDate=fmt_date(day),
+            deliveryDateUntil=None,
+            sumDiscountNet="0",
+            sumDiscountGross="0",
+            sumNetForeignCurrency="0",
+            sumTaxForeignCurrency="0",
+            sumGrossForeignCurrency="0",
+            sumDiscountNetForeignCurrency="0",
+            sumDiscountGrossForeignCurrency="0",
+            **tax_fields(day, rule),
+        )
         t.add(rec)
         for _ in range(rng.randint(1, 2)):
             account = rng.choice(EXPENSE_ACCOUNTS) if expense else 4285
             rate = 0 if rule == 14 else rng.choice([19, 19, 7])
-            voucher_position(t, rec, account=account, rate=rate, net=Decimal(rng.randint(800, 90000)) / 100,
-                             comment=rng.choice(N.PURCHASE_TEXT), legacy=legacy, when=stamp)
+            voucher_position(
+                t,
+                rec,
+                account=account,
+                rate=rate,
+                net=Decimal(rng.randint(800, 90000)) / 100,
+                comment=rng.choice(N.PURCHASE_TEXT),
+                legacy=legacy,
+                when=stamp,
+            )
         recompute(t, "Voucher", rec)
         if age < 15 and rng.random() < 0.4:
             rec["status"] = "50"  # draft
@@ -323,10 +578,26 @@ def _bank_lines(t: TenantStore, rng: random.Random, n: int, anchor: datetime, ba
         stamp = fmt_ts(_ts(_day(rng, anchor), rng, 7))
         tx = t.header("CheckAccountTransaction", stamp, stamp)
         amount = Decimal(rng.randint(-40000, 60000)) / 100 or Decimal("-4.9")
-        tx.update(valueDate=stamp, entryDate=stamp, amount=dec(amount), feeAmount=None, gvCode=None,
-                  entryText=None, primaNotaNo=None, paymtPurpose=rng.choice(["Kontoführung", "Gutschrift",
-                                                                             "Lastschrift", "Überweisung"]),
-                  payeePayerBankCode=None, payeePayerAcctNo=None, payeePayerName=rng.choice(N.LAST),
-                  checkAccount=ref("CheckAccount", bank), status="100", score=None, compareHash=None,
-                  enshrined=None, obonoReceiptUuid=None, externalId=None, deletedAt=None, restoredAt=None)
+        tx.update(
+            valueDate=stamp,
+            entryDate=stamp,
+            amount=dec(amount),
+            feeAmount=None,
+            gvCode=None,
+            entryText=None,
+            primaNotaNo=None,
+            paymtPurpose=rng.choice(["Kontoführung", "Gutschrift", "Lastschrift", "Überweisung"]),
+            payeePayerBankCode=None,
+            payeePayerAcctNo=None,
+            payeePayerName=rng.choice(N.LAST),
+            checkAccount=ref("CheckAccount", bank),
+            status="100",
+            score=None,
+            compareHash=None,
+            enshrined=None,
+            obonoReceiptUuid=None,
+            externalId=None,
+            deletedAt=None,
+            restoredAt=None,
+        )
         t.add(tx)

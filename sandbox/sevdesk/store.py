@@ -6,7 +6,6 @@ from sandbox.util import Clock
 
 from .model import DOCUMENTS, HIDDEN_ACCOUNTS, NEWEST_FIRST, PARENT_FIELD, RESOURCES, fmt_ts, ref
 
-
 INDEXED = {**PARENT_FIELD, "CheckAccountTransactionLog": "object"}
 
 
@@ -47,9 +46,14 @@ class TenantStore:
     def header(self, model: str, created: str | None = None, updated: str | None = None) -> dict:
         """The fields every record starts with, in the live order."""
         created = created or self.now()
-        return {"id": self.new_id(), "objectName": model, "additionalInformation": None,
-                "create": created, "update": updated or created,
-                "sevClient": ref("SevClient", self.sev_client)}
+        return {
+            "id": self.new_id(),
+            "objectName": model,
+            "additionalInformation": None,
+            "create": created,
+            "update": updated or created,
+            "sevClient": ref("SevClient", self.sev_client),
+        }
 
     def add(self, rec: dict) -> dict:
         model = rec["objectName"]
@@ -91,5 +95,8 @@ class TenantStore:
         return out
 
     def dump(self) -> dict:
-        return {"sevClient": self.sev_client, "seq": self.seq,
-                "tables": {model: list(rows.values()) for model, rows in self.tables.items()}}
+        return {
+            "sevClient": self.sev_client,
+            "seq": self.seq,
+            "tables": {model: list(rows.values()) for model, rows in self.tables.items()},
+        }
