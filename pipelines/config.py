@@ -16,7 +16,10 @@ import yaml
 CONFIG_ENV = "KONTOR_CONFIG"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "kontor.yaml"
 TENANT_NAME = re.compile(r"^[a-z0-9_]+$")
-SYSTEMS = ("lexware",)
+SYSTEMS = ("lexware", "sevdesk")
+DEFAULT_BASE_URLS = {"sevdesk": "https://my.sevdesk.de/api/v1"}  # lexware: base_url is required
+# sevDesk publishes no rate limit and none was observed up to 18 req/s (reference §7.4): a polite budget
+DEFAULT_RPS_BY_SYSTEM = {"sevdesk": 10.0}
 
 # Rate budget: a bit under Lexware's 2 requests/second, requests spaced evenly (no burst), so network
 # jitter never pushes the server's token bucket below zero. Tunable per tenant in kontor.yaml.
@@ -113,13 +116,15 @@ def _tenant(path: Path, index: int, item: object, data_dir: Path) -> TenantConfi
     system = item.get("system", "lexware")
     if system not in SYSTEMS:
         raise ConfigError(f"{where}: field 'system' must be one of {SYSTEMS}, got {system!r}")
+    if system in DEFAULT_BASE_URLS and not item.get("base_url"):
+        item = {**item, "base_url": DEFAULT_BASE_URLS[system]}
     for key in ("base_url", "api_key_env"):
         if not isinstance(item.get(key), str) or not item[key]:
             raise ConfigError(f"{where}: field {key!r} is required (a string)")
     if not re.match(r"^https?://", item["base_url"]):
         raise ConfigError(f"{where}: field 'base_url' must start with http:// or https://")
     try:
-        rps = float(item.get("rps", DEFAULT_RPS))
+        rps = float(item.get("rps", DEFAULT_RPS_BY_SYSTEM.get(system, DEFAULT_RPS)))
         max_in_flight = int(item.get("max_in_flight", DEFAULT_MAX_IN_FLIGHT))
     except (TypeError, ValueError) as exc:
         raise ConfigError(f"{where}: fields 'rps'/'max_in_flight' must be numbers") from exc

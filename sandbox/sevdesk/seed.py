@@ -382,7 +382,7 @@ def _invoices(
 ) -> list[dict]:
     days = sorted(_day(rng, anchor) for _ in range(n))
     out = []
-    for day in days:
+    for i, day in enumerate(days):
         age = (anchor.date() - day).days
         created = _ts(day, rng)
         rule = 3 if rng.random() < 0.05 else 1
@@ -422,8 +422,8 @@ def _invoices(
         t.add(inv)
         _sales_lines(t, rng, "Invoice", inv, parts, fmt_ts(created), rng.randint(1, 4))
         out.append(inv)
-        if age < 20 and rng.random() < 0.4:
-            continue  # a draft: no number, editable
+        if i >= n - 2 or (age < 20 and rng.random() < 0.4):
+            continue  # a draft (the newest two always): no number, editable
         books.send(t, "Invoice", inv, created + timedelta(minutes=5))
         roll = rng.random()
         if roll < 0.05 and age > 10:
@@ -560,8 +560,8 @@ def _vouchers(
                 when=stamp,
             )
         recompute(t, "Voucher", rec)
-        if age < 15 and rng.random() < 0.4:
-            rec["status"] = "50"  # draft
+        if i >= n - 2 or (age < 15 and rng.random() < 0.4):
+            rec["status"] = "50"  # a draft (the newest two always)
             continue
         roll = rng.random()
         if age > 10 and roll < 0.8:
