@@ -3,8 +3,8 @@
 
 `contacts`, `invoices` and `vouchers` are read incrementally with `updateAfter` (unix seconds, the only
 format that works live): from a low-water mark that trails the newest listed `update` by the listing's
-duration plus a margin, emitting a row when its `update` is >= the mark and differs from `known` ({id:
-update} of the rows at or above the mark as last listed); both live in the resource's dlt state and are
+duration plus a margin, emitting a row when its `update` is >= the mark and its payload fingerprint differs from `known` ({id:
+fingerprint} of the rows at or above the mark as last listed: `update` has second resolution); both live in the resource's dlt state and are
 committed with the load package (the same scheme as the Lexware voucher list). Every RECONCILE_EVERY (or
 on demand) they are listed in full so records that vanished can be flagged deleted.
 
@@ -89,12 +89,15 @@ def sevdesk_source(
             full_scan = fresh or (due if reconcile is None else reconcile)
             query = dict(fixed) if full_scan else {**fixed, "updateAfter": str(int(lwm.timestamp()))}
             listed: dict[str, str] = {}
+            prints: dict[str, str] = {}
             started = time.monotonic()
             for page in complete_listing(client, path, query):
                 listed.update((str(r["id"]), r["update"]) for r in page)
-                # re-checked client-side: a filter sevDesk ignores silently returns everything
+                prints.update((str(r["id"]), fingerprint(r)) for r in page)
+                # re-checked client-side (a filter sevDesk ignores silently returns everything); `update`
+                # has second resolution, so two edits in one second differ only in the payload fingerprint
                 changed = [row(tenant, r) for r in page
-                           if parse_ts(r["update"]) >= lwm and known.get(str(r["id"])) != r["update"]]
+                           if parse_ts(r["update"]) >= lwm and known.get(str(r["id"])) != prints[str(r["id"])]]
                 if changed:
                     yield changed
             elapsed = timedelta(seconds=time.monotonic() - started)
@@ -103,7 +106,7 @@ def sevdesk_source(
             t_max = max(map(parse_ts, listed.values()), default=lwm)
             new_lwm = max(lwm, t_max - elapsed - settings.LWM_MARGIN)
             marks["lwm"] = new_lwm.astimezone(UTC).isoformat()
-            marks["known"] = {i: u for i, u in listed.items() if parse_ts(u) >= new_lwm}
+            marks["known"] = {i: prints[i] for i, u in listed.items() if parse_ts(u) >= new_lwm}
             if full_scan:
                 report.complete_scans[table] = set(listed)
                 reconciled[table] = time.time()
