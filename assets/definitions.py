@@ -10,15 +10,17 @@ from dagster import (
 
 from assets.checks import transform_checks
 from assets.extraction import KontorConfigResource, lexware_raw
+from assets.extraction_sevdesk import sevdesk_full_refresh_job, sevdesk_hourly, sevdesk_raw, sevdesk_sync_job
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
 from assets.writeback import apply_corrections, pending_corrections_sensor
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
-EXTRACTION_ASSETS: list = [lexware_raw]
-EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job]
-EXTRACTION_SCHEDULES: list = [lexware_hourly]
+EXTRACTION_ASSETS: list = [lexware_raw, sevdesk_raw]
+EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job, sevdesk_sync_job,
+                         sevdesk_full_refresh_job]
+EXTRACTION_SCHEDULES: list = [lexware_hourly, sevdesk_hourly]
 EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---

@@ -91,7 +91,7 @@ class KontorDltTranslator(DagsterDltTranslator):
 
 
 def _tenant_names() -> list[str]:
-    return [t.name for t in load_config().tenants]
+    return [t.name for t in load_config().tenants if t.system == "lexware"]  # sevDesk: extraction_sevdesk
 
 
 tenants_partitions = StaticPartitionsDefinition(_tenant_names())

@@ -227,3 +227,32 @@ def test_churn_while_syncing_ends_exactly_equal(tmp_path, monkeypatch):
         assert_matches_export(cfg, sb.export("demo"))
         assert duplicates(cfg) == {}
         assert result.reconciled
+
+
+DAGSTER_RUN = """
+import json, sys
+from dagster import DagsterInstance, materialize
+from assets.extraction import KontorConfigResource
+from assets.extraction_sevdesk import sevdesk_partitions, sevdesk_raw
+assert sevdesk_partitions.get_partition_keys() == ["demo", "other"]
+result = materialize([sevdesk_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
+                     resources={"kontor": KontorConfigResource(path=sys.argv[1])})
+meta = {e.asset_key.path[-1]: {k: getattr(v, "value", v) for k, v in e.materialization.metadata.items()}
+        for e in result.get_asset_materialization_events()}
+print(json.dumps({"success": result.success, "meta": meta}, default=str))
+"""
+
+
+def test_dagster_assets_per_sevdesk_tenant_carry_metadata(sb, cfg):
+    env = {**os.environ, "KONTOR_CONFIG": str(cfg.path)}  # partitions come from kontor.yaml
+    out = subprocess.run([sys.executable, "-c", DAGSTER_RUN, str(cfg.path)], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    export = sb.export("demo")
+    assert report["success"] and set(report["meta"]) == set(settings.TABLES)
+    invoices = report["meta"]["invoices"]
+    assert invoices["dagster/row_count"] == len(export["invoices"]) and invoices["tenant"] == "demo"
+    assert invoices["dagster/table_name"] == "raw_sevdesk.invoices" and invoices["requests"] == pages(export)
+    assert KEYS["demo"] not in out.stdout
+    assert_matches_export(cfg, export)
