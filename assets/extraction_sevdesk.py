@@ -42,17 +42,21 @@ RAW_DESCRIPTIONS = {
     "voucher_positions": "Voucher postings (GET /VoucherPos, full scan diffed by payload).",
     "check_account_transactions": "Bank lines (GET /CheckAccountTransaction, full scan).",
     "check_account_transaction_logs": "Payments: links of bank lines to documents "
-                                      "(GET /CheckAccountTransactionLog, full scan).",
+    "(GET /CheckAccountTransactionLog, full scan).",
 }
 
 
 class SevdeskExtractionConfig(Config):
     """Run config of a sevDesk sync."""
 
-    mode: Literal["incremental", "full"] = Field(default="incremental", description="incremental | full refresh")
+    mode: Literal["incremental", "full"] = Field(
+        default="incremental", description="incremental | full refresh"
+    )
     reconcile: bool | None = Field(
-        default=None, description="force (true) or skip (false) the ID scan of contacts/invoices/vouchers "
-                                  "that flags deletes; default: once per 24 h (other tables: every run)")
+        default=None,
+        description="force (true) or skip (false) the ID scan of contacts/invoices/vouchers "
+        "that flags deletes; default: once per 24 h (other tables: every run)",
+    )
 
 
 class SevdeskDltTranslator(DagsterDltTranslator):
@@ -62,31 +66,45 @@ class SevdeskDltTranslator(DagsterDltTranslator):
         spec = super().get_asset_spec(data)
         name = data.resource.name
         return spec.replace_attributes(
-            key=AssetKey([GROUP, name]), group_name=GROUP, kinds={"dlt", "duckdb"}, deps=[],
+            key=AssetKey([GROUP, name]),
+            group_name=GROUP,
+            kinds={"dlt", "duckdb"},
+            deps=[],
             description=f"{RAW_DESCRIPTIONS.get(name, f'sevDesk `{name}`.')} Every sevDesk tenant is a "
-                        "partition; columns: the raw layer contract (docs/architecture.md).",
-            owners=OWNERS, tags=layer_tags("raw", "sevdesk"),
+            "partition; columns: the raw layer contract (docs/architecture.md).",
+            owners=OWNERS,
+            tags=layer_tags("raw", "sevdesk"),
         ).merge_attributes(metadata={"dagster/column_schema": MetadataValue.table_schema(RAW_COLUMNS)})
 
 
 sevdesk_partitions = StaticPartitionsDefinition(
-    [t.name for t in load_config().tenants if t.system == "sevdesk"])
+    [t.name for t in load_config().tenants if t.system == "sevdesk"]
+)
 
 
 @dlt_assets(
     dlt_source=sevdesk_source(),
-    dlt_pipeline=dlt.pipeline(pipeline_name="kontor_sevdesk", destination="duckdb",
-                              dataset_name=settings.DATASET,
-                              pipelines_dir=str(load_config().data_dir / ".dlt")),
+    dlt_pipeline=dlt.pipeline(
+        pipeline_name="kontor_sevdesk",
+        destination="duckdb",
+        dataset_name=settings.DATASET,
+        pipelines_dir=str(load_config().data_dir / ".dlt"),
+    ),
     name="sevdesk_raw",
     dagster_dlt_translator=SevdeskDltTranslator(),
     partitions_def=sevdesk_partitions,
 )
-def sevdesk_raw(context: AssetExecutionContext, config: SevdeskExtractionConfig, kontor: KontorConfigResource):
+def sevdesk_raw(
+    context: AssetExecutionContext, config: SevdeskExtractionConfig, kontor: KontorConfigResource
+):
     """Sync the partition's sevDesk tenant; writes are serialised by the warehouse lock."""
     result = sync_tenant(
-        kontor.load(), context.partition_key, config.mode, reconcile=config.reconcile,
-        tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys])
+        kontor.load(),
+        context.partition_key,
+        config.mode,
+        reconcile=config.reconcile,
+        tables=None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys],
+    )
     context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
     for key in sorted(context.selected_asset_keys, key=lambda k: settings.TABLES.index(k.path[-1])):
         meta = materialization_metadata(result, key.path[-1])
@@ -95,17 +113,28 @@ def sevdesk_raw(context: AssetExecutionContext, config: SevdeskExtractionConfig,
 
 
 RAW_SEVDESK = AssetSelection.groups(GROUP)
-sevdesk_sync_job = define_asset_job("sevdesk_sync", selection=RAW_SEVDESK,
-                                    description="Incremental sync of the chosen sevDesk tenants (partitions).")
+sevdesk_sync_job = define_asset_job(
+    "sevdesk_sync",
+    selection=RAW_SEVDESK,
+    description="Incremental sync of the chosen sevDesk tenants (partitions).",
+)
 sevdesk_full_refresh_job = define_asset_job(
-    "sevdesk_full_refresh", selection=RAW_SEVDESK,
+    "sevdesk_full_refresh",
+    selection=RAW_SEVDESK,
     config=RunConfig(ops={"sevdesk_raw": SevdeskExtractionConfig(mode="full")}),
-    description="Ignore the stored state of the chosen sevDesk tenants, re-extract everything, flag deletes.")
+    description="Ignore the stored state of the chosen sevDesk tenants, re-extract everything, flag deletes.",
+)
 
 
-@schedule(job=sevdesk_sync_job, cron_schedule="0 * * * *", execution_timezone="Europe/Berlin",
-          default_status=DefaultScheduleStatus.RUNNING,
-          description="Every hour, one incremental run of sevdesk_sync per sevDesk tenant.")
+@schedule(
+    job=sevdesk_sync_job,
+    cron_schedule="0 * * * *",
+    execution_timezone="Europe/Berlin",
+    default_status=DefaultScheduleStatus.RUNNING,
+    description="Every hour, one incremental run of sevdesk_sync per sevDesk tenant.",
+)
 def sevdesk_hourly(context: ScheduleEvaluationContext):
     for tenant in sevdesk_partitions.get_partition_keys():
-        yield RunRequest(run_key=f"{tenant}-{context.scheduled_execution_time:%Y%m%dT%H}", partition_key=tenant)
+        yield RunRequest(
+            run_key=f"{tenant}-{context.scheduled_execution_time:%Y%m%dT%H}", partition_key=tenant
+        )

@@ -48,8 +48,11 @@ def cfg(sb, tmp_path, monkeypatch):
 def rows(cfg, table: str, tenant: str = "demo", deleted: bool = False) -> dict[str, dict]:
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
     try:
-        found = con.execute(f"SELECT id, raw FROM raw_sevdesk.{table} "
-                            "WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?", [tenant, deleted]).fetchall()
+        found = con.execute(
+            f"SELECT id, raw FROM raw_sevdesk.{table} "
+            "WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?",
+            [tenant, deleted],
+        ).fetchall()
     finally:
         con.close()
     return {i: json.loads(raw) for i, raw in found}
@@ -58,8 +61,12 @@ def rows(cfg, table: str, tenant: str = "demo", deleted: bool = False) -> dict[s
 def duplicates(cfg) -> dict[str, int]:
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
     try:
-        counts = {t: con.execute(f"SELECT count(*) - count(DISTINCT (tenant_id, id)) FROM raw_sevdesk.{t}")
-                  .fetchone()[0] for t in settings.TABLES}
+        counts = {
+            t: con.execute(
+                f"SELECT count(*) - count(DISTINCT (tenant_id, id)) FROM raw_sevdesk.{t}"
+            ).fetchone()[0]
+            for t in settings.TABLES
+        }
     finally:
         con.close()
     return {t: n for t, n in counts.items() if n}
@@ -106,8 +113,14 @@ def test_incremental_emits_exactly_the_changes(sb, cfg):
     sb.edit("demo", "Invoice", open_invoice["id"], action="pay")
     sb.edit("demo", "VoucherPos", position["id"], {"sumNet": "123.45"})
     result = sync_tenant(cfg, "demo", reconcile=False)
-    assert result.rows == {"contacts": 1, "invoices": 1, "check_account_transactions": 1,
-                           "check_account_transaction_logs": 1, "vouchers": 1, "voucher_positions": 1}
+    assert result.rows == {
+        "contacts": 1,
+        "invoices": 1,
+        "check_account_transactions": 1,
+        "check_account_transaction_logs": 1,
+        "vouchers": 1,
+        "voucher_positions": 1,
+    }
     after = sb.export("demo")
     assert_matches_export(cfg, after)
     assert rows(cfg, "invoices")[open_invoice["id"]]["status"] == "1000"
@@ -127,9 +140,12 @@ def test_deletes_are_confirmed_then_flagged(sb, cfg):
     sb.edit("demo", "Voucher", paid["id"], action="unbook")  # resetToOpen: its payment links vanish
     sb.reset_stats()
     result = sync_tenant(cfg, "demo", reconcile=True)
-    assert result.flagged_deleted == {"invoices": 1, "invoice_positions": len(draft_positions),
-                                      "check_account_transactions": 1,
-                                      "check_account_transaction_logs": len(links)}
+    assert result.flagged_deleted == {
+        "invoices": 1,
+        "invoice_positions": len(draft_positions),
+        "check_account_transactions": 1,
+        "check_account_transaction_logs": len(links),
+    }
     calls = sb.tenant_stats("demo")["by_endpoint"]
     assert calls["GET /api/v1/Invoice/{id}"] == 1 and calls["GET /api/v1/CheckAccountTransaction/{id}"] == 1
     assert calls["GET /api/v1/InvoicePos"] == 2 + 1  # two pages, one parent check
@@ -170,18 +186,28 @@ def test_revoked_token_fails_clearly_with_nothing_loaded(sb, cfg, monkeypatch):
     monkeypatch.setenv(ENVS["demo"], "revoked-token")
     with pytest.raises(AuthError) as err:
         sync_tenant(cfg, "demo")
-    assert "401" in str(err.value) and ENVS["demo"] in str(err.value) and "revoked-token" not in str(err.value)
+    assert (
+        "401" in str(err.value) and ENVS["demo"] in str(err.value) and "revoked-token" not in str(err.value)
+    )
     assert sb.stats()["tenants"]["_unauthorized"]["requests"] == 1  # not retried
-    assert not cfg.warehouse.exists() or "raw_sevdesk" not in duckdb.connect(
-        str(cfg.warehouse), read_only=True).execute("SELECT list(schema_name) FROM information_schema.schemata"
-                                                    ).fetchone()[0]
+    assert (
+        not cfg.warehouse.exists()
+        or "raw_sevdesk"
+        not in duckdb.connect(str(cfg.warehouse), read_only=True)
+        .execute("SELECT list(schema_name) FROM information_schema.schemata")
+        .fetchone()[0]
+    )
 
 
 def test_sigkill_mid_extraction_then_rerun_is_exact(sb, cfg):
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=3, system="sevdesk")
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while sb.tenant_stats("demo")["requests"] < 6 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -194,8 +220,13 @@ def test_sigkill_mid_extraction_then_rerun_is_exact(sb, cfg):
 
 
 def test_cli_dispatches_on_the_system(sb, cfg):
-    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=180)
+    out = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     results = {r["tenant"]: r for r in map(json.loads, out.stdout.splitlines())}
     assert out.returncode == 0 and results["demo"]["ok"] and results["other"]["ok"]
     assert KEYS["demo"] not in out.stdout + out.stderr
@@ -205,8 +236,15 @@ def test_cli_dispatches_on_the_system(sb, cfg):
 def test_sync_under_faults_ends_exactly_equal(tmp_path, monkeypatch):
     monkeypatch.setenv(ENVS["demo"], KEYS["demo"])
     faults = "429=0.05,500=0.04,502=0.03,503=0.03,504=0.04,reset=0.03,slow=0.03,malformed=0.05"
-    with start_sandbox(system="sevdesk", tenants={"demo": KEYS["demo"]}, faults=faults, fault_seed=3,
-                       slow_seconds=3, retry_after=True, **SMALL) as sb:
+    with start_sandbox(
+        system="sevdesk",
+        tenants={"demo": KEYS["demo"]},
+        faults=faults,
+        fault_seed=3,
+        slow_seconds=3,
+        retry_after=True,
+        **SMALL,
+    ) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": ENVS["demo"]}, system="sevdesk")
         result = sync_tenant(cfg, "demo", client=SevdeskClient(cfg.tenant("demo"), timeout=1.0))
         assert result.client["retries"] > 0
@@ -245,8 +283,14 @@ print(json.dumps({"success": result.success, "meta": meta}, default=str))
 
 def test_dagster_assets_per_sevdesk_tenant_carry_metadata(sb, cfg):
     env = {**os.environ, "KONTOR_CONFIG": str(cfg.path)}  # partitions come from kontor.yaml
-    out = subprocess.run([sys.executable, "-c", DAGSTER_RUN, str(cfg.path)], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", DAGSTER_RUN, str(cfg.path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     report = json.loads(out.stdout.strip().splitlines()[-1])
     export = sb.export("demo")

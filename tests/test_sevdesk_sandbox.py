@@ -53,7 +53,7 @@ def test_envelope_and_scalars_as_live(api):
     assert original["status"] == "1000" and original["paidAmount"] == 0  # cancelled: 1000, nothing paid
     assert isinstance(original["sumNet"], str) and original["showNet"] in ("0", "1")
     partial = objects(api.get("/Invoice", params={"status": "750", "limit": 1}))[0]
-    assert isinstance(partial["paidAmount"], int | float) and 0 < partial["paidAmount"]
+    assert isinstance(partial["paidAmount"], int | float) and partial["paidAmount"] > 0
     missing = api.get("/Voucher/1")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == 151 and missing.json()["objects"] is None
@@ -65,14 +65,17 @@ def test_both_tax_schemes_and_locks_in_one_history(api):
     legacy = [i for i in invoices if i["taxType"] == "default"]
     modern = [i for i in invoices if i.get("taxRule") and i["taxType"] is None]
     assert legacy and modern and all("taxRule" not in i for i in legacy)
-    assert all(i["invoiceNumber"] is None and i["enshrined"] is None for i in invoices if i["status"] == "100")
+    assert all(
+        i["invoiceNumber"] is None and i["enshrined"] is None for i in invoices if i["status"] == "100"
+    )
     assert any(i["enshrined"] for i in invoices)
     positions = objects(api.get("/VoucherPos", params={"limit": 1000}))
     assert any("accountingType" in p and "accountDatev" not in p for p in positions)
     assert any("accountDatev" in p for p in positions)
     vouchers = objects(api.get("/Voucher", params={"limit": 1000}))
     assert {v["creditDebit"] for v in vouchers} == {"C", "D"} and {"50", "100", "750", "1000"} <= {
-        v["status"] for v in vouchers}
+        v["status"] for v in vouchers
+    }
 
 
 def test_paging_default_cap_offset_and_count(api):
@@ -97,7 +100,8 @@ def test_filters_unix_seconds_only_and_unknown_ones_ignored(api):
     assert objects(api.get("/Invoice", params={"updateAfter": "2025-01-01"})) == []  # ISO: nothing
     assert len(objects(api.get("/Invoice", params={"limit": 1000, "noSuchFilter": "x"}))) == len(every)
     assert len(objects(api.get("/CreditNote", params={"updateAfter": since}))) == len(
-        objects(api.get("/CreditNote")))  # no update filter on credit notes: ignored
+        objects(api.get("/CreditNote"))
+    )  # no update filter on credit notes: ignored
     organisations = objects(api.get("/Contact", params={"limit": 1000}))
     everyone = objects(api.get("/Contact", params={"limit": 1000, "depth": 1}))
     assert all(c["name"] for c in organisations) and len(everyone) > len(organisations)
@@ -109,8 +113,11 @@ def test_filters_unix_seconds_only_and_unknown_ones_ignored(api):
 
 
 def test_embed_expands_references_and_ignores_unknown_names(api):
-    inv = objects(api.get("/Invoice", params={"limit": 1, "status": "1000",
-                                              "embed": "contact,addressCountry,voucherPos"}))[0]
+    inv = objects(
+        api.get(
+            "/Invoice", params={"limit": 1, "status": "1000", "embed": "contact,addressCountry,voucherPos"}
+        )
+    )[0]
     assert inv["contact"]["objectName"] == "Contact" and "create" in inv["contact"]
     assert inv["addressCountry"]["code"] in ("de", "at", "ch", "nl", "fr", "pl")
     pos = objects(api.get(f"/Invoice/{inv['id']}/getPositions", params={"embed": "unity"}))
@@ -118,32 +125,66 @@ def test_embed_expands_references_and_ignores_unknown_names(api):
 
 
 def test_contact_writes_json_and_form_encoded(api):
-    created = objects(api.post("/Contact", json={"name": "Kontor Test GmbH",
-                                                 "category": {"id": 3, "objectName": "Category"},
-                                                 "status": 1000}), 201)
+    created = objects(
+        api.post(
+            "/Contact",
+            json={
+                "name": "Kontor Test GmbH",
+                "category": {"id": 3, "objectName": "Category"},
+                "status": 1000,
+            },
+        ),
+        201,
+    )
     assert created["category"] == {"id": "3", "objectName": "Category"} and created["status"] == "1000"
     assert api.post("/Contact", json={"name": "ohne Kategorie"}).status_code == 400
     form = "vatNumber=DE123456789&category[id]=2&category[objectName]=Category"
-    updated = objects(api.put(f"/Contact/{created['id']}", content=form,
-                              headers={"Content-Type": "application/x-www-form-urlencoded"}))
+    updated = objects(
+        api.put(
+            f"/Contact/{created['id']}",
+            content=form,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+    )
     assert updated["vatNumber"] == "DE123456789" and updated["category"]["id"] == "2"
     assert updated["name"] == "Kontor Test GmbH" and updated["update"] >= created["update"]
     assert objects(api.delete(f"/Contact/{created['id']}")) == [None]
 
 
 def test_save_voucher_edits_only_drafts_and_enshrine_is_forever(api):
-    body = {"voucher": {"objectName": "Voucher", "mapAll": True, "voucherDate": "15.05.2026",
-                        "supplierName": "Bürobedarf Nord KG", "description": "ER-2026-0042", "status": 50,
-                        "creditDebit": "C", "voucherType": "VOU", "taxRule": {"id": 9, "objectName": "TaxRule"},
-                        "currency": "EUR"},
-            "voucherPosSave": [{"objectName": "VoucherPos", "mapAll": True,
-                                "accountDatev": {"id": 5012, "objectName": "AccountDatev"}, "taxRate": "19.00",
-                                "net": True, "sumNet": "100.00", "comment": "Druckerpapier"}],
-            "voucherPosDelete": None}
+    body = {
+        "voucher": {
+            "objectName": "Voucher",
+            "mapAll": True,
+            "voucherDate": "15.05.2026",
+            "supplierName": "Bürobedarf Nord KG",
+            "description": "ER-2026-0042",
+            "status": 50,
+            "creditDebit": "C",
+            "voucherType": "VOU",
+            "taxRule": {"id": 9, "objectName": "TaxRule"},
+            "currency": "EUR",
+        },
+        "voucherPosSave": [
+            {
+                "objectName": "VoucherPos",
+                "mapAll": True,
+                "accountDatev": {"id": 5012, "objectName": "AccountDatev"},
+                "taxRate": "19.00",
+                "net": True,
+                "sumNet": "100.00",
+                "comment": "Druckerpapier",
+            }
+        ],
+        "voucherPosDelete": None,
+    }
     saved = objects(api.post("/Voucher/Factory/saveVoucher", json=body), 201)
     voucher, pos = saved["voucher"], saved["voucherPos"][0]
-    assert voucher["status"] == "50" and voucher["sumGross"] == "119" and voucher["voucherDate"].startswith(
-        "2026-05-15T00:00:00+02:00")
+    assert (
+        voucher["status"] == "50"
+        and voucher["sumGross"] == "119"
+        and voucher["voucherDate"].startswith("2026-05-15T00:00:00+02:00")
+    )
     body["voucher"] = {**body["voucher"], "id": int(voucher["id"]), "status": 100}
     body["voucherPosSave"] = [{**body["voucherPosSave"][0], "id": int(pos["id"]), "sumNet": "200"}]
     reopened = objects(api.post("/Voucher/Factory/saveVoucher", json=body), 201)["voucher"]
@@ -176,8 +217,9 @@ def test_booked_transactions_stay_and_deleted_ones_stay_readable(sb, api):
     assert api.delete(f"/CheckAccountTransaction/{booked['id']}").status_code == 409
     loose = next(t for t in txs if t["status"] == "100")
     assert objects(api.delete(f"/CheckAccountTransaction/{loose['id']}")) == [None]
-    assert loose["id"] not in {t["id"] for t in objects(api.get("/CheckAccountTransaction",
-                                                                params={"limit": 1000}))}
+    assert loose["id"] not in {
+        t["id"] for t in objects(api.get("/CheckAccountTransaction", params={"limit": 1000}))
+    }
     assert objects(api.get(f"/CheckAccountTransaction/{loose['id']}"))[0]["deletedAt"]
     assert loose["id"] not in {t["id"] for t in sb.export("demo")["check_account_transactions"]}
 
@@ -193,13 +235,15 @@ def test_operator_pay_links_a_transaction_and_bumps_update(sb, api):
 
 
 def test_no_rate_limit_by_default_but_switchable():
-    with start_sandbox(system="sevdesk", contacts=5, invoices=5, vouchers=5, credit_notes=1) as sb:
-        with httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client:
-            assert {client.get("/Unity").status_code for _ in range(60)} == {200}
-    with start_sandbox(system="sevdesk", rate_limit=2, retry_after=True, contacts=5, invoices=5, vouchers=5,
-                       credit_notes=1) as sb:
-        with httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client:
-            answers = [client.get("/Unity") for _ in range(10)]
+    small = {"contacts": 5, "invoices": 5, "vouchers": 5, "credit_notes": 1}
+    with start_sandbox(system="sevdesk", **small) as sb, httpx.Client(
+        base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}
+    ) as client:
+        assert {client.get("/Unity").status_code for _ in range(60)} == {200}
+    with start_sandbox(
+        system="sevdesk", rate_limit=2, retry_after=True, contacts=5, invoices=5, vouchers=5, credit_notes=1
+    ) as sb, httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client:
+        answers = [client.get("/Unity") for _ in range(10)]
     limited = [r for r in answers if r.status_code == 429]
     assert limited and "Retry-After" in limited[0].headers and limited[0].json()["objects"] is None
 

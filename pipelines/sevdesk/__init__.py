@@ -3,10 +3,11 @@
 
 `contacts`, `invoices` and `vouchers` are read incrementally with `updateAfter` (unix seconds, the only
 format that works live): from a low-water mark that trails the newest listed `update` by the listing's
-duration plus a margin, emitting a row when its `update` is >= the mark and its payload fingerprint differs from `known` ({id:
-fingerprint} of the rows at or above the mark as last listed: `update` has second resolution); both live in the resource's dlt state and are
-committed with the load package (the same scheme as the Lexware voucher list). Every RECONCILE_EVERY (or
-on demand) they are listed in full so records that vanished can be flagged deleted.
+duration plus a margin, emitting a row when its `update` is >= the mark and its payload fingerprint
+differs from `known` ({id: fingerprint} of the rows at or above the mark as last listed: `update` has
+second resolution); both live in the resource's dlt state and are committed with the load package
+(the same scheme as the Lexware voucher list). Every RECONCILE_EVERY (or on demand) they are listed in
+full so records that vanished can be flagged deleted.
 
 Every other table has no update filter (positions, credit notes, bank transactions and their document
 links, contact addresses, communication ways, articles, master data): it is listed in full every run and
@@ -96,8 +97,11 @@ def sevdesk_source(
                 prints.update((str(r["id"]), fingerprint(r)) for r in page)
                 # re-checked client-side (a filter sevDesk ignores silently returns everything); `update`
                 # has second resolution, so two edits in one second differ only in the payload fingerprint
-                changed = [row(tenant, r) for r in page
-                           if parse_ts(r["update"]) >= lwm and known.get(str(r["id"])) != prints[str(r["id"])]]
+                changed = [
+                    row(tenant, r)
+                    for r in page
+                    if parse_ts(r["update"]) >= lwm and known.get(str(r["id"])) != prints[str(r["id"])]
+                ]
                 if changed:
                     yield changed
             elapsed = timedelta(seconds=time.monotonic() - started)

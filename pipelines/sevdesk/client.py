@@ -36,13 +36,19 @@ class SevdeskClient(LexwareClient):
         """GET and return `objects`."""
         return self.get(path, params)["objects"]
 
-    def pages(self, path: str, params: dict | None = None,  # type: ignore[override]
-              size: int = settings.PAGE_SIZE) -> Iterator[tuple[list[dict], int | None]]:
+    def pages(
+        self,
+        path: str,
+        params: dict | None = None,  # type: ignore[override]
+        size: int = settings.PAGE_SIZE,
+    ) -> Iterator[tuple[list[dict], int | None]]:
         """The one sevDesk paginator: (rows, total) per page via limit/offset with `countAll`, until a
         short page."""
         offset = 0
         while True:
-            body = self.get(path, params={**(params or {}), "limit": size, "offset": offset, "countAll": "true"})
+            body = self.get(
+                path, params={**(params or {}), "limit": size, "offset": offset, "countAll": "true"}
+            )
             rows = body.get("objects")
             if not isinstance(rows, list):
                 raise MalformedResponseError(self.name, f"GET {path}: expected a list in 'objects'")
@@ -70,8 +76,12 @@ class SevdeskClient(LexwareClient):
         logical = _logical_status(error, status)
         message = f"{what}: {logical} {(error or {}).get('message', '')}".rstrip()
         if logical == 401:
-            raise AuthError(self.name, f"{what}: 401 Unauthorized - the API token is invalid or revoked "
-                            f"(check {self.tenant.api_key_env})", status)
+            raise AuthError(
+                self.name,
+                f"{what}: 401 Unauthorized - the API token is invalid or revoked "
+                f"(check {self.tenant.api_key_env})",
+                status,
+            )
         if logical == 403:
             raise NotInPlanError(self.name, f"{message} - not available to this token", status, body)
         if logical == 404:

@@ -33,7 +33,8 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
             missing = con.execute(
                 f'SELECT id, raw FROM {settings.DATASET}."{table}" '
                 "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
-                [tenant, sorted(ids)]).fetchall()
+                [tenant, sorted(ids)],
+            ).fetchall()
             if missing:
                 found[table] = {rid: json.loads(raw) for rid, raw in missing}
     return found
@@ -85,7 +86,8 @@ def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
                     n = con.execute(
                         f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
                         "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
-                        [tenant, ids]).fetchone()[0]
+                        [tenant, ids],
+                    ).fetchone()[0]
                     if n:
                         flagged[table] = n
             con.execute("COMMIT")

@@ -18,8 +18,15 @@ log = logging.getLogger(__name__)
 def row(tenant: str, payload: dict) -> dict:
     """A raw-layer row: the payload's fields for dlt to flatten, plus the contract columns (`tenant_id`,
     `source_system`, `id`, `version` = null (sevDesk has none), `raw` = the payload exactly, `is_deleted`)."""
-    return {**payload, "tenant_id": tenant, "source_system": settings.SOURCE_SYSTEM, "id": str(payload["id"]),
-            "version": None, "raw": payload, "is_deleted": False}
+    return {
+        **payload,
+        "tenant_id": tenant,
+        "source_system": settings.SOURCE_SYSTEM,
+        "id": str(payload["id"]),
+        "version": None,
+        "raw": payload,
+        "is_deleted": False,
+    }
 
 
 def parse_ts(value: str) -> datetime:
@@ -52,5 +59,10 @@ def complete_listing(client: SevdeskClient, path: str, query: dict) -> Iterator[
                 yield fresh
         if len(seen) >= total:
             return
-        log.info("tenant %s: %s changed while paging (%d of %d rows); listing again", client.name, path,
-                 len(seen), total)
+        log.info(
+            "tenant %s: %s changed while paging (%d of %d rows); listing again",
+            client.name,
+            path,
+            len(seen),
+            total,
+        )

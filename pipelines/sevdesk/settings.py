@@ -39,16 +39,24 @@ SCANNED = {
     "static_countries": ("/StaticCountry", {}),
 }
 # Not paged: one call.
-TAX_RULES = ("/TaxRule/Factory/getTaxRulesForCountry",
-             {"clientCountry[id]": "1", "clientCountry[objectName]": "StaticCountry"})
+TAX_RULES = (
+    "/TaxRule/Factory/getTaxRulesForCountry",
+    {"clientCountry[id]": "1", "clientCountry[objectName]": "StaticCountry"},
+)
 TABLES = (*INCREMENTAL, *SCANNED, "tax_rules")
 
 # How a record that vanished from a complete scan is confirmed gone before it is flagged deleted:
 # a GET by id that answers 404 (deleted transactions still answer, with `deletedAt` set) ...
 DETAIL_PATHS = {
-    "contacts": "/Contact", "invoices": "/Invoice", "vouchers": "/Voucher", "credit_notes": "/CreditNote",
-    "contact_addresses": "/ContactAddress", "communication_ways": "/CommunicationWay", "parts": "/Part",
-    "check_accounts": "/CheckAccount", "check_account_transactions": "/CheckAccountTransaction",
+    "contacts": "/Contact",
+    "invoices": "/Invoice",
+    "vouchers": "/Voucher",
+    "credit_notes": "/CreditNote",
+    "contact_addresses": "/ContactAddress",
+    "communication_ways": "/CommunicationWay",
+    "parts": "/Part",
+    "check_accounts": "/CheckAccount",
+    "check_account_transactions": "/CheckAccountTransaction",
     "account_datev": "/AccountDatev",
 }
 # ... or, for positions, the list of the parent's positions no longer holding it.

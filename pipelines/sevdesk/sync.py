@@ -14,7 +14,7 @@ from pipelines.config import KontorConfig, TenantConfig
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import SyncResult, _lexware_cause, tenant_lock
-from pipelines.sevdesk import Mode, deletes, sevdesk_source, settings
+from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
 from pipelines.sevdesk.client import SevdeskClient
 from pipelines.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 
@@ -31,9 +31,14 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     )
 
 
-def sync_tenant(config: KontorConfig, tenant_name: str, mode: Mode | str = "incremental",
-                reconcile: bool | None = None, client: SevdeskClient | None = None,
-                tables: list[str] | None = None) -> SyncResult:
+def sync_tenant(
+    config: KontorConfig,
+    tenant_name: str,
+    mode: Mode | str = "incremental",
+    reconcile: bool | None = None,
+    client: SevdeskClient | None = None,
+    tables: list[str] | None = None,
+) -> SyncResult:
     """Sync one sevDesk tenant (only `tables` if given). Raises `LexwareError` subclasses (e.g.
     `AuthError`) with nothing loaded; ValueError for a mode sevDesk has no use for (backfill)."""
     if mode not in ("incremental", "full"):
@@ -79,23 +84,34 @@ def sync_tenant(config: KontorConfig, tenant_name: str, mode: Mode | str = "incr
     resources = pipeline.state.get("sources", {}).get("sevdesk", {}).get("resources", {})
     cursor = resources.get("invoices", {}).get("lwm")
     return SyncResult(
-        tenant=tenant.name, mode=str(mode),
+        tenant=tenant.name,
+        mode=str(mode),
         rows={t: n for t, n in normalize_info.row_counts.items() if not t.startswith("_dlt")},
-        client=client.stats.as_dict(), duration_s=round(time.monotonic() - started, 3),
+        client=client.stats.as_dict(),
+        duration_s=round(time.monotonic() - started, 3),
         cursor=str(cursor) if cursor else None,
         reconciled=all(t in report.complete_scans for t in settings.INCREMENTAL),
-        flagged_deleted=flagged, not_in_plan=report.not_in_plan, skipped_details=report.skipped_details,
-        load_id=load_info.loads_ids[-1] if load_info.loads_ids else None, live_rows=live)
+        flagged_deleted=flagged,
+        not_in_plan=report.not_in_plan,
+        skipped_details=report.skipped_details,
+        load_id=load_info.loads_ids[-1] if load_info.loads_ids else None,
+        live_rows=live,
+    )
 
 
 def live_rows(config: KontorConfig, tenant: str) -> dict[str, int]:
     """Rows of this tenant not flagged deleted, per raw table (after the load)."""
     with connect(config.warehouse) as con:
         existing = tables_in(con, settings.DATASET)
-        return {table: con.execute(
-            f'SELECT count(*) FROM {settings.DATASET}."{table}" '
-            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant]).fetchone()[0]
-            for table in settings.TABLES if table in existing}
+        return {
+            table: con.execute(
+                f'SELECT count(*) FROM {settings.DATASET}."{table}" '
+                "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)",
+                [tenant],
+            ).fetchone()[0]
+            for table in settings.TABLES
+            if table in existing
+        }
 
 
 __all__ = ["LexwareError", "pipeline_for", "sync_tenant"]
