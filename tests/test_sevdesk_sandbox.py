@@ -236,13 +236,23 @@ def test_operator_pay_links_a_transaction_and_bumps_update(sb, api):
 
 def test_no_rate_limit_by_default_but_switchable():
     small = {"contacts": 5, "invoices": 5, "vouchers": 5, "credit_notes": 1}
-    with start_sandbox(system="sevdesk", **small) as sb, httpx.Client(
-        base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}
-    ) as client:
+    with (
+        start_sandbox(system="sevdesk", **small) as sb,
+        httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client,
+    ):
         assert {client.get("/Unity").status_code for _ in range(60)} == {200}
-    with start_sandbox(
-        system="sevdesk", rate_limit=2, retry_after=True, contacts=5, invoices=5, vouchers=5, credit_notes=1
-    ) as sb, httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client:
+    with (
+        start_sandbox(
+            system="sevdesk",
+            rate_limit=2,
+            retry_after=True,
+            contacts=5,
+            invoices=5,
+            vouchers=5,
+            credit_notes=1,
+        ) as sb,
+        httpx.Client(base_url=f"{sb.base_url}/api/v1", headers={"Authorization": KEY}) as client,
+    ):
         answers = [client.get("/Unity") for _ in range(10)]
     limited = [r for r in answers if r.status_code == 429]
     assert limited and "Retry-After" in limited[0].headers and limited[0].json()["objects"] is None
@@ -257,3 +267,89 @@ def test_state_survives_a_restart(tmp_path):
         before = sb.export("demo")
     with start_sandbox(system="sevdesk", state=str(state), **small) as sb:
         assert sb.export("demo") == before
+
+
+def test_save_invoice_creates_drafts_that_send_numbers_and_locks(api):
+    contact = objects(
+        api.get("/Contact", params={"limit": 1, "category[id]": 3, "category[objectName]": "Category"})
+    )[0]
+    body = {
+        "invoice": {
+            "objectName": "Invoice",
+            "mapAll": True,
+            "contact": {"id": int(contact["id"]), "objectName": "Contact"},
+            "invoiceDate": "01.06.2026",
+            "discount": 0,
+            "status": 100,
+            "taxRule": {"id": 1, "objectName": "TaxRule"},
+            "taxRate": 0,
+            "invoiceType": "RE",
+            "currency": "EUR",
+            "showNet": True,
+            "timeToPay": 14,
+            "customerInternalNote": "PO-4711",
+        },
+        "invoicePosSave": [
+            {
+                "objectName": "InvoicePos",
+                "mapAll": True,
+                "quantity": 3,
+                "price": "10.00",
+                "name": "Beratung",
+                "unity": {"id": 1, "objectName": "Unity"},
+                "taxRate": "19.00",
+                "positionNumber": 0,
+            },
+            {
+                "objectName": "InvoicePos",
+                "mapAll": True,
+                "quantity": 1,
+                "price": "25.00",
+                "name": "Paket",
+                "text": "Zweite Zeile",
+                "unity": {"id": 1, "objectName": "Unity"},
+                "taxRate": "19.00",
+                "positionNumber": 1,
+            },
+        ],
+        "invoicePosDelete": None,
+        "takeDefaultAddress": True,
+    }
+    saved = objects(api.post("/Invoice/Factory/saveInvoice", json=body), 201)
+    inv = saved["invoice"]
+    assert inv["status"] == "100" and inv["invoiceNumber"] is None and inv["enshrined"] is None
+    assert (inv["sumNet"], inv["sumTax"], inv["sumGross"]) == ("55", "10.45", "65.45")
+    assert inv["customerInternalNote"] == "PO-4711" and len(saved["invoicePos"]) == 2
+    body["invoice"]["status"] = 200
+    assert api.post("/Invoice/Factory/saveInvoice", json=body).status_code == 422  # only drafts
+    sent = objects(api.put(f"/Invoice/{inv['id']}/sendBy", json={"sendType": "VPDF", "sendDraft": False}))
+    assert sent["status"] == "200" and sent["invoiceNumber"].startswith("RE-") and sent["enshrined"]
+    gone = api.delete(f"/Invoice/{inv['id']}")
+    assert gone.status_code == 409 and gone.json()["error"]["code"] == 159
+
+
+def test_new_bank_lines_only_on_online_accounts(api):
+    accounts = {a["type"]: a for a in objects(api.get("/CheckAccount"))}
+    line = {
+        "valueDate": "2026-11-02T10:00:00+01:00",
+        "amount": -0.45,
+        "paymtPurpose": "Gebühr",
+        "payeePayerName": "Bank",
+        "status": 100,
+    }
+    offline = api.post(
+        "/CheckAccountTransaction",
+        json={**line, "checkAccount": {"id": int(accounts["register"]["id"]), "objectName": "CheckAccount"}},
+    )
+    assert offline.status_code == 422 and offline.json()["error"]["message"].startswith("You can only create")
+    created = objects(
+        api.post(
+            "/CheckAccountTransaction",
+            json={
+                **line,
+                "checkAccount": {"id": int(accounts["online"]["id"]), "objectName": "CheckAccount"},
+            },
+        ),
+        201,
+    )
+    assert created["amount"] == "-0.45" and created["status"] == "100"

@@ -19,6 +19,7 @@ from . import books
 from .books import SevError, get
 from .model import DOCUMENTS, RESOURCES, dec, fmt_date, ref
 from .query import apply_filters, embed, page
+from .seed import new_invoice
 from .store import TenantStore
 
 if TYPE_CHECKING:
@@ -58,7 +59,8 @@ def route(method: str, pattern: str) -> Callable[[Handler], Handler]:
 
 
 def match(method: str, path: str) -> tuple[Handler, dict[str, str]] | None:
-    for m, regex, fn in ROUTES:
+    """The handler for a request; a route naming a resource wins over the generic `/{model}` ones."""
+    for m, regex, fn in sorted(ROUTES, key=lambda route: "model" in route[1].groupindex):
         found = regex.match(path)
         if found and m == method:
             return fn, found.groupdict()
@@ -429,6 +431,103 @@ def _save_position(t: TenantStore, voucher: dict, data: dict) -> dict:
         fresh.update(id=pos["id"], create=pos["create"])
         t.add(fresh)
     return fresh
+
+
+@route("POST", "/Invoice/Factory/saveInvoice")
+def save_invoice(r: Req) -> JSONResponse:
+    """Invoices are created only as drafts (100); an update (with `invoice.id`) only of a draft."""
+    t, body = r.tenant, r.body if isinstance(r.body, dict) else {}
+    data = body.get("invoice")
+    if not isinstance(data, dict):
+        raise SevError(400, "Missing invoice")
+    if str(data.get("status", "100")) != "100":
+        raise SevError(422, "Invoices can only be created as draft (status 100)")
+    day = parse_day(data["invoiceDate"]) if data.get("invoiceDate") else t.clock.now().date()
+    if data.get("id"):
+        inv = get(t, "Invoice", str(data["id"]))
+        books.check_lock("Invoice", inv)
+        if not books.is_draft("Invoice", inv):
+            raise SevError(400, "Only draft invoices can be saved; use resetToDraft first")
+    else:
+        contact = get(t, "Contact", str((data.get("contact") or {}).get("id")))
+        inv = new_invoice(t, contact, day, t.clock.now(), int((data.get("taxRule") or {}).get("id", 1)))
+        inv["createUser"] = ref("SevUser", 700001)
+    dates = {
+        k: fmt_date(parse_day(data[k]))
+        for k in ("invoiceDate", "deliveryDate", "deliveryDateUntil")
+        if data.get(k) is not None
+    }
+    _merge(t, inv, {k: v for k, v in {**data, **dates}.items() if k not in ("status", "invoiceNumber")})
+    t.add(inv)
+    for gone in body.get("invoicePosDelete") or []:
+        pos = t.coll("InvoicePos").get(str(gone.get("id")))
+        if pos and pos["invoice"]["id"] == inv["id"]:
+            t.remove("InvoicePos", pos["id"])
+    for n, item in enumerate(body.get("invoicePosSave") or []):
+        if item.get("id"):
+            t.remove("InvoicePos", get(t, "InvoicePos", str(item["id"]))["id"])
+        rate = int(amount(item.get("taxRate", 0), "taxRate"))
+        price = amount(item.get("price", 0), "price")
+        if inv["showNet"] == "0":  # gross prices: sevDesk derives the net
+            price = price / (1 + Decimal(rate) / 100)
+        books.sales_position(
+            t,
+            "Invoice",
+            inv,
+            int(item.get("positionNumber", n)),
+            name=item.get("name") or "",
+            quantity=amount(item.get("quantity", 1), "quantity"),
+            price=price,
+            rate=rate,
+            unity=int((item.get("unity") or {}).get("id", 1)),
+            text=item.get("text"),
+            part=(item.get("part") or {}).get("id"),
+        )
+    books.recompute(t, "Invoice", inv)
+    r.sb.changed()
+    return ok({"invoice": inv, "invoicePos": t.positions("Invoice", inv["id"])}, 201)
+
+
+@route("POST", "/CheckAccountTransaction")
+def create_transaction(r: Req) -> JSONResponse:
+    """Only online accounts take new bank lines (reference §5.9, live error fixture)."""
+    t, body = r.tenant, r.body if isinstance(r.body, dict) else {}
+    account = t.coll("CheckAccount").get(str((body.get("checkAccount") or {}).get("id")))
+    if account is None:
+        raise SevError(400, "A valid checkAccount is required")
+    if account["type"] != "online":
+        raise SevError(
+            422,
+            "You can only create transactions on online checkaccounts. Use document "
+            "bookAmount to create transactions on other types.",
+        )
+    stamp = t.now()
+    tx = t.header("CheckAccountTransaction", stamp, stamp)
+    tx.update(
+        valueDate=str(body.get("valueDate") or stamp),
+        entryDate=str(body.get("entryDate") or body.get("valueDate") or stamp),
+        amount=dec(amount(body.get("amount"), "amount")),
+        feeAmount=None,
+        gvCode=None,
+        entryText=body.get("entryText"),
+        primaNotaNo=None,
+        paymtPurpose=body.get("paymtPurpose"),
+        payeePayerBankCode=None,
+        payeePayerAcctNo=body.get("payeePayerAcctNo"),
+        payeePayerName=body.get("payeePayerName"),
+        checkAccount=ref("CheckAccount", account["id"]),
+        status=str(body.get("status", 100)),
+        score=None,
+        compareHash=None,
+        enshrined=None,
+        obonoReceiptUuid=None,
+        externalId=body.get("externalId"),
+        deletedAt=None,
+        restoredAt=None,
+    )
+    t.add(tx)
+    r.sb.changed()
+    return ok(tx, 201)
 
 
 @route("PUT", "/{doc}/{id}/enshrine")

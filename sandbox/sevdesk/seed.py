@@ -371,6 +371,44 @@ def _sales_lines(
     recompute(t, model, doc)
 
 
+def new_invoice(t: TenantStore, contact: dict, day: date, created: datetime, rule: int) -> dict:
+    """A draft RE invoice with the live field set (not yet added; no positions)."""
+    inv = _document(t, "Invoice", contact, day, created, rule)
+    inv.update(
+        invoiceNumber=None,
+        invoiceDate=fmt_date(day),
+        header="Rechnung",
+        dunningLevel=None,
+        paymentMethod=ref("PaymentMethod", 800001),
+        invoiceType="RE",
+        accountIntervall=None,
+        accountNextInvoice=None,
+        reminderTotal=None,
+        reminderDebit=None,
+        reminderDeadline=None,
+        reminderCharge="0",
+        addressParentName=None,
+        addressParentName2=None,
+        addressName2=None,
+        addressGender=None,
+        accountLastInvoice=None,
+        accountStartDate=None,
+        accountEndDate=None,
+        paidAmount=0,
+        einvoiceReference=None,
+        sepaMandateReference=None,
+        sepaCreditorId=None,
+        sepaPayerIban=None,
+        propertyIsEInvoice="0",
+        sendPaymentReceivedNotificationDate=None,
+        sumDiscountNet="0",
+        sumDiscountGross="0",
+        sumDiscountNetForeignCurrency="0",
+        sumDiscountGrossForeignCurrency="0",
+    )
+    return inv
+
+
 def _invoices(
     t: TenantStore,
     rng: random.Random,
@@ -386,39 +424,7 @@ def _invoices(
         age = (anchor.date() - day).days
         created = _ts(day, rng)
         rule = 3 if rng.random() < 0.05 else 1
-        inv = _document(t, "Invoice", rng.choice(customers), day, created, rule)
-        inv.update(
-            invoiceNumber=None,
-            invoiceDate=fmt_date(day),
-            header="Rechnung",
-            dunningLevel=None,
-            paymentMethod=ref("PaymentMethod", 800001),
-            invoiceType="RE",
-            accountIntervall=None,
-            accountNextInvoice=None,
-            reminderTotal=None,
-            reminderDebit=None,
-            reminderDeadline=None,
-            reminderCharge="0",
-            addressParentName=None,
-            addressParentName2=None,
-            addressName2=None,
-            addressGender=None,
-            accountLastInvoice=None,
-            accountStartDate=None,
-            accountEndDate=None,
-            paidAmount=0,
-            einvoiceReference=None,
-            sepaMandateReference=None,
-            sepaCreditorId=None,
-            sepaPayerIban=None,
-            propertyIsEInvoice="0",
-            sendPaymentReceivedNotificationDate=None,
-            sumDiscountNet="0",
-            sumDiscountGross="0",
-            sumDiscountNetForeignCurrency="0",
-            sumDiscountGrossForeignCurrency="0",
-        )
+        inv = new_invoice(t, rng.choice(customers), day, created, rule)
         t.add(inv)
         _sales_lines(t, rng, "Invoice", inv, parts, fmt_ts(created), rng.randint(1, 4))
         out.append(inv)
