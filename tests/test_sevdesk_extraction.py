@@ -300,3 +300,22 @@ def test_dagster_assets_per_sevdesk_tenant_carry_metadata(sb, cfg):
     assert invoices["dagster/table_name"] == "raw_sevdesk.invoices" and invoices["requests"] == pages(export)
     assert KEYS["demo"] not in out.stdout
     assert_matches_export(cfg, export)
+
+
+def test_config_accepts_sevdesk_tenants_with_their_defaults(tmp_path):
+    from pipelines.config import ConfigError, load_config
+
+    path = tmp_path / "kontor.yaml"
+    path.write_text(
+        "tenants:\n  - name: lx\n    base_url: http://127.0.0.1:9\n    api_key_env: LX\n"
+        "  - name: sd\n    system: sevdesk\n    api_key_env: SD\n"
+    )
+    cfg = load_config(path)
+    assert cfg.tenant("sd").system == "sevdesk" and cfg.tenant("sd").base_url == settings.DEFAULT_BASE_URL
+    assert cfg.tenant("sd").rps == 10.0 and cfg.tenant("lx").rps == 1.9
+    path.write_text("tenants:\n  - name: sd\n    system: sevdesk2\n    api_key_env: SD\n")
+    with pytest.raises(ConfigError, match="'system' must be one of"):
+        load_config(path)
+    path.write_text("tenants:\n  - name: lx\n    api_key_env: LX\n")
+    with pytest.raises(ConfigError, match="'base_url' is required"):
+        load_config(path)  # only sevDesk has a default base URL

@@ -5,6 +5,7 @@ the rate limit switch and --state."""
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import httpx
@@ -353,3 +354,19 @@ def test_new_bank_lines_only_on_online_accounts(api):
         201,
     )
     assert created["amount"] == "-0.45" and created["status"] == "100"
+
+
+def test_state_survives_a_hard_kill(tmp_path):
+    state = tmp_path / "sevdesk.json"
+    small = {"contacts": 8, "invoices": 10, "vouchers": 6, "credit_notes": 1}
+    with start_sandbox(system="sevdesk", state=str(state), **small) as sb:
+        invoice = next(i for i in sb.export("demo")["invoices"] if i["status"] == "200")
+        sb.edit("demo", "Invoice", invoice["id"], action="pay")
+        before = sb.export("demo")
+        deadline = time.monotonic() + 10
+        while not state.exists() and time.monotonic() < deadline:  # autosaved within about a second
+            time.sleep(0.1)
+        time.sleep(1.5)
+        sb.kill()
+    with start_sandbox(system="sevdesk", state=str(state), **small) as sb:
+        assert sb.export("demo") == before
