@@ -370,3 +370,50 @@ def test_state_survives_a_hard_kill(tmp_path):
         sb.kill()
     with start_sandbox(system="sevdesk", state=str(state), **small) as sb:
         assert sb.export("demo") == before
+
+
+def test_book_amount_links_an_existing_bank_line(api):
+    voucher = objects(api.get("/Voucher", params={"status": "100", "creditDebit": "C", "limit": 1}))[0]
+    bank = next(a for a in objects(api.get("/CheckAccount")) if a["type"] == "online")
+    line = objects(
+        api.post(
+            "/CheckAccountTransaction",
+            json={
+                "valueDate": "2026-11-02T10:00:00+01:00",
+                "amount": f"-{voucher['sumGross']}",
+                "status": 100,
+                "checkAccount": {"id": int(bank["id"]), "objectName": "CheckAccount"},
+            },
+        ),
+        201,
+    )
+    log = objects(
+        api.put(
+            f"/Voucher/{voucher['id']}/bookAmount",
+            json={
+                "amount": f"-{voucher['sumGross']}",
+                "date": "2026-11-02T10:00:00+01:00",
+                "type": "FULL_PAYMENT",
+                "checkAccount": {"id": int(bank["id"]), "objectName": "CheckAccount"},
+                "checkAccountTransaction": {"id": int(line["id"]), "objectName": "CheckAccountTransaction"},
+            },
+        )
+    )
+    assert log["objectName"] == "VoucherLog" and log["toStatus"] == "1000"
+    assert log["amountPayed"] == voucher["sumGross"]  # positive, although the bank line is negative
+    assert objects(api.get(f"/CheckAccountTransaction/{line['id']}"))[0]["status"] == "400"
+    links = objects(
+        api.get(
+            "/CheckAccountTransactionLog",
+            params={
+                "checkAccountTransaction[id]": line["id"],
+                "checkAccountTransaction[objectName]": "CheckAccountTransaction",
+            },
+        )
+    )
+    assert [g["object"]["id"] for g in links] == [voucher["id"]] and links[0]["amountPaid"] < 0
+    again = api.put(
+        f"/Voucher/{voucher['id']}/bookAmount",
+        json={"amount": "-1", "checkAccount": {"id": int(bank["id"]), "objectName": "CheckAccount"}},
+    )
+    assert again.status_code == 422 and again.json()["error"]["code"] == 751  # already paid

@@ -567,7 +567,10 @@ def book_amount(r: Req) -> JSONResponse:
     if account is None or str(account) not in t.coll("CheckAccount"):
         raise SevError(400, "A valid checkAccount is required")
     from_status = doc["status"]  # enshrined documents are still booked (sendBy enshrines every invoice)
-    books.book(t, model, doc, abs(amount(body.get("amount"), "amount")), r.sb.clock.now(), str(account))
+    linked = (body.get("checkAccountTransaction") or {}).get("id")
+    existing = get(t, "CheckAccountTransaction", str(linked)) if linked is not None else None
+    value = abs(amount(body.get("amount"), "amount"))
+    books.book(t, model, doc, value, r.sb.clock.now(), str(account), existing=existing)
     log_model = {"Invoice": "InvoiceLog", "CreditNote": "CreditNoteLog", "Voucher": "VoucherLog"}[model]
     log = t.header(log_model)
     log.pop("update")

@@ -200,9 +200,11 @@ def book(
     when: datetime,
     account_id: str,
     purpose: str | None = None,
+    existing: dict | None = None,
 ) -> dict:
-    """bookAmount: a bank transaction on `account_id` linked to the document (a CheckAccountTransactionLog);
-    the document becomes partially paid (750) or paid (1000). Returns the transaction."""
+    """bookAmount: a bank transaction on `account_id` (or the `existing` unbooked one, then booked: 400)
+    linked to the document (a CheckAccountTransactionLog); the document becomes partially paid (750) or
+    paid (1000). Returns the transaction."""
     if doc["status"] not in open_statuses(model):
         code = 751 if model == "Voucher" else 750
         raise SevError(422, f"{model} {doc['id']} cannot be booked in status {doc['status']}", code)
@@ -214,29 +216,35 @@ def book(
     signed = payment_sign(model, doc) * amount
     name = doc.get("addressName") or doc.get("supplierName") or ""
     doc_number = doc.get("invoiceNumber") or doc.get("creditNoteNumber") or doc.get("description") or ""
-    tx = t.header("CheckAccountTransaction", stamp, stamp)
-    tx.update(
-        valueDate=stamp,
-        entryDate=stamp,
-        amount=dec(signed),
-        feeAmount=None,
-        gvCode=None,
-        entryText=None,
-        primaNotaNo=None,
-        paymtPurpose=purpose or f"{doc_number} {name}".strip(),
-        payeePayerBankCode=None,
-        payeePayerAcctNo=None,
-        payeePayerName=name or None,
-        checkAccount=ref("CheckAccount", account_id),
-        status="400",
-        score=None,
-        compareHash=None,
-        enshrined=None,
-        obonoReceiptUuid=None,
-        externalId=None,
-        deletedAt=None,
-        restoredAt=None,
-    )
+    if existing is not None:
+        if existing["status"] != "100" or existing["deletedAt"]:
+            raise SevError(422, f"CheckAccountTransaction {existing['id']} is already booked")
+        existing["status"] = "400"
+        t.touch(existing, stamp)
+    tx = existing or t.header("CheckAccountTransaction", stamp, stamp)
+    if existing is None:
+        tx.update(
+            valueDate=stamp,
+            entryDate=stamp,
+            amount=dec(signed),
+            feeAmount=None,
+            gvCode=None,
+            entryText=None,
+            primaNotaNo=None,
+            paymtPurpose=purpose or f"{doc_number} {name}".strip(),
+            payeePayerBankCode=None,
+            payeePayerAcctNo=None,
+            payeePayerName=name or None,
+            checkAccount=ref("CheckAccount", account_id),
+            status="400",
+            score=None,
+            compareHash=None,
+            enshrined=None,
+            obonoReceiptUuid=None,
+            externalId=None,
+            deletedAt=None,
+            restoredAt=None,
+        )
     t.add(tx)
     log = t.header("CheckAccountTransactionLog", stamp, stamp)
     del log["update"]  # the log carries `create` only
@@ -335,6 +343,8 @@ def cancel_invoice(t: TenantStore, inv: dict, when: datetime) -> dict:
         raise SevError(422, "Invoice has already been cancelled", 421)
     if inv["status"] == "750":
         raise SevError(422, "Invoice is partially paid; book a credit note instead", 390, http=200)
+    if inv["status"] == "1000":
+        raise SevError(422, "Invoice is already paid", 750)
     if is_draft("Invoice", inv):
         raise SevError(422, "A draft cannot be cancelled; delete it instead")
     stamp = fmt_ts(when)
