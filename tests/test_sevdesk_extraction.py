@@ -112,7 +112,17 @@ def test_incremental_emits_exactly_the_changes(sb, cfg):
     sb.edit("demo", "Contact", contact["id"], {"description": "geändert von Kontor-Test"})
     sb.edit("demo", "Invoice", open_invoice["id"], action="pay")
     sb.edit("demo", "VoucherPos", position["id"], {"sumNet": "123.45"})
-    result = sync_tenant(cfg, "demo", reconcile=False)
+    sent: list[tuple[str, dict]] = []
+
+    class Recording(SevdeskClient):
+        def get(self, path, params=None):
+            sent.append((path, dict(params or {})))
+            return super().get(path, params)
+
+    result = sync_tenant(cfg, "demo", reconcile=False, client=Recording(cfg.tenant("demo")))
+    since = {path: params.get("updateAfter") for path, params in sent}
+    assert all(since[p] and since[p].isdigit() for p in ("/Contact", "/Invoice", "/Voucher"))  # unix seconds
+    assert since["/CreditNote"] is None and since["/InvoicePos"] is None  # no update filter there
     assert result.rows == {
         "contacts": 1,
         "invoices": 1,
