@@ -417,3 +417,14 @@ def test_book_amount_links_an_existing_bank_line(api):
         json={"amount": "-1", "checkAccount": {"id": int(bank["id"]), "objectName": "CheckAccount"}},
     )
     assert again.status_code == 422 and again.json()["error"]["code"] == 751  # already paid
+
+
+def test_enshrined_documents_refuse_every_edit(sb, api):
+    sent = objects(api.get("/Invoice", params={"status": "200", "limit": 1}))[0]
+    assert sent["enshrined"]
+    with pytest.raises(httpx.HTTPStatusError) as err:
+        sb.edit("demo", "Invoice", sent["id"], {"header": "nachträglich geändert"})
+    assert err.value.response.status_code == 422
+    refused = api.put(f"/Invoice/{sent['id']}", json={"header": "nachträglich geändert"})
+    assert refused.status_code == 422 and "enshrined" in refused.json()["error"]["message"]
+    assert objects(api.get(f"/Invoice/{sent['id']}"))[0] == sent

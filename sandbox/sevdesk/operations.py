@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from .store import TenantStore
 
 MODELS = {**{m: m for m in RESOURCES}, **{table: m for m, table in RESOURCES.items()}}
-PROTECTED = {"id", "objectName", "create", "update", "sevClient"}
+PROTECTED = {"id", "objectName", "create", "update", "sevClient", "enshrined"}
 ACTIONS = [
     ("contact", 25),
     ("address", 6),
@@ -54,6 +54,7 @@ def edit(
     now = sb.clock.now()
     result: dict | None = rec
     if action is None:
+        _check_unlocked(t, model, rec)
         for key, value in (changes or {}).items():
             if key not in PROTECTED:
                 rec[key] = value
@@ -78,6 +79,15 @@ def edit(
         raise SevError(400, f"unknown action '{action}'")
     sb.changed()
     return result
+
+
+def _check_unlocked(t: TenantStore, model: str, rec: dict) -> None:
+    """An enshrined document (or a position of one) is locked for good, for every user."""
+    if model in DOCUMENTS:
+        books.check_lock(model, rec)
+    elif model in PARENT_FIELD and model.endswith("Pos"):
+        parent_model = next(m for m, p in DOCUMENTS.items() if p == model)
+        books.check_lock(parent_model, t.coll(parent_model)[rec[PARENT_FIELD[model]]["id"]])
 
 
 def _reprice(t: TenantStore, model: str, pos: dict) -> None:
