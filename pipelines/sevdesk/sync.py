@@ -11,7 +11,6 @@ import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
 from pipelines.config import KontorConfig, TenantConfig
-from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import SyncResult, _lexware_cause, tenant_lock
 from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
@@ -112,6 +111,3 @@ def live_rows(config: KontorConfig, tenant: str) -> dict[str, int]:
             for table in settings.TABLES
             if table in existing
         }
-
-
-__all__ = ["LexwareError", "pipeline_for", "sync_tenant"]

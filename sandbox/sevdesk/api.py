@@ -353,7 +353,6 @@ def _new_voucher(t: TenantStore, data: dict) -> dict:
         voucherDate=fmt_date(t.clock.now().date()),
         supplierName=None,
         description=None,
-        document=None,
         resultDisdar=None,
         payDate=None,
         status="50",
@@ -398,7 +397,6 @@ def _new_voucher(t: TenantStore, data: dict) -> dict:
         sumDiscountNetForeignCurrency="0",
         sumDiscountGrossForeignCurrency="0",
     )
-    rec.pop("document")
     return rec
 
 

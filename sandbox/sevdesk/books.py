@@ -4,10 +4,10 @@ the /api/v1 routes, the operator API and the churn, so all of them change the bo
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
-from .model import DOCUMENTS, PARENT_FIELD, dec, fmt_date, fmt_ts, money, number, ref
+from .model import DOCUMENTS, PARENT_FIELD, dec, fmt_ts, money, number, ref
 from .store import TenantStore
 
 LEGACY_UNTIL = date(2025, 1, 1)  # documents dated before: bookkeeping system 1.0 (taxType, accountingType)
@@ -402,11 +402,3 @@ def delete(t: TenantStore, model: str, rec_id: str) -> None:
 
 def day_of(value: str) -> date:
     return datetime.fromisoformat(value).date()
-
-
-def due_day(doc: dict) -> date:
-    return day_of(doc["invoiceDate"]) + timedelta(days=int(doc.get("timeToPay") or 14))
-
-
-def fmt_day(d: date) -> str:
-    return fmt_date(d)
