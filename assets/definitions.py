@@ -18,6 +18,7 @@ from assets.events import (
     lexware_subscriptions_every_15_min,
 )
 from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw, listing_checks
+from assets.extraction_sevdesk import sevdesk_full_refresh_job, sevdesk_hourly, sevdesk_raw, sevdesk_sync_job
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
@@ -25,11 +26,12 @@ from assets.writeback import apply_corrections, pending_corrections_sensor
 from pipelines.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
-EXTRACTION_ASSETS: list = [lexware_raw]
+EXTRACTION_ASSETS: list = [lexware_raw, sevdesk_raw]
 EXTRACTION_CHECKS: list = listing_checks
 EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job,
-                         lexware_events_job, lexware_event_subscriptions]
-EXTRACTION_SCHEDULES: list = [lexware_hourly, lexware_subscriptions_every_15_min]
+                         lexware_events_job, lexware_event_subscriptions, sevdesk_sync_job,
+                         sevdesk_full_refresh_job]
+EXTRACTION_SCHEDULES: list = [lexware_hourly, lexware_subscriptions_every_15_min, sevdesk_hourly]
 EXTRACTION_SENSORS: list = [lexware_events_sensor]  # webhook events -> targeted runs
 EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 

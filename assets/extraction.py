@@ -110,8 +110,8 @@ def _config_at_load() -> tuple[KontorConfig | None, str | None]:
 
 
 CONFIG_AT_LOAD, CONFIG_ERROR = _config_at_load()
-tenants_partitions = StaticPartitionsDefinition([t.name for t in CONFIG_AT_LOAD.tenants]
-                                                if CONFIG_AT_LOAD else [])
+tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extraction_sevdesk.py
+    [t.name for t in CONFIG_AT_LOAD.tenants if t.system == "lexware"] if CONFIG_AT_LOAD else [])
 
 
 @dlt_assets(

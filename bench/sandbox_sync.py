@@ -15,11 +15,15 @@ DETAIL_TABLES = {"invoice": "invoices", "creditnote": "credit_notes", "salesinvo
                  "purchasecreditnote": "vouchers"}
 
 
-def write_config(folder: Path, base_url: str, tenants: dict[str, str], rps: float = 400) -> KontorConfig:
-    """kontor.yaml in `folder` with tenants {name: api_key_env}; warehouse `folder/data/warehouse.duckdb`."""
+def write_config(folder: Path, base_url: str, tenants: dict[str, str], rps: float = 400,
+                 system: str = "lexware") -> KontorConfig:
+    """kontor.yaml in `folder` with tenants {name: api_key_env}; warehouse `folder/data/warehouse.duckdb`.
+    `system="sevdesk"`: sevDesk tenants (then `base_url` is the sandbox root; `/api/v1` is appended)."""
     lines = ["warehouse: data/warehouse.duckdb", "tenants:"]
+    if system == "sevdesk":
+        base_url = f"{base_url}/api/v1"
     for name, env in tenants.items():
-        lines += [f"  - name: {name}", "    system: lexware", f"    base_url: {base_url}",
+        lines += [f"  - name: {name}", f"    system: {system}", f"    base_url: {base_url}",
                   f"    api_key_env: {env}", f"    rps: {rps}"]
     (folder / "kontor.yaml").write_text("\n".join(lines) + "\n")
     return load_config(folder / "kontor.yaml")

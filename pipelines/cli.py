@@ -29,7 +29,14 @@ from pipelines.lexware.sync import sync_tenant
 
 def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
     try:
-        result = sync_tenant(load_config(config_path), tenant, mode, *backfill_window(mode, start, end))
+        config = load_config(config_path)
+        if config.tenant(tenant).system == "sevdesk":  # dispatch on the tenant's system
+            from pipelines.sevdesk.sync import sync_tenant as sync_sevdesk
+
+            if start or end:
+                raise ValueError("sevDesk tenants have no backfill window; use --mode full")
+            return {"ok": True, **asdict(sync_sevdesk(config, tenant, mode))}
+        result = sync_tenant(config, tenant, mode, *backfill_window(mode, start, end))
         # a listing that could not be proven complete fails the tenant (what was reachable is loaded)
         return {"ok": result.complete, **asdict(result)}
     except (LexwareError, ConfigError, ValueError) as exc:

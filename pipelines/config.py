@@ -18,12 +18,23 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 CONFIG_ENV = "KONTOR_CONFIG"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "kontor.yaml"
 TENANT_NAME = re.compile(r"^[a-z0-9_]+$")
-SYSTEMS = ("lexware",)
+SYSTEMS = ("lexware", "sevdesk")
+DEFAULT_BASE_URLS = {"sevdesk": "https://my.sevdesk.de/api/v1"}  # lexware: base_url is required
+# sevDesk publishes no rate limit and none was observed up to 18 req/s (reference §7.4): a polite budget
+DEFAULT_RPS_BY_SYSTEM = {"sevdesk": 10.0}
 
 # The server's token bucket (reference §1.6): refilled at 2 requests/second, holding `burst` tokens
 # (undocumented; 2 in the reference's sources). The client models it exactly (pipelines/ratelimit.py);
@@ -51,7 +62,7 @@ class TenantEntry(BaseModel):
     model_config = _STRICT
 
     name: Annotated[str, StringConstraints(pattern=TENANT_NAME.pattern)]
-    system: Literal["lexware"] = "lexware"
+    system: Literal["lexware", "sevdesk"] = "lexware"
     base_url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s/]+")]
     api_key_env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
     rps: float = Field(default=DEFAULT_RPS, gt=0, le=MAX_RPS)
@@ -59,6 +70,17 @@ class TenantEntry(BaseModel):
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1, le=MAX_IN_FLIGHT)
     organization_id: Annotated[str, StringConstraints(
         pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _system_defaults(cls, data: object) -> object:
+        """A system's own defaults for what the entry leaves out (sevDesk: its base URL and budget)."""
+        if isinstance(data, dict) and isinstance(system := data.get("system", "lexware"), str):
+            if "base_url" not in data and system in DEFAULT_BASE_URLS:
+                data = {**data, "base_url": DEFAULT_BASE_URLS[system]}
+            if "rps" not in data and system in DEFAULT_RPS_BY_SYSTEM:
+                data = {**data, "rps": DEFAULT_RPS_BY_SYSTEM[system]}
+        return data
 
     @field_validator("rps")
     @classmethod

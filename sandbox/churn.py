@@ -38,7 +38,13 @@ ACTIONS = [
 class Churn:
     """The background editor: its current rate (edits per second, 0 = paused) and the edits made."""
 
-    def __init__(self, rate: float, seed: int) -> None:
+    def __init__(self, rate: float, seed: int, actions: list[tuple[str, int]] | None = None,
+                 step_fn=None, skipped: tuple[type[Exception], ...] = (OperationError,)) -> None:
+        """`actions` (name, weight), `step_fn(sb, tenant, action, rng)` and the exceptions that merely skip
+        an edit default to the Lexware ones; another emulator (sandbox/sevdesk) passes its own."""
+        self.actions = actions or ACTIONS
+        self._step = step_fn or step
+        self._skipped = skipped
         self.rate = rate
         self.edits: Counter[str] = Counter()  # action -> edits that changed a record
         self._rng = random.Random(f"churn:{seed}")
@@ -54,8 +60,8 @@ class Churn:
         return {"rate": self.rate, "edits": sum(self.edits.values()), "by_action": dict(self.edits)}
 
     async def run(self, sb: Sandbox) -> None:
-        names = [a for a, _ in ACTIONS]
-        weights = [w for _, w in ACTIONS]
+        names = [a for a, _ in self.actions]
+        weights = [w for _, w in self.actions]
         while True:
             self._rate_changed.clear()
             if self.rate <= 0:
@@ -71,9 +77,9 @@ class Churn:
             tenant = sb.tenants[self._rng.choice(sorted(sb.tenants))]
             action = self._rng.choices(names, weights)[0]
             try:
-                if step(sb, tenant, action, self._rng):
+                if self._step(sb, tenant, action, self._rng):
                     self.edits[action] += 1
-            except OperationError as exc:
+            except self._skipped as exc:
                 log.debug("churn %s skipped: %s", action, exc)
 
 

@@ -133,9 +133,13 @@ def start_sandbox(
     seed: int | None = None,
     port: int | None = None,
     startup_timeout: float = 60,
+    system: str = "lexware",
     **options: object,
 ) -> Iterator[SandboxProcess]:
     """Launch `python -m sandbox serve` on a free port and wait until /_sandbox/health answers.
+
+    `system="sevdesk"` starts the sevDesk emulator instead (`python -m sandbox.sevdesk serve`, API under
+    `<base_url>/api/v1`; same operator API, flags and keyword options).
 
     `tenants` maps name -> API key (default demo=sandbox-demo-key). Extra keyword options become CLI flags
     (`churn=2` -> `--churn 2`, `retry_after=True` -> `--retry-after`, a list repeats the flag:
@@ -143,7 +147,8 @@ def start_sandbox(
     """
     tenants = tenants or {"demo": "sandbox-demo-key"}
     port = port or free_port()
-    cmd = [sys.executable, "-m", "sandbox", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    module = {"lexware": "sandbox", "sevdesk": "sandbox.sevdesk"}[system]
+    cmd = [sys.executable, "-m", module, "serve", "--host", "127.0.0.1", "--port", str(port)]
     for name, key in tenants.items():
         cmd += ["--tenant", f"{name}={key}"]
     for flag, value in (("--rate-limit", rate_limit), ("--seed", seed)):

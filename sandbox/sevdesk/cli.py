@@ -1,0 +1,138 @@
+"""`python -m sandbox.sevdesk serve ...` — start the sevDesk emulator (options as the Lexware sandbox's)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+
+from sandbox.faults import parse_spec
+
+from .seed import SIZES, Counts
+
+EPILOG = """\
+fault spec: comma-separated KIND=PROBABILITY, KIND in 429,500,502,503,504,reset,slow,malformed (as the
+  Lexware sandbox): 429/500/502/503/reset are NOT performed; 504/slow/malformed ARE performed, then the
+  response is replaced, delayed by --slow-seconds or truncated.
+operator API (outside /api/v1): /_sandbox/health, /stats, /stats/reset, /tenants/NAME/export,
+  /tenants/NAME/edit, /churn, /clock, /reset. See sandbox/README.md ("The sevDesk sandbox").
+"""
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=API_KEY, got '{text}'")
+    return name, value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox.sevdesk", description="sevDesk API sandbox")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser(
+        "serve", help="run the emulator", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8767, help="port (default 8767)")
+    p.add_argument(
+        "--tenant",
+        action="append",
+        default=[],
+        type=_pair,
+        metavar="NAME=API_KEY",
+        help="a sevDesk client with its own books and token (repeatable; default demo=sandbox-demo-key)",
+    )
+    p.add_argument("--seed", type=int, default=42, help="data seed (default 42)")
+    p.add_argument("--size", choices=sorted(SIZES), default="small", help="book size preset (default small)")
+    for key in ("contacts", "invoices", "vouchers", "credit-notes"):
+        p.add_argument(f"--{key}", type=int, default=None, metavar="N", help=f"override the {key} count")
+    p.add_argument(
+        "--rate-limit",
+        type=float,
+        default=0.0,
+        help="requests/second per token; 0 (default) = none, as no limit is published or observed",
+    )
+    p.add_argument("--burst", type=int, default=None, help="token bucket capacity (default max(2, rate))")
+    p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
+    p.add_argument("--latency-ms", type=float, default=0.0, help="mean added latency per request")
+    p.add_argument(
+        "--latency-jitter", type=float, default=0.5, help="latency spread as a fraction of the mean"
+    )
+    p.add_argument("--faults", default="", metavar="SPEC", help="fault injection spec, see below")
+    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws (default 0)")
+    p.add_argument("--slow-seconds", type=float, default=35.0, help="delay of a 'slow' fault (default 35)")
+    p.add_argument(
+        "--churn",
+        type=float,
+        default=0.0,
+        metavar="RATE",
+        help="background edits per second by 'another user' (default 0 = off)",
+    )
+    p.add_argument(
+        "--state", default=None, metavar="FILE", help="persist the books to FILE (default: memory)"
+    )
+    p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
+    return parser
+
+
+def config_from_args(args: argparse.Namespace):
+    from .app import SevdeskConfig
+
+    try:
+        parse_spec(args.faults)
+    except ValueError as exc:
+        raise SystemExit(f"bad option --faults {args.faults}: {exc}") from None
+    counts = dict(SIZES[args.size])
+    for key in counts:
+        value = getattr(args, key)
+        if value is not None:
+            if value < 0:
+                raise SystemExit(f"bad option --{key.replace('_', '-')} {value}: must be >= 0")
+            counts[key] = value
+    return SevdeskConfig(
+        tenants=dict(args.tenant) or {"demo": "sandbox-demo-key"},
+        seed=args.seed,
+        counts=Counts(**counts),
+        rate_limit=args.rate_limit,
+        burst=args.burst or max(2, int(args.rate_limit)),
+        retry_after=args.retry_after,
+        latency_ms=args.latency_ms,
+        latency_jitter=args.latency_jitter,
+        faults=args.faults,
+        fault_seed=args.fault_seed,
+        slow_seconds=args.slow_seconds,
+        churn=args.churn,
+        state_file=args.state,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    import uvicorn
+
+    from sandbox import state
+
+    from .app import Sandbox, build_asgi, build_operator_app
+
+    config = config_from_args(args)
+    started = time.perf_counter()
+    sb = Sandbox(config)
+    if config.state_file and state.load(sb, config.state_file):  # type: ignore[arg-type]
+        print(f"sevdesk sandbox: loaded state from {config.state_file}", file=sys.stderr)
+    print(
+        f"sevdesk sandbox: seeded {', '.join(sb.tenants)} in {time.perf_counter() - started:.2f}s; "
+        f"listening on http://{args.host}:{args.port}/api/v1",
+        file=sys.stderr,
+        flush=True,
+    )
+    logging.basicConfig(level=args.log_level.upper())
+    uvicorn.run(
+        build_asgi(sb, build_operator_app(sb)),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=False,
+        timeout_graceful_shutdown=2,
+    )
+    return 0
