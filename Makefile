@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup test lint demo sandbox ui sync report bench clean
+.PHONY: setup test lint demo demo-ui sandbox ui sync sql report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at t
 
 demo: setup  ## the whole chain against the sandbox, through Dagster, with a summary (python -m demo --help)
 	$(PY) -m demo $(ARGS)
+
+sql: setup  ## SQL console (Harlequin) on the analysts' snapshot, read-only (ARGS="--warehouse FILE")
+	$(PY) -m kontor sql $(ARGS)
 
 report: setup  ## PNG charts + HTML page from the marts (python -m report --help)
 	$(PY) -m report $(ARGS)
