@@ -28,7 +28,8 @@ sandbox: setup
 sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
-	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; $(PY) -m transforms.runner || status=1; exit $$status
+	@$(PY) -m pipelines.cli sync $(ARGS) || { echo "make sync: the sync failed (see the lines above); models not rebuilt" >&2; exit 1; }
+	$(PY) -m transforms.runner
 
 ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000 (HOST=, PORT= to change)
 	$(VENV)/bin/dagster dev -w workspace.yaml --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)
