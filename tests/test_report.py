@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -112,3 +114,19 @@ def test_kontor_open_reads_while_a_writer_holds_the_warehouse(warehouse, tmp_pat
     shutil.copy(warehouse, snapshot)
     with duckdb.connect(str(warehouse)):  # a writer holds the warehouse file
         assert len(kontor.open(snapshot).mart("revenue_by_month")) > 0
+
+
+def test_the_readmes_python_example_runs_as_written(warehouse, tmp_path, monkeypatch):
+    """The first-hour section's `kontor.open()` block, against a config whose warehouse has a snapshot."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    first_hour = readme[readme.index("## Your first hour"):readme.index("**Five example queries**")]
+    block = re.search(r"```python\n(.*?)```", first_hour, re.S)[1]
+    shutil.copy(warehouse, tmp_path / "warehouse.snapshot.duckdb")
+    (tmp_path / "kontor.yaml").write_text(
+        "warehouse: warehouse.duckdb\ntenants:\n  - {name: acme, base_url: 'http://127.0.0.1:9', "
+        "api_key_env: UNUSED}\n", encoding="utf-8")
+    monkeypatch.setenv("KONTOR_CONFIG", str(tmp_path / "kontor.yaml"))
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["wh"].path == tmp_path / "warehouse.snapshot.duckdb"
+    assert len(scope["aging"]) > 0
