@@ -43,6 +43,9 @@ demo: setup  ## the whole chain against the sandbox, through Dagster, with a sum
 sql: setup  ## SQL console (Harlequin) on the analysts' snapshot, read-only (ARGS="--warehouse FILE")
 	$(PY) -m kontor sql $(ARGS)
 
+demo-ui: setup  ## after `make demo`: Dagster UI with the demo's sandbox back (same books, port) and keys set
+	$(PY) -m demo.ui $(ARGS)
+
 report: setup  ## PNG charts + HTML page from the marts (python -m report --help)
 	$(PY) -m report $(ARGS)
 
