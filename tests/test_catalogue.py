@@ -80,7 +80,7 @@ def test_every_check_is_described_and_every_grain_is_checked():
 def test_jobs_schedule_and_sensor_are_described():
     jobs = {j.name: j for j in REPO.get_all_jobs() if not j.name.startswith("__")}
     assert set(jobs) == {"lexware_sync", "lexware_backfill", "lexware_full_refresh", "kontor_transform",
-                         "apply_corrections"}
+                         "apply_corrections", "apply_corrections_dry_run"}
     assert all(j.description for j in jobs.values())
     schedule = REPO.get_schedule_def("lexware_hourly")
     assert schedule.job_name == "lexware_sync" and schedule.cron_schedule == "0 * * * *"
