@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup test lint demo sandbox ui sync report bench clean
+.PHONY: setup test lint demo demo-ui sandbox ui sync sql report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,8 @@ sandbox: setup
 sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
-	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; $(PY) -m transforms.runner || status=1; exit $$status
+	@$(PY) -m pipelines.cli sync $(ARGS) || { echo "make sync: the sync failed (see the lines above); models not rebuilt" >&2; exit 1; }
+	$(PY) -m transforms.runner
 
 ui: setup  ## Dagster UI + daemon on http://127.0.0.1:3000 (HOST=, PORT=) and the webhook receiver on :8766 (RECEIVER_PORT=)
 	$(PY) -m pipelines.lexware.receiver --host $(or $(HOST),127.0.0.1) --port $(or $(RECEIVER_PORT),8766) & \
@@ -40,6 +41,12 @@ bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at t
 
 demo: setup  ## the whole chain against the sandbox, through Dagster, with a summary (python -m demo --help)
 	$(PY) -m demo $(ARGS)
+
+sql: setup  ## SQL console (Harlequin) on the analysts' snapshot, read-only (ARGS="--warehouse FILE")
+	$(PY) -m kontor sql $(ARGS)
+
+demo-ui: setup  ## after `make demo`: Dagster UI with the demo's sandbox back (same books, port) and keys set
+	$(PY) -m demo.ui $(ARGS)
 
 report: setup  ## PNG charts + HTML page from the marts (python -m report --help)
 	$(PY) -m report $(ARGS)

@@ -22,7 +22,7 @@ from assets.extraction_sevdesk import sevdesk_full_refresh_job, sevdesk_hourly, 
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
 from assets.transforms import sql_transforms, transform_job
-from assets.writeback import apply_corrections, pending_corrections_sensor
+from assets.writeback import apply_corrections, apply_corrections_dry_run, pending_corrections_sensor
 from pipelines.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
@@ -37,7 +37,7 @@ EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---
 WRITEBACK_ASSETS: list = []
-WRITEBACK_JOBS: list = [apply_corrections]
+WRITEBACK_JOBS: list = [apply_corrections, apply_corrections_dry_run]
 WRITEBACK_SENSORS: list = [pending_corrections_sensor]
 WRITEBACK_RESOURCES: dict = {"kontor": KontorConfigResource()}
 

@@ -1,21 +1,37 @@
-"""Jobs and the schedule of the raw extraction: hourly incremental sync of every tenant, and jobs
-that pre-fill the run config of a backfill or a full refresh in the launchpad."""
+"""Jobs and the schedule of the raw extraction: hourly incremental sync of every tenant, a backfill job
+whose launchpad asks for tenant and window (nothing pre-filled, so no window runs unchosen), and a full
+refresh job with its run config pre-filled."""
 
-from __future__ import annotations
+from enum import Enum
 
 from dagster import (
     AssetKey,
+    AssetMaterialization,
     AssetSelection,
+    Config,
     DefaultScheduleStatus,
+    Failure,
+    OpExecutionContext,
     RunConfig,
     RunRequest,
     ScheduleEvaluationContext,
     define_asset_job,
+    in_process_executor,
+    job,
+    op,
     schedule,
 )
+from pydantic import Field
 
-from assets.extraction import ExtractionConfig, tenants_partitions
+from assets.extraction import (
+    ExtractionConfig,
+    KontorConfigResource,
+    materialization_metadata,
+    tenants_partitions,
+)
 from pipelines.lexware import settings
+from pipelines.lexware.helpers import backfill_window
+from pipelines.lexware.sync import sync_tenant
 
 RAW = AssetSelection.groups("raw_lexware")
 # a backfill re-extracts the voucher list and its detail tables only: contacts, profile and posting
@@ -27,13 +43,41 @@ lexware_sync_job = define_asset_job(
     "lexware_sync", selection=RAW,  # partitioned by tenant, like the assets it selects
     description="Incremental sync of the chosen tenants (partitions).",
 )
-lexware_backfill_job = define_asset_job(
-    "lexware_backfill", selection=RAW_VOUCHERS,
-    config=RunConfig(ops={OP: ExtractionConfig(mode="backfill", voucher_date_from="2025-01-01",
-                                               voucher_date_to="2025-01-31")}),
-    description="Re-extract vouchers dated in a window for the chosen tenants; edit the dates in the "
-                "launchpad. The voucher list's low-water mark does not move.",
-)
+TenantName = Enum("TenantName", {name: name for name in tenants_partitions.get_partition_keys()})
+
+
+class BackfillConfig(Config):
+    """`lexware_backfill`'s launchpad: the tenant and the window, all required (no default window)."""
+
+    tenant: TenantName = Field(description="the tenant to backfill (a name from kontor.yaml)")
+    voucher_date_from: str = Field(description="first voucher date of the window (yyyy-MM-dd)")
+    voucher_date_to: str = Field(description="last voucher date of the window, inclusive (yyyy-MM-dd)")
+
+
+@op(description="Re-extract the tenant's vouchers dated in the window, recorded as materialisations of "
+                "its raw_lexware voucher tables (partition = tenant).")
+def backfill_tenant_window(context: OpExecutionContext, config: BackfillConfig,
+                           kontor: KontorConfigResource) -> None:
+    tenant, start, end = config.tenant.value, config.voucher_date_from, config.voucher_date_to
+    try:
+        window = backfill_window("backfill", start, end)
+    except ValueError as exc:
+        raise Failure(description=f"bad run config: {exc}", allow_retries=False) from None
+    context.instance.add_run_tags(context.run_id, {"kontor/tenant": tenant,
+                                                   "kontor/window": f"{start}..{end}"})
+    result = sync_tenant(kontor.load(), tenant, "backfill", *window, tables=list(settings.VOUCHER_TABLES))
+    for table in settings.VOUCHER_TABLES:
+        context.log_event(AssetMaterialization(AssetKey([settings.DATASET, table]), partition=tenant,
+                                               metadata=materialization_metadata(result, table)))
+
+
+@job(name="lexware_backfill", tags={"kontor/mode": "backfill"}, executor_def=in_process_executor,
+     description="Backfill tenant X from date A to date B: enter tenant, voucher_date_from and "
+                 "voucher_date_to in the launchpad (all required; there is no default window) and launch. "
+                 "Re-extracts the vouchers dated in that window and their details; the voucher list's "
+                 "low-water mark does not move. The run's tags show the tenant and window.")
+def lexware_backfill_job():
+    backfill_tenant_window()
 lexware_full_refresh_job = define_asset_job(
     "lexware_full_refresh", selection=RAW,
     config=RunConfig(ops={OP: ExtractionConfig(mode="full")}),

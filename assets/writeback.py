@@ -19,6 +19,7 @@ from dagster import (
     RunsFilter,
     SensorEvaluationContext,
     SkipReason,
+    config_mapping,
     in_process_executor,
     job,
     op,
@@ -63,6 +64,8 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
     counts = report.counts()
     verb = "planned" if config.dry_run else "processed"
     context.log.info(f"corrections {verb}: {counts}\n{report.render()}")
+    if config.dry_run:  # the run's header says it: a dry run, and what it would change
+        context.instance.add_run_tags(context.run_id, dry_run_tags(report.render()))
     context.add_output_metadata({
         "dry_run": config.dry_run,
         "corrections": MetadataValue.int(len(report.outcomes)),
@@ -131,6 +134,40 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
      tags={"kontor/writeback": "apply"})  # one such run at a time (.dagster/dagster.yaml run queue)
 def apply_corrections():
     resync_touched_records(apply_pending_corrections())
+
+
+DRY_RUN_TAG = "kontor/dry_run"
+PLAN_TAG = "kontor/plan"  # the before/after diff, shown with the run's tags in its header
+PLAN_TAG_MAX = 1000
+
+
+def dry_run_tags(plan: str) -> dict[str, str]:
+    """Tags of a dry run: marked as such, with its diff (cut at PLAN_TAG_MAX; the full one is in the
+    run's metadata "changes")."""
+    text = plan if len(plan) <= PLAN_TAG_MAX else plan[:PLAN_TAG_MAX - 40] + " ... (full diff: metadata)"
+    return {DRY_RUN_TAG: "true", PLAN_TAG: text}
+
+
+class DryRunConfig(Config):
+    """Run config of `apply_corrections_dry_run`: which tenant only; it never writes."""
+
+    tenant: str | None = Field(default=None, description="only this tenant's corrections (default: all)")
+
+
+@config_mapping
+def dry_run_config(config: DryRunConfig) -> dict:
+    return {"ops": {"apply_pending_corrections": {"config": {"dry_run": True, "resync": False,
+                                                             **({"tenant": config.tenant} if config.tenant
+                                                                else {})}}}}
+
+
+@job(name="apply_corrections_dry_run", config=dry_run_config, executor_def=in_process_executor,
+     tags={"kontor/writeback": "dry-run", DRY_RUN_TAG: "true"},
+     description="DRY RUN of apply_corrections: reads each open correction's record from Lexware and shows "
+                 "the before/after diff (run tag kontor/plan, metadata \"changes\", writeback.audit); writes "
+                 "nothing, and cannot be switched to writing.")
+def apply_corrections_dry_run():
+    apply_pending_corrections()
 
 
 ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING,

@@ -21,6 +21,9 @@ from demo.dagster_cli import ROOT, DagsterRunner, RunOutcome
 from sandbox.process import start_sandbox
 
 MARKER = ".kontor-demo"  # the demo only ever wipes a data dir it created
+SANDBOX_STATE = "sandbox.state.json"  # the sandbox's books, kept so `make demo-ui` brings them back
+SANDBOX_FILE = "sandbox.demo.json"  # its options and port, for `make demo-ui`
+CONFIG_FILE = "kontor.demo.yaml"
 RAW_TABLES = ("profile", "posting_categories", "contacts", "voucherlist", "invoices", "credit_notes",
               "vouchers", "payments")
 
@@ -49,6 +52,7 @@ class Results:
     corrections: list[dict] = field(default_factory=list)
     colleague_edits: list[dict] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    as_of: str | None = None  # the marts' as-of date: the sandbox clock's date
     seconds: float = 0.0
 
     @property
@@ -80,7 +84,8 @@ class Demo:
                                 f"--data-dir elsewhere")
         d.mkdir(parents=True, exist_ok=True)
         for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.lock",
-                     "warehouse.snapshot.duckdb", "kontor.demo.yaml", "corrections.csv"):
+                     "warehouse.snapshot.duckdb", "kontor.demo.yaml", "corrections.csv", SANDBOX_STATE,
+                     SANDBOX_FILE):
             (d / name).unlink(missing_ok=True)
         for t in world.TENANTS:
             shutil.rmtree(d / ".dlt" / f"kontor_lexware_{t.name}", ignore_errors=True)
@@ -100,11 +105,12 @@ class Demo:
         r = self.results
         say(f"[1/7] starting the sandbox: 3 tenants in one process, rate limit {world.RATE_LIMIT} "
             "req/s per key")
-        with start_sandbox(**world.sandbox_options(self.books)) as sandbox, Colleague(sandbox) as colleague:
+        options = {**world.sandbox_options(self.books), "state": str(self.data_dir / SANDBOX_STATE)}
+        with start_sandbox(**options) as sandbox, Colleague(sandbox) as colleague:
             self.sandbox = sandbox
             r.books = {name: str(books) for name, books in self.books.items()}
             urls = {t.name: sandbox.base_url for t in world.TENANTS} | {world.ELBE.name: colleague.base_url}
-            config = world.write_config(self.data_dir / "kontor.demo.yaml", urls)
+            config = world.write_config(self.data_dir / CONFIG_FILE, urls)
             self.dagster = DagsterRunner(r.dagster_home, self.env(config), self.data_dir / "demo-logs")
             try:
                 self.full_sync()
@@ -115,7 +121,10 @@ class Demo:
                 self.compare_with_ground_truth()
             except StepFailed as exc:
                 say(f"      FAILED: {exc}; stopping")
-            say("      stopping the sandbox")
+            # for `make demo-ui`: every tenant straight at the sandbox (the colleague leaves with the demo)
+            world.write_config(config, {t.name: sandbox.base_url for t in world.TENANTS})
+            world.save_sandbox(self.data_dir / SANDBOX_FILE, options, sandbox.base_url)
+            say("      stopping the sandbox (its books are kept for `make demo-ui`)")
         if self.warehouse.exists():
             self.count_cdm_rows()
         r.seconds = time.monotonic() - started
@@ -173,13 +182,17 @@ class Demo:
     def build(self, label: str, line: str) -> None:
         say(line)
         started = time.monotonic()
-        [outcome] = self.dagster.wait([self.dagster.execute_job(label, "kontor_transform")])
+        as_of = world.sandbox_date(self.sandbox.clock())  # the books' today, not the machine's
+        self.results.as_of = as_of.isoformat()
+        [outcome] = self.dagster.wait([self.dagster.execute_job(label, "kontor_transform",
+                                                                world.transform_run_config(as_of))])
         self._record([outcome])
         failed = [c for c in outcome.checks if not c.passed and c.severity == "ERROR"]
         for c in failed:
             self.results.problems.append(f"asset check {c.asset}:{c.name} failed")
-        say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models, "
-            f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)} checks passed")
+        passed = f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)}"
+        say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models as of {as_of} "
+            f"(the sandbox's date), {passed} checks passed")
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:

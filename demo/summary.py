@@ -64,9 +64,12 @@ def render(r: Results) -> str:
                                 for n, s in r.resync.items()))
 
     snapshot = r.warehouse.with_name(r.warehouse.stem + ".snapshot.duckdb")
-    out += ["", f"Warehouse: {_rel(r.warehouse)}  (query the snapshot: duckdb -readonly {_rel(snapshot)})",
-            f"Dagster runs: DAGSTER_HOME={_rel(r.dagster_home)}; browse them with "
-            f"`KONTOR_CONFIG={_rel(r.data_dir / 'kontor.demo.yaml')} make ui`",
+    out += ["", f"Warehouse: {_rel(r.warehouse)}  (query its snapshot {_rel(snapshot)}: `make sql`, "
+                "or kontor.open() in Python)",
+            f"Marts as of {r.as_of} (the sandbox's date: its books end on its own clock)",
+            f"Dagster runs: DAGSTER_HOME={_rel(r.dagster_home)}; `make demo-ui` opens them in the Dagster UI "
+            "with the sandbox back (same books and port) and the keys set, so every job runs; schedule "
+            "lexware_hourly and sensor kontor_model_automation run there, pending_corrections_sensor is off",
             f"Logs of every run: {_rel(r.data_dir / 'demo-logs')}/   Charts: `make report`"]
     if r.problems:
         out += ["", "Problems:", *(f"  - {p}" for p in r.problems)]

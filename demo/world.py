@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from bench.sandbox_sync import full_sync_cost
 from pipelines.config import load_config
 
+BERLIN = ZoneInfo("Europe/Berlin")
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
 BUDGET_RPS = 90  # Kontor's per-tenant budget, a margin under the sandbox's limit
 MAX_IN_FLIGHT = 8
@@ -86,6 +90,24 @@ def write_config(path: Path, base_urls: dict[str, str]) -> Path:
     path.write_text("# Written by `make demo` (python -m demo); regenerated on every run.\n"
                     + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     load_config(path)  # the same schema check as every entry point: a ConfigError line, not a failed run
+    return path
+
+
+def transform_run_config(as_of: date) -> dict:
+    """The one place the demo hands its as-of date to the models: the run config of a kontor_transform
+    build. The sandbox's books end on its own clock (not the machine's), so the marts are computed as of
+    the sandbox's date; without it most receivables would look 90+ days overdue and none not yet due."""
+    return {"ops": {"sql_transforms": {"config": {"as_of": as_of.isoformat()}}}}
+
+
+def sandbox_date(now: datetime) -> date:
+    """The sandbox clock's calendar date in Europe/Berlin (the date Lexware's books are on)."""
+    return now.astimezone(BERLIN).date()
+
+
+def save_sandbox(path: Path, options: dict, base_url: str) -> Path:
+    """What `make demo-ui` needs to bring the same sandbox back: its options and its port."""
+    path.write_text(json.dumps({"options": options, "base_url": base_url}, indent=1), encoding="utf-8")
     return path
 
 

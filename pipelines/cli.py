@@ -88,7 +88,12 @@ def main(argv: list[str] | None = None) -> int:
                                 [args.start] * len(tenants), [args.end] * len(tenants)))
     for result in results:
         print(json.dumps(result, default=str))
-    return 0 if all(r["ok"] for r in results) else 1
+    failed = [r for r in results if not r["ok"]]
+    for r in failed:  # last, in plain words, so nothing printed later hides them
+        print(f"sync FAILED: {r['error']}", file=sys.stderr)
+    if failed:
+        print(f"sync: {len(failed)} of {len(results)} tenant(s) failed", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def check_config(path: str | None) -> int:

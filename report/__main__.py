@@ -10,16 +10,17 @@ import argparse
 import sys
 from pathlib import Path
 
+import kontor
 from pipelines.config import ConfigError, load_config
-from pipelines.warehouse import snapshot_path
 from report.render import ReportError, render
 
 
 def default_warehouse() -> Path:
     """The snapshot of the configured warehouse (the warehouse itself if no snapshot exists yet)."""
-    warehouse = load_config().warehouse
-    snapshot = snapshot_path(warehouse)
-    return snapshot if snapshot.exists() else warehouse
+    try:
+        return kontor.open().path
+    except kontor.WarehouseNotFound:
+        return load_config().warehouse  # render() explains what to run
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {exc}", file=sys.stderr)
         return 2
     for t in report.tenants:
-        print(f"{t.tenant}: open receivables {sum(t.aging.values()):,.2f} EUR, "
+        print(f"{t.tenant}: open receivables {t.open_amount:,.2f} EUR as of {t.as_of}, "
               f"net revenue {sum(t.revenue.values()):,.2f} EUR over {len(t.revenue)} months")
     print(f"report: {report.html}")
     return 0

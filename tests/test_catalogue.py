@@ -80,7 +80,8 @@ def test_every_check_is_described_and_every_grain_is_checked():
 def test_jobs_schedule_and_sensor_are_described():
     jobs = {j.name: j for j in REPO.get_all_jobs() if not j.name.startswith("__")}
     assert set(jobs) == {"lexware_sync", "lexware_backfill", "lexware_full_refresh", "kontor_transform",
-                         "apply_corrections", "lexware_events", "lexware_event_subscriptions"}
+                         "apply_corrections", "apply_corrections_dry_run", "lexware_events",
+                         "lexware_event_subscriptions", "sevdesk_sync", "sevdesk_full_refresh"}
     assert all(j.description for j in jobs.values())
     schedule = REPO.get_schedule_def("lexware_hourly")
     assert schedule.job_name == "lexware_sync" and schedule.cron_schedule == "0 * * * *"
@@ -95,14 +96,36 @@ def test_jobs_schedule_and_sensor_are_described():
     assert subscriptions.job_name == "lexware_event_subscriptions" and subscriptions.description
 
 
-@pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_backfill", "backfill"),
-                                       ("lexware_full_refresh", "full"), ("lexware_events", "events")])
+@pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_full_refresh", "full"),
+                                       ("lexware_events", "events")])
 def test_launchpad_prefills_the_extraction_mode_per_partition(job, mode):
     config = defs.resolve_job_def(job).partitioned_config.get_run_config_for_partition_key("demo")
     op_config = config.get("ops", {}).get("lexware_raw", {}).get("config", {})
     assert op_config.get("mode") == mode
-    if mode == "backfill":
-        assert op_config["voucher_date_from"] <= op_config["voucher_date_to"]
+
+
+def test_backfill_launchpad_asks_for_tenant_and_window_and_prefills_nothing():
+    """No default window (a launch without one is refused before any run), no partition picker: the
+    launchpad's scaffold is exactly tenant, voucher_date_from, voucher_date_to."""
+    from dagster import DagsterInvalidConfigError, validate_run_config
+
+    job = defs.resolve_job_def("lexware_backfill")
+    assert job.partitions_def is None and job.tags["kontor/mode"] == "backfill"
+    assert "Backfill tenant X from date A to date B" in job.description
+    with pytest.raises(DagsterInvalidConfigError, match="Missing required config"):
+        validate_run_config(job, {})
+    op = {"tenant": "demo", "voucher_date_from": "2025-01-01", "voucher_date_to": "2025-03-31"}
+    for missing in op:
+        with pytest.raises(DagsterInvalidConfigError, match=missing if missing != "tenant" else "tenant"):
+            validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": {
+                k: v for k, v in op.items() if k != missing}}}})
+    with pytest.raises(DagsterInvalidConfigError, match="tenant"):  # only tenants from kontor.yaml
+        validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": {**op, "tenant": "nope"}}}})
+    resolved = validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": op}}})
+    assert resolved["ops"]["backfill_tenant_window"]["config"] == op
+    config_type = job.run_config_schema.config_type.fields["ops"].config_type.fields[
+        "backfill_tenant_window"].config_type.fields["config"].config_type
+    assert {n: f.is_required for n, f in config_type.fields.items()} == dict.fromkeys(op, True)
 
 
 def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():

@@ -146,3 +146,56 @@ def test_refuses_a_demo_dir_that_now_holds_other_tenants(tmp_path):
                            str(tmp_path / "dagster")], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "holds tenants ['acme']" in proc.stderr
     assert (data / "warehouse.duckdb").exists()
+
+
+def test_the_marts_are_as_of_the_sandboxs_date_not_the_machines(demo, seeded):
+    out, results, _ = demo
+    with start_sandbox(tenants={"x": "x-key"}, rate_limit=0, contacts=1, invoices=1, vouchers=1,
+                       credit_notes=0) as fresh:  # a sandbox's clock starts where the demo's did
+        sandbox_day = world.sandbox_date(fresh.clock()).isoformat()
+    assert results["as_of"] == sandbox_day and f"Marts as of {sandbox_day}" in out
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        assert str(con.execute("SELECT as_of_date FROM marts.as_of").fetchone()[0]) == sandbox_day
+        not_yet_due, due_later = con.execute(
+            "SELECT (SELECT sum(not_yet_due_amount) FROM marts.ar_aging), (SELECT sum(open_amount) FROM "
+            "marts.document_balances WHERE document_table = 'invoices' AND open_amount > 0 "
+            "AND due_date >= ?::DATE)", [sandbox_day]).fetchone()
+    # the books' today: what falls due after the sandbox's date is "not yet due" (as of the machine's
+    # date, weeks later, nothing would be)
+    assert not_yet_due > 0 and not_yet_due == due_later
+
+
+def test_demo_ui_brings_the_sandbox_back_and_every_job_runs(demo):
+    """`make demo-ui`'s environment: the same port and books the demo left, keys set; a sync, a
+    backfill window, a dry run of the write-back and a model build all succeed as Dagster runs."""
+    from demo.dagster_cli import DagsterRunner
+    from demo.ui import automation_states, banner, demo_environment
+
+    out, results, tmp = demo
+    saved = json.loads((tmp / "data" / "sandbox.demo.json").read_text())
+    with demo_environment(tmp / "data", tmp / "dagster") as (env, sandbox):
+        assert sandbox.base_url == saved["base_url"]
+        renamed = [c for c in sandbox.export("nordlicht")["contacts"]
+                   if (c.get("company") or {}).get("name", "").endswith("(neu)")]
+        assert len(renamed) == 1, "the books as the demo left them (its rename is there)"
+        assert f"base_url: {sandbox.base_url}" in (tmp / "data" / "kontor.demo.yaml").read_text()
+        runner = DagsterRunner(tmp / "dagster", env, tmp / "ui-logs")
+        launched = [runner.materialize("ui-sync", "group:raw_lexware", "spree"),
+                    runner.execute_job("ui-dry-run", "apply_corrections",
+                                       {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}})]
+        outcomes = runner.wait(launched)
+        assert [o.status for o in outcomes] == ["SUCCESS", "SUCCESS"], [o.label for o in outcomes]
+        states = automation_states(tmp / "dagster")
+        text = banner(sandbox, "http://127.0.0.1:3000", states, results["as_of"])
+    assert states == {"lexware_hourly": "RUNNING", "kontor_model_automation": "RUNNING",
+                      "pending_corrections_sensor": "STOPPED"}
+    summary = " ".join(out.split())  # what the summary states is what the instance runs
+    assert ("schedule lexware_hourly and sensor kontor_model_automation run there, "
+            "pending_corrections_sensor is off") in summary and "make demo-ui" in summary
+    assert "every job runs" in text and sandbox.base_url in text
+
+
+def test_demo_ui_without_a_demo_says_what_to_run(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "demo.ui", "--data-dir", str(tmp_path)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "run `make demo` first" in proc.stderr

@@ -176,13 +176,18 @@ def test_dagster_backfill_job_materialises_the_voucher_tables_of_the_window(tmp_
         start, end = days[len(days) // 3], days[2 * len(days) // 3]
         window = [e for e in export["voucherlist"] if start <= e["voucherDate"][:10] <= end]
         job = defs.resolve_job_def("lexware_backfill")
-        config = {"mode": "backfill", "voucher_date_from": start, "voucher_date_to": end}
+        config = {"tenant": "demo", "voucher_date_from": start, "voucher_date_to": end}
+        instance = DagsterInstance.ephemeral()
         result = job.execute_in_process(
-            partition_key="demo", instance=DagsterInstance.ephemeral(),
-            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
-            run_config={"ops": {"lexware_raw": {"config": config}}})
+            instance=instance, resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+            run_config={"ops": {"backfill_tenant_window": {"config": config}}})
     assert result.success
-    mats = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
+    tags = instance.get_run_by_id(result.run_id).tags
+    assert (tags["kontor/mode"], tags["kontor/tenant"], tags["kontor/window"]) == ("backfill", "demo",
+                                                                                    f"{start}..{end}")
+    mats = {m.asset_key.path[-1]: m.metadata
+            for m in result.asset_materializations_for_node("backfill_tenant_window")}
+    assert {m.partition for m in result.asset_materializations_for_node("backfill_tenant_window")} == {"demo"}
     assert set(mats) == {"voucherlist", "invoices", "credit_notes", "vouchers", "payments"}
     assert mats["voucherlist"]["rows_loaded"].value == len(window)
     assert mats["invoices"]["rows_loaded"].value == sum(e["voucherType"] == "invoice" for e in window)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("pipelines", "assets", "transforms", "report")
+PRODUCT = ("pipelines", "assets", "transforms", "report", "kontor")
 FORBIDDEN = {**{layer: {"sandbox", "demo", "bench", "tests"} for layer in PRODUCT},
              "bench": {"tests", "demo"}}
 

@@ -40,6 +40,7 @@ from pipelines.lexware.errors import (
     NotInPlanError,
     PossiblyExecutedError,
     RetriesExhaustedError,
+    UnreachableError,
     ValidationError,
     VersionConflictError,
 )
@@ -260,6 +261,8 @@ class LexwareClient:
             response = self._http.request(method, path, **kwargs)
         except httpx.ConnectError as exc:
             self._count("connect_error")
+            if "refused" in str(exc).lower() and not self.stats.by_status.keys() - {"connect_error"}:
+                raise _unreachable(self.tenant, method, path) from None  # first request: fail fast
             raise _Transient(f"connection failed ({exc.__class__.__name__})", sent=False) from None
         except httpx.TimeoutException as exc:
             self._count("timeout")
@@ -309,6 +312,15 @@ class LexwareClient:
 
 
 _MALFORMED = object()
+
+
+def _unreachable(tenant: TenantConfig, method: str, path: str) -> UnreachableError:
+    """Nothing listens at the tenant's base_url (refused before any answer): say where and what to do."""
+    hint = ("start the sandbox with `make sandbox` (or `make demo-ui` after `make demo`)"
+            if "127.0.0.1" in tenant.base_url or "localhost" in tenant.base_url
+            else "check the tenant's base_url in kontor.yaml and the network")
+    return UnreachableError(tenant.name, f"{method} {path}: connection refused at {tenant.base_url}; "
+                                         f"nothing listens there: {hint}")
 
 
 def _parse(response: httpx.Response) -> Any:

@@ -44,6 +44,11 @@ class RetriesExhaustedError(LexwareError):
     """A transient failure (429, 5xx, timeout, connection error) persisted past the retry budget."""
 
 
+class UnreachableError(RetriesExhaustedError):
+    """The very first request of a client found nothing listening at `base_url` (connection refused):
+    not retried, the message names the URL and the likely fix."""
+
+
 class PossiblyExecutedError(RetriesExhaustedError):
     """A POST failed with 5xx/timeout after it was sent: the creation may have happened.
 

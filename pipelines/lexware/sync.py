@@ -145,6 +145,8 @@ def sync_tenant(
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
+                record_access(config.warehouse, tenant.name, list(source.selected_resources),
+                              report.not_in_plan)
                 live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
             prune_loaded_packages(pipeline)
@@ -211,6 +213,26 @@ def sync_events(config: KontorConfig, tenant_name: str, up_to: int | None = None
     store.mark_processed(tenant_name, [e.id for e in batch])
     result.events = len(batch)
     return result
+
+
+ACCESS_TABLE = "meta.raw_table_access"
+ACCESS_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS {ACCESS_TABLE} (
+    tenant_id VARCHAR NOT NULL, source_system VARCHAR NOT NULL, table_name VARCHAR NOT NULL,
+    in_plan BOOLEAN NOT NULL, reason VARCHAR, checked_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (tenant_id, source_system, table_name))
+"""
+
+
+def record_access(warehouse: Path, tenant: str, tables: list[str], not_in_plan: dict[str, str]) -> None:
+    """Per raw table this run read: could the tenant's key read it? (`in_plan` false: the endpoint
+    answered 403/402, so the table holds nothing for this tenant and the reason says why)."""
+    with connect(warehouse) as con:
+        con.execute(ACCESS_DDL)
+        con.executemany(
+            f"INSERT OR REPLACE INTO {ACCESS_TABLE} VALUES (?, 'lexware', ?, ?, ?, now())",
+            [[tenant, table, table not in not_in_plan, not_in_plan.get(table)] for table in tables])
 
 
 def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
