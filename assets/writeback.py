@@ -58,7 +58,8 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
     store = WritebackStore.open(cfg.warehouse)
     with TenantClients(cfg) as clients:  # each checked against the tenant's organisation first
         executor = CorrectionExecutor(store, clients, known_tenants={t.name for t in cfg.tenants},
-                                      run_id=context.run_id, max_attempts=config.max_attempts)
+                                      run_id=context.run_id, max_attempts=config.max_attempts,
+                                      systems=clients.systems)
         report = executor.run(dry_run=config.dry_run, tenant=config.tenant)
     stats = clients.stats
     counts = report.counts()

@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"#{c.id} {c.status}" + (f": {c.reason}" if c.reason else ""))
             return 0
         with TenantClients(config) as clients:
-            executor = CorrectionExecutor(store, clients, known_tenants=tenants)
+            executor = CorrectionExecutor(store, clients, known_tenants=tenants, systems=clients.systems)
             report = executor.run(dry_run=args.command == "plan", tenant=args.tenant)
         print(report.render())
         print(f"\n{report.counts()}")

@@ -2,7 +2,8 @@
 
 The first use of a tenant reads `GET /v1/profile`: a key answering for another organisation than the
 tenant is bound to raises `TenantBindingError` (remembered, so the tenant costs that one request per
-run) and none of that tenant's corrections is read or written.
+run) and none of that tenant's corrections is read or written. A sevDesk tenant (`system: sevdesk`)
+gets a `SevdeskClient` (sevDesk has no profile binding to check).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pipelines.config import KontorConfig
 from pipelines.lexware import binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import TenantBindingError
+from pipelines.sevdesk.client import SevdeskClient
 
 
 class TenantClients:
@@ -24,6 +26,8 @@ class TenantClients:
     def __call__(self, name: str) -> LexwareClient:
         if name in self._refused:
             raise self._refused[name]
+        if name not in self._clients and self.config.tenant(name).system == "sevdesk":
+            self._clients[name] = SevdeskClient(self.config.tenant(name))
         if name not in self._clients:
             client = LexwareClient(self.config.tenant(name))
             try:
@@ -37,6 +41,11 @@ class TenantClients:
                 raise
             self._clients[name] = client
         return self._clients[name]
+
+    @property
+    def systems(self) -> dict[str, str]:
+        """tenant -> source system, for the executor to pick each tenant's write-back strategy."""
+        return {t.name: t.system for t in self.config.tenants}
 
     @property
     def stats(self) -> list[dict]:

@@ -17,6 +17,10 @@ Per correction:
 5. record ``applied`` with the new version. Every attempt is a row in ``writeback.audit``.
 
 A dry run does steps 1-2 only and reports each change as a before/after diff.
+
+That is Lexware's guarantee (``version_checked``). Each source system declares its own: corrections of
+a tenant whose ``system`` is sevdesk go to `pipelines.writeback.sevdesk` (``compare_before_write``:
+sevDesk has no version). Every audit row names the guarantee its write had.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ BACKOFF_INITIAL = 0.2  # seconds; random exponential backoff between conflict re
 BACKOFF_MAX = 5.0
 
 WOULD_APPLY = "would_apply"  # dry-run verdict
+GUARANTEE = "version_checked"  # Lexware: every PUT carries the version it is based on (stale -> 409)
 
 
 @dataclass
@@ -124,7 +129,7 @@ class RunReport:
         out: dict[str, dict[str, dict[str, int | None]]] = {}
         for o in self.outcomes:
             if o.status == APPLIED and o.resource:
-                _, _, resource, remote_id = o.resource.split("/")
+                *_, resource, remote_id = o.resource.split("/")
                 out.setdefault(o.correction.tenant, {}).setdefault(resource, {})[remote_id] = o.version_after
         return out
 
@@ -138,8 +143,10 @@ class CorrectionExecutor:
     def __init__(self, store: WritebackStore, client_for: Callable[[str], LexwareClient], *,
                  known_tenants: set[str] | None = None, run_id: str | None = None,
                  max_attempts: int = MAX_ATTEMPTS, backoff_initial: float = BACKOFF_INITIAL,
-                 backoff_max: float = BACKOFF_MAX, hooks: Hooks | None = None) -> None:
+                 backoff_max: float = BACKOFF_MAX, hooks: Hooks | None = None,
+                 systems: dict[str, str] | None = None) -> None:
         self.store = store
+        self.systems = systems or {}  # tenant -> source system (default lexware)
         self.client_for = client_for
         self.known_tenants = known_tenants
         self.run_id = run_id or f"adhoc-{uuid.uuid4().hex[:12]}"
@@ -159,6 +166,10 @@ class CorrectionExecutor:
 
     # -- one correction ---------------------------------------------------------------------------
     def process(self, correction: Correction, *, dry_run: bool = False) -> Outcome:
+        if self.systems.get(str(correction.tenant)) == "sevdesk":
+            from pipelines.writeback.sevdesk import SevdeskWriter
+
+            return SevdeskWriter(self).process(correction, dry_run=dry_run)
         started = now()
         try:
             vc = validate(correction, self.known_tenants)
@@ -391,7 +402,7 @@ class CorrectionExecutor:
             tenant=str(c.tenant or ""), resource=outcome.resource or f"correction:{c.id}", action=action,
             outcome=outcome.status, started_at=started, correction_id=c.id, run_id=self.run_id,
             attempt=outcome.attempts or None, version_before=outcome.version_before,
-            version_after=outcome.version_after, http_status=http_status, detail=detail,
+            version_after=outcome.version_after, http_status=http_status, detail=detail, guarantee=GUARANTEE,
         )
 
 

@@ -35,6 +35,12 @@ def resync_touched(config: KontorConfig, touched: dict[str, dict[str, dict[str, 
     """
     results = []
     for tenant in sorted(touched):
+        if config.tenant(tenant).system == "sevdesk":  # no version to compare: the sync is the check
+            from pipelines.sevdesk.sync import sync_tenant as sync_sevdesk
+
+            sync = sync_sevdesk(config, tenant, mode="incremental", reconcile=False)
+            results.append(ResyncResult(tenant, sync.client.get("requests", 0), sync.rows))
+            continue
         sync = sync_tenant(config, tenant, mode="incremental", reconcile=False)
         result = ResyncResult(tenant, sync.client.get("requests", 0), sync.rows)
         for resource, versions in touched[tenant].items():

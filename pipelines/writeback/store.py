@@ -90,6 +90,8 @@ CREATE TABLE IF NOT EXISTS writeback.audit (
     started_at      TIMESTAMPTZ NOT NULL,
     finished_at     TIMESTAMPTZ NOT NULL
 );
+-- what the write could guarantee: version_checked (Lexware) | compare_before_write (sevDesk)
+ALTER TABLE writeback.audit ADD COLUMN IF NOT EXISTS guarantee VARCHAR;
 CREATE TABLE IF NOT EXISTS writeback.operations (
     id              VARCHAR PRIMARY KEY,       -- the caller's idempotency key
     tenant          VARCHAR NOT NULL,
@@ -209,13 +211,13 @@ class WritebackStore:
             rows = con.execute("SELECT status, count(*) FROM writeback.corrections GROUP BY ALL").fetchall()
         return dict(rows)
 
-    def record_tenants(self, table: str, remote_id: str) -> list[str]:
-        """The tenants whose raw layer holds this Lexware record (ids are UUIDs: at most one, in fact)."""
+    def record_tenants(self, table: str, remote_id: str, dataset: str = DATASET) -> list[str]:
+        """The tenants whose raw layer (`raw_lexware` unless told) holds this record."""
         with self.connect() as con:
-            if table not in tables_in(con, DATASET):
+            if table not in tables_in(con, dataset):
                 return []
             return [r[0] for r in con.execute(
-                f'SELECT DISTINCT tenant_id FROM {DATASET}."{table}" WHERE id = ? ORDER BY 1',
+                f'SELECT DISTINCT tenant_id FROM {dataset}."{table}" WHERE id = ? ORDER BY 1',
                 [remote_id]).fetchall()]
 
     # --- audit -------------------------------------------------------------------------------
@@ -223,16 +225,16 @@ class WritebackStore:
               correction_id: int | None = None, operation_id: str | None = None, run_id: str | None = None,
               attempt: int | None = None, version_before: int | None = None,
               version_after: int | None = None, http_status: int | None = None,
-              detail: str | None = None) -> None:
+              detail: str | None = None, guarantee: str | None = None) -> None:
         """Record one attempt. Never pass secrets: the detail is an error message or a diff."""
         with self.connect() as con:
             con.execute(
                 "INSERT INTO writeback.audit (correction_id, operation_id, run_id, tenant, resource, "
                 "action, attempt, version_before, version_after, http_status, outcome, detail, started_at, "
-                "finished_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "finished_at, guarantee) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [correction_id, operation_id, run_id, tenant, resource, action, attempt, version_before,
-                 version_after, http_status, outcome, detail, started_at, now()],
+                 version_after, http_status, outcome, detail, started_at, now(), guarantee],
             )
 
     def audit_rows(self, correction_id: int | None = None, operation_id: str | None = None) -> list[dict]:
