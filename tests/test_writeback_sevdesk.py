@@ -168,6 +168,11 @@ def test_contact_correction_is_written_confirmed_and_audited_as_compare_before_w
 def test_draft_voucher_update_resends_every_position(sb, store, client, pools):
     vid = next(pools["drafts"])
     before, pos_before = record(sb, "Voucher", vid), positions(sb, vid)
+    sent_at = {
+        p["id"]: update_seconds(p)
+        for p in sb.export(TENANT)["voucher_positions"]
+        if p["voucher"]["id"] == vid
+    }
     assert len(pos_before) >= 1
     corr = add(store, sb, "Voucher", vid, "due_date", next(NEW_DAYS))
     sb.reset_stats()
@@ -176,6 +181,8 @@ def test_draft_voucher_update_resends_every_position(sb, store, client, pools):
     assert c.status == "applied", c.reason
     assert after["paymentDeadline"][:10] == c.new_value
     assert positions(sb, vid) == pos_before  # same positions, same sums: none lost, none doubled
+    resent = [p for p in sb.export(TENANT)["voucher_positions"] if p["voucher"]["id"] == vid]
+    assert all(update_seconds(p) > sent_at[p["id"]] for p in resent)  # every one was resent with the save
     assert (after["sumNet"], after["sumGross"]) == (before["sumNet"], before["sumGross"])
     assert after["status"] == "50" and after["description"] == before["description"]
     assert sb.tenant_stats(TENANT)["by_endpoint"]["POST /api/v1/Voucher/Factory/saveVoucher"] == 1
