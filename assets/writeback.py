@@ -29,6 +29,7 @@ from pydantic import Field
 
 from assets.extraction import KontorConfigResource
 from pipelines.lexware import settings
+from pipelines.sevdesk import settings as sevdesk_settings
 from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
 from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
@@ -104,9 +105,10 @@ def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: K
             publish_snapshot(cfg.warehouse)
     # recorded like any sync and build, so the catalogue and the automation see these tables as fresh
     for r in results:
-        for table in settings.TABLES:
+        source = sevdesk_settings if cfg.tenant(r.tenant).system == "sevdesk" else settings
+        for table in source.TABLES:
             context.log_event(AssetMaterialization(
-                AssetKey([settings.DATASET, table]), partition=r.tenant,
+                AssetKey([source.DATASET, table]), partition=r.tenant,
                 metadata={"rows_loaded": MetadataValue.int(r.rows.get(table, 0)),
                           "mode": "write-back re-sync"}))
     for m in models:

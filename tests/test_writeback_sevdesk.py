@@ -6,6 +6,7 @@ the weaker guarantee. Concurrent edits come from the sandbox's operator API ("an
 from __future__ import annotations
 
 import itertools
+import json
 from datetime import timedelta
 
 import duckdb
@@ -17,6 +18,7 @@ from pipelines.sevdesk.sync import sync_tenant
 from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import CorrectionExecutor, Hooks
 from pipelines.writeback.model import Correction
+from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.sevdesk import update_seconds
 from pipelines.writeback.store import SCHEMA_SQL, WritebackStore
 from sandbox.process import start_sandbox
@@ -146,7 +148,7 @@ def tick(sb, seconds: int = 2) -> None:
 
 # --- applied -----------------------------------------------------------------------------------------
 def test_contact_correction_is_written_confirmed_and_audited_as_compare_before_write(
-    sb, store, client, pools
+    sb, cfg, store, client, pools
 ):
     cid = next(pools["organisations"])
     before = record(sb, "Contact", cid)
@@ -163,6 +165,14 @@ def test_contact_correction_is_written_confirmed_and_audited_as_compare_before_w
     assert {r["guarantee"] for r in rows} == {"compare_before_write"}
     assert all("compare-before-write" in r["detail"] for r in rows)
     assert rows[0]["resource"] == f"/Contact/{cid}"
+    [resynced] = resync_touched(cfg, report.touched())  # what the job does next: the raw layer follows
+    assert resynced.tenant == TENANT and resynced.rows.get("contacts", 0) >= 1
+    con = duckdb.connect(str(cfg.warehouse), read_only=True)
+    try:
+        raw = con.execute("SELECT raw FROM raw_sevdesk.contacts WHERE id = ?", [cid]).fetchone()[0]
+    finally:
+        con.close()
+    assert json.loads(raw)["vatNumber"] == c.new_value
 
 
 def test_draft_voucher_update_resends_every_position(sb, store, client, pools):
@@ -381,3 +391,16 @@ def test_an_existing_warehouse_gains_the_guarantee_column_and_keeps_its_rows(tmp
     [row] = store.audit_rows()
     assert row["guarantee"] is None and row["outcome"] == "applied"
     WritebackStore.open(path)  # idempotent
+
+
+def test_lexware_audit_rows_name_the_version_checked_guarantee(tmp_path):
+    """The same executor, a Lexware tenant: its rows say `version_checked` (no request needed here)."""
+    store = WritebackStore.open(tmp_path / "wh.duckdb")
+    [corr] = store.insert_corrections([Correction("acme", "contact", "not-a-uuid", "vat_id", "DE1")], "test")
+
+    def no_client(_tenant):
+        raise AssertionError("an invalid correction must not need a client")
+
+    CorrectionExecutor(store, no_client, known_tenants={"acme"}, systems={"acme": "lexware"}).run()
+    assert store.get(corr).status == "rejected"
+    assert [r["guarantee"] for r in store.audit_rows(corr)] == ["version_checked"]
