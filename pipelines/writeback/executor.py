@@ -30,7 +30,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
@@ -137,6 +137,23 @@ class RunReport:
         return "\n".join(o.diff() for o in self.outcomes) or "no open corrections"
 
 
+class SourceWriter(Protocol):
+    """How one source system applies (or plans) a correction; built per correction from the executor
+    (its store, clients, retry bound, hooks). Lexware's is the executor itself (`version_checked`)."""
+
+    def process(self, correction: Correction, *, dry_run: bool = False) -> Outcome: ...
+
+
+def _sevdesk_writer(executor: CorrectionExecutor) -> SourceWriter:
+    from pipelines.writeback.sevdesk import SevdeskWriter
+
+    return SevdeskWriter(executor)
+
+
+# tenant `system` -> its writer; systems not listed are Lexware (this module)
+WRITERS: dict[str, Callable[[CorrectionExecutor], SourceWriter]] = {"sevdesk": _sevdesk_writer}
+
+
 class CorrectionExecutor:
     """Applies (or plans) the open corrections of a warehouse, one at a time, in id order."""
 
@@ -166,10 +183,9 @@ class CorrectionExecutor:
 
     # -- one correction ---------------------------------------------------------------------------
     def process(self, correction: Correction, *, dry_run: bool = False) -> Outcome:
-        if self.systems.get(str(correction.tenant)) == "sevdesk":
-            from pipelines.writeback.sevdesk import SevdeskWriter
-
-            return SevdeskWriter(self).process(correction, dry_run=dry_run)
+        writer = WRITERS.get(self.systems.get(str(correction.tenant), "lexware"))
+        if writer is not None:
+            return writer(self).process(correction, dry_run=dry_run)
         started = now()
         try:
             vc = validate(correction, self.known_tenants)
