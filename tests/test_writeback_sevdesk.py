@@ -333,16 +333,20 @@ def test_interrupted_write_undone_by_a_colleague_is_a_conflict_not_written_again
 
 @pytest.fixture(scope="module")
 def flaky():
-    """A second sandbox whose answers fail often: 504 after performing the write, or 500/503 before."""
-    yield from _sandbox(faults="504=0.12,500=0.08,503=0.05", fault_seed=7)
+    """A second sandbox (same books) whose answers often fail: 504 after performing the request, or
+    503 before. No sync runs against it, so the request sequence - and so which requests the seeded
+    faults hit - is the same every run."""
+    yield from _sandbox(faults="504=0.15,503=0.15", fault_seed=3)
 
 
 def test_failed_writes_are_reread_and_end_applied_exactly_once(flaky, tmp_path, monkeypatch):
-    cfg = _warehouse(tmp_path, flaky, monkeypatch)
+    for tenant, env in ENVS.items():
+        monkeypatch.setenv(env, KEYS[tenant])
+    cfg = write_config(tmp_path, flaky.base_url, ENVS, system="sevdesk")
     store = WritebackStore.open(cfg.warehouse)
     e = flaky.export(TENANT)
-    contacts = [c["id"] for c in e["contacts"] if c["name"]][:8]
-    drafts = [v["id"] for v in e["vouchers"] if v["status"] == "50" and not v["enshrined"]][:6]
+    contacts = [c["id"] for c in e["contacts"] if c["name"]][:6]
+    drafts = [v["id"] for v in e["vouchers"] if v["status"] == "50" and not v["enshrined"]][:10]
     before = {v: (positions(flaky, v), record(flaky, "Voucher", v)["sumGross"]) for v in drafts}
     ids = [add(store, flaky, "Contact", c, "vat_id", next(NEW_VATS)) for c in contacts]
     ids += [add(store, flaky, "Voucher", v, "due_date", next(NEW_DAYS)) for v in drafts]
@@ -364,13 +368,16 @@ def test_failed_writes_are_reread_and_end_applied_exactly_once(flaky, tmp_path, 
         assert (positions(flaky, v), record(flaky, "Voucher", v)["sumGross"]) == before[v]
     rows = [r for i in ids for r in store.audit_rows(i)]
     errors = [r for r in rows if r["outcome"] == "error"]
-    assert errors, "the fault spec should have hit some writes"
-    for err in errors:  # every failed write was followed by a re-read of that record
-        later = [r for r in rows if r["correction_id"] == err["correction_id"] and r["id"] > err["id"]]
-        assert later and later[0]["action"] in ("get", "confirm", "compare", "check", "put", "save")
-    assert any("answered with an error" in (c.reason or "") for c in final) or any(
-        r["action"] == "get" for r in rows
-    )
+    for err in errors:  # every failed write is followed by a re-read of that record, before anything else
+        nxt = min(
+            (r for r in rows if r["correction_id"] == err["correction_id"] and r["id"] > err["id"]),
+            key=lambda r: r["id"],
+        )
+        assert nxt["action"] in ("reread", "get"), nxt
+    verdicts = {r["outcome"] for r in rows if r["action"] == "reread"}
+    assert verdicts == {"landed", "not_landed"}  # both kinds of failure were met (seeded faults)
+    landed = [c for c in final if "answered with an error" in (c.reason or "")]
+    assert landed and all(c.applied_version for c in landed)
 
 
 # --- migration ---------------------------------------------------------------------------------------

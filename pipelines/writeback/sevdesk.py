@@ -459,13 +459,22 @@ class SevdeskWriter:
             http_status=exc.status,
             detail=f"{exc}; re-reading: an error answer does not prove sevDesk did not write",
         )
-        check = outcome_copy(outcome, FAILED)
+        check, reread = outcome_copy(outcome, FAILED), now()
         doc = self._read(sc, check)
         if doc is None:
             outcome.status = IN_FLIGHT
             outcome.reason = f"write unconfirmed ({exc}); the next run checks the source and finishes it"
             return self._finish(sc, outcome)
-        if comparable(sc.field, doc.get(sc.field.path)) == comparable(sc.field, sc.new_value):
+        landed = comparable(sc.field, doc.get(sc.field.path)) == comparable(sc.field, sc.new_value)
+        self._audit(
+            outcome_copy(check, "landed" if landed else "not_landed"),
+            "reread",
+            reread,
+            http_status=200,
+            detail=f"{sc.field.path} = {doc.get(sc.field.path)!r}, "
+            f"update {update_seconds(doc)} (judged at {sc.correction.version_before})",
+        )
+        if landed:
             return self._confirm(sc, outcome, landed_despite=exc, doc=doc)
         if update_seconds(doc) != sc.correction.version_before:
             outcome.status = IN_FLIGHT
