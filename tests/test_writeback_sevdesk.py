@@ -17,6 +17,7 @@ from pipelines.sevdesk.client import SevdeskClient
 from pipelines.sevdesk.sync import sync_tenant
 from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import CorrectionExecutor, Hooks
+from pipelines.writeback.inputs import import_corrections_file
 from pipelines.writeback.model import Correction
 from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.sevdesk import update_seconds
@@ -411,3 +412,21 @@ def test_lexware_audit_rows_name_the_version_checked_guarantee(tmp_path):
     CorrectionExecutor(store, no_client, known_tenants={"acme"}, systems={"acme": "lexware"}).run()
     assert store.get(corr).status == "rejected"
     assert [r["guarantee"] for r in store.audit_rows(corr)] == ["version_checked"]
+
+
+def test_a_corrections_file_is_validated_by_each_tenants_system(tmp_path):
+    store = WritebackStore.open(tmp_path / "wh.duckdb")
+    path = tmp_path / "fixes.csv"
+    path.write_text(
+        "tenant,entity,record_id,field,new_value,expected_old_value\n"
+        "demo,contact,sevdesk:demo:590000003,vat_id,DE136695976,\n"
+        "demo,contact,d2b5c3f1-9e44-4a0b-9c2d-6f7a8e1b3c55,vat_id,DE136695976,\n"
+        "acme,contact,d2b5c3f1-9e44-4a0b-9c2d-6f7a8e1b3c55,vat_id,DE136695976,\n",
+        encoding="utf-8",
+    )
+    ids = import_corrections_file(
+        store, path, {"demo", "acme"}, systems={"demo": "sevdesk", "acme": "lexware"}
+    )
+    sev_ok, sev_uuid, lexware_ok = (store.get(i) for i in ids)
+    assert (sev_ok.status, lexware_ok.status) == ("pending", "pending")
+    assert sev_uuid.status == "rejected" and "not a sevDesk id" in sev_uuid.reason

@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         store = WritebackStore.open(config.warehouse)
         tenants = {t.name for t in config.tenants}
         if args.command == "import":
-            ids = import_corrections_file(store, args.file, tenants)
+            ids = import_corrections_file(store, args.file, tenants,
+                                          systems={t.name: t.system for t in config.tenants})
             for c in (store.get(i) for i in ids):
                 print(f"#{c.id} {c.status}" + (f": {c.reason}" if c.reason else ""))
             return 0

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from pipelines.writeback import sevdesk
 from pipelines.writeback.model import REJECTED, Correction
 from pipelines.writeback.store import WritebackStore
 from pipelines.writeback.validation import InvalidValue, validate
@@ -72,12 +73,15 @@ def read_corrections_file(path: str | Path) -> list[Correction]:
 
 
 def import_corrections_file(store: WritebackStore, path: str | Path,
-                            known_tenants: set[str] | None = None) -> list[int]:
-    """Read, validate and insert a corrections file; returns the new correction ids."""
+                            known_tenants: set[str] | None = None,
+                            systems: dict[str, str] | None = None) -> list[int]:
+    """Read, validate (by the tenant's `system`, default lexware) and insert a corrections file;
+    returns the new correction ids."""
     corrections = read_corrections_file(path)
     for c in corrections:
+        check = sevdesk.validate if (systems or {}).get(str(c.tenant)) == "sevdesk" else validate
         try:
-            validate(c, known_tenants)
+            check(c, known_tenants)
         except InvalidValue as exc:
             c.status, c.reason = REJECTED, str(exc)
     return store.insert_corrections(corrections, source=f"file:{Path(path).name}")
