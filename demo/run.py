@@ -21,8 +21,8 @@ from demo.dagster_cli import ROOT, DagsterRunner, RunOutcome
 from sandbox.process import start_sandbox
 
 MARKER = ".kontor-demo"  # the demo only ever wipes a data dir it created
-RAW_TABLES = ("profile", "posting_categories", "contacts", "voucherlist", "invoices", "credit_notes",
-              "vouchers", "payments")
+RAW_TABLES = ("profile", "posting_categories", "contacts", "articles", "voucherlist", "invoices",
+              "credit_notes", "vouchers", "payments")
 
 
 class DemoError(RuntimeError):

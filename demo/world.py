@@ -91,7 +91,7 @@ def write_config(path: Path, base_urls: dict[str, str]) -> Path:
 def minimum_full_sync_requests(export: dict) -> int:
     """The fewest requests a first sync can make: profile, posting categories, list pages (250 rows),
     one detail per invoice / credit note / voucher and one payments GET per voucher that has them."""
-    pages = math.ceil(len(export["contacts"]) / 250) + math.ceil(len(export["voucherlist"]) / 250)
+    pages = sum(math.ceil(len(export[name]) / 250) for name in ("contacts", "articles", "voucherlist"))
     details = sum(1 for e in export["voucherlist"] if e["voucherType"] in DETAIL_TYPES)
     return 2 + pages + details + len(export["payments"])
 
@@ -105,6 +105,7 @@ def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:
         "profile": {export["organizationId"]: None},
         "posting_categories": {c["id"]: None for c in export["posting_categories"]},
         "contacts": versions(export["contacts"]),
+        "articles": versions(export["articles"]),
         "voucherlist": {e["id"]: None for e in export["voucherlist"]},
         "invoices": versions(export["invoices"]),
         "credit_notes": versions(export["credit_notes"]),

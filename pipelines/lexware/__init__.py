@@ -1,7 +1,7 @@
 """dlt source for one Lexware Office tenant (see docs/architecture.md, raw layer contract).
 
-Resources: `profile`, `posting_categories`, `contacts` (full list scan, only rows whose `version`
-changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
+Resources: `profile`, `posting_categories`, `contacts` and `articles` (full list scans, only rows whose
+`version` changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
 `vouchers`, `payments` that fetch details only for voucherlist rows that changed.
 
 The voucherlist is read from the Berlin day of a low-water mark `lwm` (every change before it is
@@ -107,20 +107,23 @@ def lexware_source(
             yield [row(tenant, i) for i in items]
         yield from guarded("posting_categories", calls())
 
-    @dlt.resource(**_merge("contacts"))
-    def contacts() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
-            state = dlt.current.resource_state()
-            known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
-            seen: dict[str, int | None] = {}
-            for page in complete_listing(client, "/v1/contacts", {}):
-                seen.update((item["id"], item.get("version")) for item in page)
-                changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
-                if changed:
-                    yield changed
-            state["versions"] = seen  # committed with the load package, atomically
-            report.complete_scans["contacts"] = set(seen)
-        yield from guarded("contacts", calls())
+    def scanned_list(table: str) -> DltResource:
+        """A full list scan (contacts, articles): every page each run, only changed versions emitted."""
+        @dlt.resource(**_merge(table))
+        def scan() -> Iterator[list[dict]]:
+            def calls() -> Iterator[list[dict]]:
+                state = dlt.current.resource_state()
+                known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
+                seen: dict[str, int | None] = {}
+                for page in complete_listing(client, settings.SCANNED_LISTS[table], {}):
+                    seen.update((item["id"], item.get("version")) for item in page)
+                    changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
+                    if changed:
+                        yield changed
+                state["versions"] = seen  # committed with the load package, atomically
+                report.complete_scans[table] = set(seen)
+            yield from guarded(table, calls())
+        return scan
 
     @dlt.resource(**_merge("voucherlist"))
     def voucherlist() -> Iterator[list[dict]]:
@@ -227,4 +230,5 @@ def lexware_source(
                          vouchers_list | payments]
     if mode == "backfill":
         return voucher_resources
-    return [profile(), posting_categories(), contacts(), *voucher_resources]
+    return [profile(), posting_categories(), scanned_list("contacts")(), scanned_list("articles")(),
+            *voucher_resources]
