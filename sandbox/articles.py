@@ -26,9 +26,10 @@ def seed_articles(seed: int, tenant: str, org_id: str, anchor: datetime) -> list
     articles = []
     catalogue = [("SERVICE", entry) for entry in N.SERVICES] + [("PRODUCT", entry) for entry in N.GOODS]
     for i, (kind, (title, unit, rate)) in enumerate(catalogue):
-        net = money(Decimal(rng.randint(250, 45000)) / 100)
-        gross_leading = rng.random() < 0.25
-        gross = money(net * (100 + rate) / 100)
+        leading = money(Decimal(rng.randint(250, 45000)) / 100)
+        gross_leading = rng.random() < 0.25  # the other price is computed from the leading one
+        net = money(leading * 100 / (100 + rate)) if gross_leading else leading
+        gross = leading if gross_leading else money(leading * (100 + rate) / 100)
         created = anchor - timedelta(days=rng.randint(400, 1100), minutes=rng.randint(0, 600))
         updated = created + timedelta(days=rng.randint(0, 300)) if rng.random() < 0.4 else created
         articles.append(

@@ -12,6 +12,7 @@ from .util import BERLIN, Clock, fmt_dt, num
 
 COLLECTIONS = {
     "contacts": "contacts",
+    "articles": "articles",
     "invoices": "invoices",
     "credit-notes": "credit_notes",
     "credit_notes": "credit_notes",
