@@ -33,5 +33,5 @@ def detail_cost(export: dict, ids: set[str]) -> int:
 
 def full_sync_cost(export: dict) -> int:
     """The minimum requests of a first sync: profile, posting categories, list pages, details."""
-    pages = math.ceil(len(export["contacts"]) / 250) + math.ceil(len(export["voucherlist"]) / 250)
+    pages = sum(math.ceil(len(export[name]) / 250) for name in ("contacts", "articles", "voucherlist"))
     return 2 + pages + detail_cost(export, {e["id"] for e in export["voucherlist"]})
