@@ -129,6 +129,21 @@ def test_deleted_records_are_flagged_not_kept_live(sb, cfg):
     assert gone.keys() == {draft["id"]} and gone[draft["id"]] == draft  # last payload kept
 
 
+def test_articles_are_scanned_every_run_and_a_deleted_one_is_flagged(sb, cfg):
+    sync_tenant(cfg, "demo")
+    articles = sb.export("demo")["articles"]
+    assert rows(cfg, "articles", "demo") == {a["id"]: a for a in articles}
+    gone = articles[0]
+    sb.edit("demo", "articles", gone["id"], action="delete")
+    sb.reset_stats()
+    result = sync_tenant(cfg, "demo", reconcile=False)  # the article list is read in full every run
+    calls = sb.tenant_stats("demo")["by_endpoint"]
+    assert calls["GET /v1/articles"] == 1 and calls["GET /v1/articles/{id}"] == 1  # the 404 confirming it
+    assert result.flagged_deleted == {"articles": 1}
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+    assert rows(cfg, "articles", "demo", deleted=True) == {gone["id"]: gone}
+
+
 def test_backfill_reextracts_exactly_the_window_without_moving_the_cursor(sb, cfg):
     sync_tenant(cfg, "demo")
     export = sb.export("demo")
