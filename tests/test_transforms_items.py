@@ -33,7 +33,8 @@ def wh(tmp_path_factory):
 def test_articles_become_items(wh):
     got = wh.execute(
         "SELECT remote_id, name, item_type, item_number, gtin, unit_name, net_price, gross_price,"
-        " price_basis, tax_rate_percent, status, remote_version, remote_updated_at FROM cdm.items ORDER BY remote_id"
+        " price_basis, tax_rate_percent, status, remote_version, remote_updated_at"
+        " FROM cdm.items ORDER BY remote_id"
     ).fetchall()
     updated = dt.datetime(2025, 6, 2, 8, 30, tzinfo=dt.UTC)
     assert [(*r[:12], r[12] == updated) for r in got] == [
