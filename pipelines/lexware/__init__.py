@@ -123,6 +123,8 @@ def lexware_source(
                 state["versions"] = seen  # committed with the load package, atomically
                 report.complete_scans[table] = set(seen)
             yield from guarded(table, calls())
+            if table in report.not_in_plan:  # an empty table, so the models reading it still build
+                yield dlt.mark.materialize_table_schema()
         return scan
 
     @dlt.resource(**_merge("voucherlist"))
