@@ -127,6 +127,7 @@ def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:
         "profile": {export["organizationId"]: None},
         "posting_categories": {c["id"]: None for c in export["posting_categories"]},
         "contacts": versions(export["contacts"]),
+        "articles": versions(export["articles"]),
         "voucherlist": {e["id"]: None for e in export["voucherlist"]},
         "invoices": versions(export["invoices"]),
         "credit_notes": versions(export["credit_notes"]),

@@ -15,7 +15,7 @@ NODES = {key: GRAPH.get(key) for key in GRAPH.get_all_asset_keys()}
 LAYERS = {"raw_lexware": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
           "quarantine": "quarantine"}
 RAW_TABLES = {"contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
-              "posting_categories", "profile"}
+              "posting_categories", "profile", "articles"}
 
 
 def _column_schema(node):

@@ -3,6 +3,7 @@ load them) matches that ground truth recomputed independently here, and every ch
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -10,6 +11,8 @@ import pytest
 from tests import raw_fixtures as fx
 from transforms.graph import discover, discover_checks
 from transforms.runner import build, grain_violations, run_check
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 SALES = {"salesinvoice": "invoices", "salescreditnote": "credit_notes"}
 
@@ -23,7 +26,8 @@ def truth(sandbox) -> dict:
 def wh(truth, tmp_path_factory):
     con = duckdb.connect(str(tmp_path_factory.mktemp("sbx") / "w.duckdb"))
     fx.create_raw_tables(con)
-    for table in ("contacts", "invoices", "credit_notes", "vouchers", "voucherlist", "posting_categories"):
+    for table in ("contacts", "articles", "invoices", "credit_notes", "vouchers", "voucherlist",
+                  "posting_categories"):
         fx.insert_raw(con, table, "demo", truth[table])
     for voucher_id, payload in truth["payments"].items():
         fx.insert_payment(con, "demo", voucher_id, payload)
@@ -83,6 +87,27 @@ def test_line_counts_and_sums(wh, truth):
         assert lines_total == sum(
             money(li["lineItemAmount"]) for li in doc["lineItems"] if "lineItemAmount" in li
         )
+
+
+def test_revenue_by_item_matches_the_article_lines(wh, truth):
+    """Net revenue per month and article, recomputed from the booked invoices' article lines."""
+    expected: dict[tuple, Decimal] = {}
+    for doc in truth["invoices"]:
+        if doc["voucherStatus"] not in ("open", "paid"):
+            continue
+        day = dt.datetime.fromisoformat(doc["voucherDate"]).astimezone(BERLIN).date()
+        gross = doc["taxConditions"]["taxType"] == "gross"
+        for line in (li for li in doc["lineItems"] if li.get("id")):
+            amount = money(line["lineItemAmount"])
+            rate = Decimal(str(line["unitPrice"]["taxRatePercentage"]))
+            net = money(amount / (1 + rate / 100)) if gross else amount
+            key = (day.replace(day=1), f"lexware:demo:{line['id']}")
+            expected[key] = expected.get(key, Decimal(0)) + net
+    got = wh.execute("SELECT month, item_id, net_amount FROM marts.revenue_by_item").fetchall()
+    got = {(month, item): net for month, item, net in got}
+    assert len(expected) > 10 and got == expected
+    items = wh.execute("SELECT count(*), count(*) FILTER (WHERE is_archived) FROM cdm.items").fetchone()
+    assert items == (len(truth["articles"]), sum(a["archived"] for a in truth["articles"]))
 
 
 def test_every_check_passes_on_sandbox_data(wh):

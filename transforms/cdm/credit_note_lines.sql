@@ -7,7 +7,7 @@ SELECT
     d.tenant_id, d.source_system, l.remote_id || ':' || l.line_number AS remote_id, d.remote_version,
     d.remote_created_at, d.remote_updated_at, d.loaded_at, d.is_deleted, d.raw_table,
     d.id AS credit_note_id,
-    l.line_number, l.line_type, l.name, l.description, l.article_id, l.quantity, l.unit_name, l.unit_price_net,
+    l.line_number, l.line_type, l.name, l.description, l.article_id AS item_id, l.quantity, l.unit_name, l.unit_price_net,
     l.unit_price_gross, l.discount_percent, l.tax_rate_percent, d.currency_code,
     l.line_amount, l.net_amount, l.tax_amount, l.gross_amount, l.posting_category_id, pc.name AS posting_category_name
 FROM staging.stg_lexware__document_lines AS l

@@ -23,7 +23,7 @@ typed AS (
         item_number,
         voucher_type,
         pi.paymentItemType AS payment_type,
-        TRY_CAST(left(pi.postingDate, 10) AS DATE) AS payment_date,
+        timezone('Europe/Berlin', TRY_CAST(pi.postingDate AS TIMESTAMPTZ))::DATE AS payment_date,
         TRY_CAST(pi.amount AS DECIMAL(18, 2)) AS amount,
         upper(coalesce(pi.currency, 'EUR')) AS currency_code,
         pi AS _pi

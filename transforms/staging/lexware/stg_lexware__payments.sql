@@ -25,13 +25,13 @@ SELECT
     j.paymentStatus AS payment_status,
     lower(j.voucherType) AS voucher_type,
     lower(j.voucherStatus) AS source_status,
-    TRY_CAST(left(j.paidDate, 10) AS DATE) AS paid_on,
+    timezone('Europe/Berlin', TRY_CAST(j.paidDate AS TIMESTAMPTZ))::DATE AS paid_on,
     j.paymentItems AS payment_items,
     list_filter([
         CASE WHEN j.openAmount IS NOT NULL AND TRY_CAST(j.openAmount AS DECIMAL(18, 2)) IS NULL THEN {
             'field': 'openAmount', 'reason': 'malformed number', 'source_value': j.openAmount, 'blocking': TRUE
         } END,
-        CASE WHEN j.paidDate IS NOT NULL AND TRY_CAST(left(j.paidDate, 10) AS DATE) IS NULL THEN {
+        CASE WHEN j.paidDate IS NOT NULL AND TRY_CAST(j.paidDate AS TIMESTAMPTZ) IS NULL THEN {
             'field': 'paidDate', 'reason': 'malformed date', 'source_value': j.paidDate, 'blocking': TRUE
         } END,
         CASE WHEN coalesce(j.paymentStatus, '') NOT IN ('balanced', 'openRevenue', 'openExpense') THEN {

@@ -3,7 +3,7 @@
 -- stay as a list in `line_items` (unnested by stg_lexware__sales_voucher_lines), Lexware's net and tax per
 -- rate after document-level discounts as a list in `tax_amounts` (unnested by
 -- stg_lexware__sales_voucher_tax_amounts).
--- Dates are the calendar dates Lexware renders in Europe/Berlin (the first ten characters).
+-- Dates are the calendar dates in Europe/Berlin of the dateTimes Lexware renders (converted, whatever the offset).
 -- grain: tenant_id, remote_id
 WITH raw_documents AS (
     SELECT tenant_id, source_system, id, version, is_deleted, _dlt_load_id, raw,
@@ -57,9 +57,9 @@ typed AS (
         j.voucherNumber AS document_number,
         lower(j.voucherStatus) AS source_status,
         coalesce(s.status, 'unknown') AS status,
-        TRY_CAST(left(j.voucherDate, 10) AS DATE) AS issue_date,
-        TRY_CAST(left(j.dueDate, 10) AS DATE) AS due_date,
-        TRY_CAST(left(j.shippingConditions.shippingDate, 10) AS DATE) AS service_date,
+        timezone('Europe/Berlin', TRY_CAST(j.voucherDate AS TIMESTAMPTZ))::DATE AS issue_date,
+        timezone('Europe/Berlin', TRY_CAST(j.dueDate AS TIMESTAMPTZ))::DATE AS due_date,
+        timezone('Europe/Berlin', TRY_CAST(j.shippingConditions.shippingDate AS TIMESTAMPTZ))::DATE AS service_date,
         j.address.contactId AS contact_remote_id,
         j.address.name AS contact_name,
         upper(coalesce(j.totalPrice.currency, 'EUR')) AS currency_code,

@@ -1,0 +1,32 @@
+-- Revenue per month (of the issue date) and item (Lexware article): net amount and quantity of the lines
+-- of booked invoices (status open, partially_paid or paid) that reference an item, minus those of booked
+-- credit notes. Line net amounts are before any document-level discount. Lines without an item (custom
+-- and text lines) are not in this table; cdm.invoice_lines has them.
+-- grain: tenant_id, month, item_id
+WITH booked AS (
+    SELECT l.tenant_id, d.issue_date, l.item_id, l.name, l.quantity, l.net_amount, d.id AS document_id,
+        1 AS sign
+    FROM cdm.invoice_lines AS l
+    JOIN cdm.invoices AS d ON d.id = l.invoice_id
+    WHERE d.status IN ('open', 'partially_paid', 'paid') AND NOT d.is_deleted AND l.item_id IS NOT NULL
+    UNION ALL
+    SELECT l.tenant_id, d.issue_date, l.item_id, l.name, l.quantity, l.net_amount, d.id, -1
+    FROM cdm.credit_note_lines AS l
+    JOIN cdm.credit_notes AS d ON d.id = l.credit_note_id
+    WHERE d.status IN ('open', 'partially_paid', 'paid') AND NOT d.is_deleted AND l.item_id IS NOT NULL
+)
+
+SELECT
+    b.tenant_id,
+    date_trunc('month', b.issue_date)::DATE AS month,
+    b.item_id,
+    coalesce(any_value(i.name), min(b.name)) AS item_name,
+    any_value(i.item_number) AS item_number,
+    any_value(i.item_type) AS item_type,
+    sum(b.sign * b.quantity)::DECIMAL(18, 4) AS quantity,
+    sum(b.sign * b.net_amount)::DECIMAL(18, 2) AS net_amount,
+    count(DISTINCT b.document_id) FILTER (WHERE b.sign = 1) AS invoice_count,
+    count(DISTINCT b.document_id) FILTER (WHERE b.sign = -1) AS credit_note_count
+FROM booked AS b
+LEFT JOIN cdm.items AS i ON i.id = b.item_id
+GROUP BY b.tenant_id, month, b.item_id
