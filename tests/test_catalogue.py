@@ -12,7 +12,7 @@ from transforms.graph import discover
 REPO = defs.get_repository_def()
 GRAPH = REPO.asset_graph
 NODES = {key: GRAPH.get(key) for key in GRAPH.get_all_asset_keys()}
-LAYERS = {"raw_lexware": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
+LAYERS = {"raw_lexware": "raw", "raw_sevdesk": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
           "quarantine": "quarantine"}
 RAW_TABLES = {"contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
               "posting_categories", "profile", "articles"}
@@ -39,9 +39,10 @@ def test_every_layer_is_a_group_named_like_the_key_prefix():
 def test_asset_has_owner_kinds_tags_and_description(key):
     node, group = NODES[key], key.path[0]
     assert node.owners == OWNERS
-    assert node.kinds == ({"dlt", "duckdb"} if group == "raw_lexware" else {"duckdb", "sql"})
+    assert node.kinds == ({"dlt", "duckdb"} if group.startswith("raw_") else {"duckdb", "sql"})
     assert node.tags["layer"] == LAYERS[group]
-    assert node.tags["source"] == ("lexware" if group in ("raw_lexware", "staging") else "all")
+    source = group.removeprefix("raw_") if group.startswith("raw_") else "lexware" if group == "staging" else "all"
+    assert node.tags["source"] == source
     assert node.description and len(node.description) > 30, node.description
 
 
@@ -139,7 +140,7 @@ def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():
 
     sensor = REPO.get_sensor_def("kontor_model_automation")
     assert sensor.default_status == DefaultSensorStatus.RUNNING
-    models = {k for k in NODES if k.path[0] != "raw_lexware"}
+    models = {k for k in NODES if not k.path[0].startswith("raw_")}
     raw = [k for k in NODES if k.path[0] == "raw_lexware"]
     instance = DagsterInstance.ephemeral()
 
