@@ -25,7 +25,8 @@ def main(argv: list[str] | None = None) -> int:
     result = build(path, args.as_of, args.select)
     for n in result.nodes:
         print(f"{n.status:8} {n.name:60} {n.seconds:7.2f}s {n.message if n.status != 'success' else ''}")
-    print("snapshot published" if result.published else "snapshot NOT published (the last complete one stays)")
+    kept = "snapshot NOT published (the last complete one stays)"
+    print("snapshot published" if result.published else kept)
     return 0 if result.ok else 1
 
 
