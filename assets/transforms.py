@@ -8,12 +8,13 @@ blocked. The UI, ``make sync``, the demo and write-back all run it through this 
 """
 
 import datetime as dt
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -22,6 +23,8 @@ from dagster import (
     Failure,
     MetadataValue,
     Output,
+    TableColumn,
+    TableSchema,
     define_asset_job,
     in_process_executor,
 )
@@ -44,9 +47,12 @@ from transforms.project import (
     PROFILES_DIR,
     PROJECT_DIR,
     TARGET_DIR,
+    NodeOutcome,
     build_args,
     dbt_environment,
+    dbt_executable,
     outcomes,
+    parse,
     publish_if_complete,
 )
 
@@ -72,7 +78,7 @@ def prepare_manifest() -> Path:
             except ConfigError:
                 warehouse = PROJECT_DIR.parent / "data" / "kontor.duckdb"
             with dbt_environment(warehouse):
-                KONTOR_DBT.preparer.prepare(KONTOR_DBT)
+                parse()
     return KONTOR_DBT.manifest_path
 
 
@@ -127,6 +133,28 @@ class KontorDbtTranslator(DagsterDbtTranslator):
         return spec.replace_attributes(deps=deps) if len(deps) != len(spec.deps) else spec
 
 
+    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
+                             project: DbtProject | None) -> AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return AssetCheckSpec(spec.name, asset=spec.asset_key,
+                              description=_test_description(manifest, unique_id),
+                              additional_deps=spec.additional_deps, metadata=spec.metadata,
+                              blocking=spec.blocking)
+
+
+def _test_description(manifest: Mapping[str, Any], unique_id: str) -> str:
+    """A dbt test's description from its YAML; for the grain test, what it asserts."""
+    test = manifest["nodes"][unique_id]
+    if test.get("description"):
+        return str(test["description"])
+    generic = test.get("test_metadata") or {}
+    if generic.get("name") == "unique_key":
+        return f"({', '.join(generic['kwargs']['columns'])}) is unique and never NULL (the model's grain)"
+    return f"dbt test {test['name']}"
+
+
 TRANSLATOR = KontorDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True))
 
 
@@ -154,19 +182,52 @@ def _quarantine_metadata(con: Any) -> tuple[dict[str, dict[str, int]], dict[str,
     return per_model, by_reason
 
 
-def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse: WarehouseResource
-                   ) -> Iterator[Any]:
-    """dbt's events, each model's output with its row count and (staging, quarantine) its quarantine."""
+def _failing_sample(con: Any, relation: str | None, limit: int = 5) -> list[dict[str, str]]:
+    """A few of a failed test's rows (dbt stores them as a view, see dbt_project.yml)."""
+    if not relation:
+        return []
+    cur = con.execute(f"SELECT * FROM {relation} LIMIT {limit}")
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, (str(v) for v in row), strict=True)) for row in cur.fetchall()]
+
+
+def _columns(con: Any, table: str, documented: TableSchema | None) -> TableSchema:
+    """The built table's columns and types, with the meaning the dbt YAML gives them."""
+    meaning = {c.name: c.description for c in documented.columns} if documented else {}
+    schema, name = table.split(".", 1)
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns"
+        " WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?"
+        " ORDER BY ordinal_position", [schema, name]).fetchall()
+    return TableSchema(columns=[TableColumn(c, t, meaning.get(c)) for c, t in rows])
+
+
+def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse: WarehouseResource,
+                   nodes: list[NodeOutcome]) -> Iterator[Any]:
+    """dbt's events: each model's output with its row count, built columns and (staging, quarantine) its
+    quarantine; each failed test with a sample of its rows."""
+    relations = {n.unique_id: n.relation for n in nodes}
     with warehouse.connect() as con:
         per_model, by_reason = _quarantine_metadata(con)
         for event in events:
+            if isinstance(event, AssetCheckResult):
+                if not event.passed:
+                    unique_id = str(getattr(event.metadata.get("unique_id"), "value", ""))
+                    sample = _failing_sample(con, relations.get(unique_id))
+                    event = event.with_metadata({**event.metadata, "sample": MetadataValue.json(sample)})
+                yield event
+                continue
             if not isinstance(event, Output):
                 yield event
                 continue
             key = context.asset_key_for_output(event.output_name)
             table = ".".join(key.path)
             rows_now = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            extra: dict[str, Any] = {"dagster/row_count": MetadataValue.int(rows_now)}
+            documented = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
+            extra: dict[str, Any] = {
+                "dagster/row_count": MetadataValue.int(rows_now),
+                "dagster/column_schema": _columns(con, table, documented.schema if documented else None),
+            }
             if key.path[0] == "staging":
                 counts = per_model.get(table, {})
                 extra["quarantined_rejected"] = MetadataValue.int(counts.get("rejected", 0))
@@ -189,7 +250,7 @@ def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: 
         events = list(invocation.stream())
         nodes = outcomes(invocation.get_artifact("run_results.json"))
         published = publish_if_complete(warehouse.file, nodes)
-        yield from _with_metadata(context, events, warehouse)
+        yield from _with_metadata(context, events, warehouse, nodes)
     blocked = [n for n in nodes if n.blocks]
     skipped = [n.name for n in nodes if n.status == "skipped" and n.is_model]
     context.log.info(f"dbt build: {len(nodes)} nodes, snapshot {'published' if published else 'kept'}")
@@ -208,7 +269,7 @@ def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: 
 def dbt_resource() -> DbtCliResource:
     """dbt from this environment (the venv's ``dbt``, whatever PATH says)."""
     return DbtCliResource(project_dir=KONTOR_DBT, profiles_dir=str(PROFILES_DIR),
-                          dbt_executable=str(Path(sys.executable).with_name("dbt")))
+                          dbt_executable=str(dbt_executable()))
 
 
 transform_job = define_asset_job(

@@ -16,7 +16,16 @@ from typing import Any
 import duckdb
 
 from pipelines.warehouse import snapshot_path
-from transforms.project import Build, build, manifest_path
+from transforms.project import (
+    Build,
+    NodeOutcome,
+    build,
+    build_args,
+    dbt_environment,
+    invoke,
+    manifest_path,
+    outcomes,
+)
 
 AS_OF = dt.date(2025, 12, 31)
 WORK_DIR = Path(tempfile.mkdtemp(prefix="kontor-dbt-"))
@@ -58,3 +67,32 @@ def manifest() -> dict[str, Any]:
     prepare_manifest()
     data: dict[str, Any] = json.loads(manifest_path().read_text(encoding="utf-8"))
     return data
+
+
+def run_tests_at(path: Path, *select: str) -> list[NodeOutcome]:
+    """``dbt test`` of the selected tests on the warehouse file ``path`` (the models as they are)."""
+    _copy(path, WORK)
+    try:
+        with dbt_environment(WORK):
+            return outcomes(invoke(["test", *build_args(AS_OF)[1:], "--select", *select]))
+    finally:
+        _copy(WORK, path)
+
+
+def materialize_at(path: Path, as_of: dt.date = AS_OF) -> Any:
+    """A real Dagster run of every model and check (dagster-dbt, dbt in a subprocess) on ``path``."""
+    from dagster import materialize
+
+    from assets.resources import WarehouseResource
+    from assets.transforms import dbt_resource, kontor_models
+
+    _copy(path, WORK)
+    try:
+        return materialize(
+            [kontor_models],
+            resources={"dbt": dbt_resource(), "warehouse": WarehouseResource(path=str(WORK))},
+            run_config={"ops": {"kontor_models": {"config": {"as_of": as_of.isoformat()}}}},
+            raise_on_error=False,
+        )
+    finally:
+        _copy(WORK, path)

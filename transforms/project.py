@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,6 +36,7 @@ class NodeOutcome:
     message: str
     failures: int | None
     seconds: float
+    relation: str | None = None  # where dbt stored a test's failing rows / built a model
 
     @property
     def name(self) -> str:
@@ -68,6 +71,7 @@ def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
             (r.get("message") or "").splitlines()[0] if r.get("message") else "",
             r.get("failures"),
             float(r.get("execution_time") or 0.0),
+            r.get("relation_name"),
         )
         for r in run_results.get("results", [])
     ]
@@ -131,6 +135,22 @@ def _release_duckdb() -> None:
     if env is not None:
         env.close()
     DuckDBConnectionManager.close_all_connections()
+
+
+def dbt_executable() -> Path:
+    """The ``dbt`` installed beside this Python (the venv's, whatever PATH says)."""
+    return Path(sys.executable).with_name("dbt")
+
+
+def parse() -> Path:
+    """``dbt parse`` in a child process (writes ``target/manifest.json``); a clear error if it fails."""
+    cmd = [str(dbt_executable()), "parse", "--project-dir", str(PROJECT_DIR),
+           "--profiles-dir", str(PROFILES_DIR)]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    if done.returncode:
+        raise RuntimeError(f"dbt parse failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+    return manifest_path()
 
 
 def manifest_path() -> Path:
