@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-lint: setup
+lint: setup  ## ruff, plus sqlfluff on the dbt models (jinja templater: no database needed)
 	$(PY) -m ruff check .
+	$(VENV)/bin/sqlfluff lint transforms/models transforms/tests transforms/macros --disable-progress-bar --nocolor
 
 test: setup lint
 	$(PY) -m pytest
@@ -28,7 +29,8 @@ sandbox: setup
 sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
-	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; $(PY) -m transforms.runner || status=1; exit $$status
+	$(PY) -m pipelines.cli sync $(ARGS); status=$$?; \
+	$(VENV)/bin/dagster job execute -j kontor_transform -m assets.definitions -d $(CURDIR) || status=1; exit $$status
 
 ui: setup  ## Dagster UI + daemon (schedules, backfills) on http://127.0.0.1:3000 (HOST=, PORT= to change)
 	$(VENV)/bin/dagster dev -w workspace.yaml --host $(or $(HOST),127.0.0.1) --port $(or $(PORT),3000)

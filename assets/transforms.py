@@ -226,7 +226,7 @@ def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse:
             documented = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
             extra: dict[str, Any] = {
                 "dagster/row_count": MetadataValue.int(rows_now),
-                "dagster/column_schema": _columns(con, table, documented.schema if documented else None),
+                "dagster/column_schema": _columns(con, table, getattr(documented, "schema", documented)),
             }
             if key.path[0] == "staging":
                 counts = per_model.get(table, {})

@@ -1,4 +1,5 @@
--- Lines of cdm.bills (bookkeeping voucher positions, one per tax rate and posting category): one row per line in document order. line_amount is the source amount (net or gross as
+-- Lines of cdm.bills (bookkeeping voucher positions, one per tax rate and posting category): one row per
+-- line in document order. line_amount is the source amount (net or gross as
 -- the document's tax_type says); net_amount, tax_amount and gross_amount are always filled for priced
 -- lines (text lines have none). remote_id is the document's remote id plus ":" and the line number.
 SELECT

@@ -1,6 +1,7 @@
 -- Rows that could not be mapped cleanly, one row per problem. severity "rejected": the row is left out
 -- of the CDM (missing required field, malformed date or amount; a blocking problem on a document line or
--- voucher position leaves the whole document out, one on a payment item that payment); "flagged": the row is in the CDM with the value mapped to "unknown"
+-- voucher position leaves the whole document out, one on a payment item that payment); "flagged": the row is
+-- in the CDM with the value mapped to "unknown"
 -- (unknown enum value) or left NULL, or with part of it dropped (more addresses than the CDM models).
 -- Line-level problems (document lines, voucher positions, payment items) carry the line's key as remote_id,
 -- "<document remote id>:<line_number>" as in cdm.*_lines and cdm.payments; raw_table + tenant_id + raw_id

@@ -58,7 +58,7 @@ typed AS (
             j.phoneNumbers.private, j.phoneNumbers.fax, j.phoneNumbers.other
         ) AS phone_numbers,
         coalesce(
-            list_filter(j.company.contactPersons, lambda p: p.primary)[1], j.company.contactPersons[1]
+            list_filter(j.company.contactPersons, lambda p: p.primary)[1], j.company.contactPersons[1]  -- noqa: CP01 (DuckDB's lambda)
         ) AS primary_person,
         j.addresses.billing[1] AS billing,
         j.addresses.shipping[1] AS shipping,
@@ -90,9 +90,21 @@ SELECT
     shipping.city AS shipping_city,
     upper(shipping.countryCode) AS shipping_country_code,
     {% call issue_list() %}
-        {{ issue("name IS NULL", "company.name|person.lastName", "missing required field", "NULL", "TRUE") }},
-        {{ issue("NOT is_customer AND NOT is_supplier", "roles", "missing required field", "NULL", "FALSE") }},
-        {{ issue("len(_billing_all) > 1", "addresses.billing", "more addresses than the CDM models: first kept", "to_json(_billing_all)::VARCHAR", "FALSE") }},
-        {{ issue("len(_shipping_all) > 1", "addresses.shipping", "more addresses than the CDM models: first kept", "to_json(_shipping_all)::VARCHAR", "FALSE") }}
+        {{ issue(
+            "name IS NULL",
+            "company.name|person.lastName", "missing required field", "NULL", "TRUE"
+        ) }},
+        {{ issue(
+            "NOT is_customer AND NOT is_supplier",
+            "roles", "missing required field", "NULL", "FALSE"
+        ) }},
+        {{ issue(
+            "len(_billing_all) > 1",
+            "addresses.billing", "more addresses than the CDM models: first kept", "to_json(_billing_all)::VARCHAR", "FALSE"
+        ) }},
+        {{ issue(
+            "len(_shipping_all) > 1",
+            "addresses.shipping", "more addresses than the CDM models: first kept", "to_json(_shipping_all)::VARCHAR", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed

@@ -27,7 +27,13 @@ typed AS (
 SELECT
     * EXCLUDE (_pi),
     {% call issue_list() %}
-        {{ issue("_pi.amount IS NOT NULL AND amount IS NULL", "paymentItems[].amount", "malformed number", "_pi.amount", "TRUE") }},
-        {{ issue("_pi.postingDate IS NOT NULL AND payment_date IS NULL", "paymentItems[].postingDate", "malformed date", "_pi.postingDate", "TRUE") }}
+        {{ issue(
+            "_pi.amount IS NOT NULL AND amount IS NULL",
+            "paymentItems[].amount", "malformed number", "_pi.amount", "TRUE"
+        ) }},
+        {{ issue(
+            "_pi.postingDate IS NOT NULL AND payment_date IS NULL",
+            "paymentItems[].postingDate", "malformed date", "_pi.postingDate", "TRUE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed

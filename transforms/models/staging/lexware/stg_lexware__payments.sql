@@ -25,8 +25,17 @@ SELECT
     TRY_CAST(left(j.paidDate, 10) AS DATE) AS paid_on,
     j.paymentItems AS payment_items,
     {% call issue_list() %}
-        {{ issue("j.openAmount IS NOT NULL AND TRY_CAST(j.openAmount AS DECIMAL(18, 2)) IS NULL", "openAmount", "malformed number", "j.openAmount", "TRUE") }},
-        {{ issue("j.paidDate IS NOT NULL AND TRY_CAST(left(j.paidDate, 10) AS DATE) IS NULL", "paidDate", "malformed date", "j.paidDate", "TRUE") }},
-        {{ issue("coalesce(j.paymentStatus, '') NOT IN ('balanced', 'openRevenue', 'openExpense')", "paymentStatus", "unknown enum value", "j.paymentStatus", "FALSE") }}
+        {{ issue(
+            "j.openAmount IS NOT NULL AND TRY_CAST(j.openAmount AS DECIMAL(18, 2)) IS NULL",
+            "openAmount", "malformed number", "j.openAmount", "TRUE"
+        ) }},
+        {{ issue(
+            "j.paidDate IS NOT NULL AND TRY_CAST(left(j.paidDate, 10) AS DATE) IS NULL",
+            "paidDate", "malformed date", "j.paidDate", "TRUE"
+        ) }},
+        {{ issue(
+            "coalesce(j.paymentStatus, '') NOT IN ('balanced', 'openRevenue', 'openExpense')",
+            "paymentStatus", "unknown enum value", "j.paymentStatus", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM src

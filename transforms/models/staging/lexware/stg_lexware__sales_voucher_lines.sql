@@ -62,13 +62,37 @@ SELECT
         ELSE net_amount + round(net_amount * coalesce(tax_rate_percent, 0) / 100, 2)
     END::DECIMAL(18, 2) AS gross_amount,
     {% call issue_list() %}
-        {{ issue("_li.lineItemAmount IS NULL AND line_type IS DISTINCT FROM 'text'", "lineItems[].lineItemAmount", "missing required field", "NULL", "TRUE") }},
-        {{ issue("_li.lineItemAmount IS NOT NULL AND line_amount IS NULL", "lineItems[].lineItemAmount", "malformed number", "_li.lineItemAmount", "line_type IS DISTINCT FROM 'text'") }},
-        {{ issue("_li.unitPrice.taxRatePercentage IS NULL AND line_type IS DISTINCT FROM 'text'", "lineItems[].unitPrice.taxRatePercentage", "missing required field", "NULL", "TRUE") }},
-        {{ issue("_li.unitPrice.taxRatePercentage IS NOT NULL AND tax_rate_percent IS NULL", "lineItems[].unitPrice.taxRatePercentage", "malformed number", "_li.unitPrice.taxRatePercentage", "line_type IS DISTINCT FROM 'text'") }},
-        {{ issue("_li.quantity IS NOT NULL AND quantity IS NULL", "lineItems[].quantity", "malformed number", "_li.quantity", "FALSE") }},
-        {{ issue("_li.unitPrice.netAmount IS NOT NULL AND unit_price_net IS NULL", "lineItems[].unitPrice.netAmount", "malformed number", "_li.unitPrice.netAmount", "FALSE") }},
-        {{ issue("_li.unitPrice.grossAmount IS NOT NULL AND unit_price_gross IS NULL", "lineItems[].unitPrice.grossAmount", "malformed number", "_li.unitPrice.grossAmount", "FALSE") }},
-        {{ issue("_li.discountPercentage IS NOT NULL AND discount_percent IS NULL", "lineItems[].discountPercentage", "malformed number", "_li.discountPercentage", "FALSE") }}
+        {{ issue(
+            "_li.lineItemAmount IS NULL AND line_type IS DISTINCT FROM 'text'",
+            "lineItems[].lineItemAmount", "missing required field", "NULL", "TRUE"
+        ) }},
+        {{ issue(
+            "_li.lineItemAmount IS NOT NULL AND line_amount IS NULL",
+            "lineItems[].lineItemAmount", "malformed number", "_li.lineItemAmount", "line_type IS DISTINCT FROM 'text'"
+        ) }},
+        {{ issue(
+            "_li.unitPrice.taxRatePercentage IS NULL AND line_type IS DISTINCT FROM 'text'",
+            "lineItems[].unitPrice.taxRatePercentage", "missing required field", "NULL", "TRUE"
+        ) }},
+        {{ issue(
+            "_li.unitPrice.taxRatePercentage IS NOT NULL AND tax_rate_percent IS NULL",
+            "lineItems[].unitPrice.taxRatePercentage", "malformed number", "_li.unitPrice.taxRatePercentage", "line_type IS DISTINCT FROM 'text'"
+        ) }},
+        {{ issue(
+            "_li.quantity IS NOT NULL AND quantity IS NULL",
+            "lineItems[].quantity", "malformed number", "_li.quantity", "FALSE"
+        ) }},
+        {{ issue(
+            "_li.unitPrice.netAmount IS NOT NULL AND unit_price_net IS NULL",
+            "lineItems[].unitPrice.netAmount", "malformed number", "_li.unitPrice.netAmount", "FALSE"
+        ) }},
+        {{ issue(
+            "_li.unitPrice.grossAmount IS NOT NULL AND unit_price_gross IS NULL",
+            "lineItems[].unitPrice.grossAmount", "malformed number", "_li.unitPrice.grossAmount", "FALSE"
+        ) }},
+        {{ issue(
+            "_li.discountPercentage IS NOT NULL AND discount_percent IS NULL",
+            "lineItems[].discountPercentage", "malformed number", "_li.discountPercentage", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM amounts

@@ -62,7 +62,7 @@ typed AS (
         TRY_CAST(j.totalPrice.totalGrossAmount AS DECIMAL(18, 2)) AS gross_amount,
         coalesce(TRY_CAST(j.totalPrice.totalDiscountAbsolute AS DECIMAL(18, 2)), 0) AS discount_amount,
         TRY_CAST(j.paymentConditions.paymentTermDuration AS INTEGER) AS payment_term_days,
-        list_filter(j.relatedVouchers, lambda v: v.voucherType = 'invoice')[1].id AS related_invoice_remote_id,
+        list_filter(j.relatedVouchers, lambda v: v.voucherType = 'invoice')[1].id AS related_invoice_remote_id,  -- noqa: CP01 (DuckDB's lambda)
         coalesce(j.archived, FALSE) AS is_archived,
         j.title AS title,
         j.remark AS memo,
@@ -77,11 +77,29 @@ SELECT
     * EXCLUDE (_j),
     {% call issue_list() %}
         {{ issue("_j.voucherDate IS NULL", "voucherDate", "missing required field", "NULL", "TRUE") }},
-        {{ issue("_j.voucherDate IS NOT NULL AND issue_date IS NULL", "voucherDate", "malformed date", "_j.voucherDate", "TRUE") }},
-        {{ issue("_j.dueDate IS NOT NULL AND due_date IS NULL", "dueDate", "malformed date", "_j.dueDate", "TRUE") }},
-        {{ issue("_j.totalPrice.totalGrossAmount IS NULL", "totalPrice.totalGrossAmount", "missing required field", "NULL", "TRUE") }},
-        {{ issue("_j.totalPrice.totalGrossAmount IS NOT NULL AND gross_amount IS NULL", "totalPrice.totalGrossAmount", "malformed number", "_j.totalPrice.totalGrossAmount", "TRUE") }},
-        {{ issue("status = 'unknown'", "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE") }},
-        {{ issue("_j.updatedDate IS NOT NULL AND remote_updated_at IS NULL", "updatedDate", "malformed date", "_j.updatedDate", "FALSE") }}
+        {{ issue(
+            "_j.voucherDate IS NOT NULL AND issue_date IS NULL",
+            "voucherDate", "malformed date", "_j.voucherDate", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.dueDate IS NOT NULL AND due_date IS NULL",
+            "dueDate", "malformed date", "_j.dueDate", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.totalPrice.totalGrossAmount IS NULL",
+            "totalPrice.totalGrossAmount", "missing required field", "NULL", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.totalPrice.totalGrossAmount IS NOT NULL AND gross_amount IS NULL",
+            "totalPrice.totalGrossAmount", "malformed number", "_j.totalPrice.totalGrossAmount", "TRUE"
+        ) }},
+        {{ issue(
+            "status = 'unknown'",
+            "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE"
+        ) }},
+        {{ issue(
+            "_j.updatedDate IS NOT NULL AND remote_updated_at IS NULL",
+            "updatedDate", "malformed date", "_j.updatedDate", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed

@@ -31,8 +31,17 @@ SELECT
     CASE WHEN tax_type = 'gross' THEN line_amount ELSE line_amount + tax_amount END::DECIMAL(18, 2)
         AS gross_amount,
     {% call issue_list() %}
-        {{ issue("_vi.amount IS NOT NULL AND line_amount IS NULL", "voucherItems[].amount", "malformed number", "_vi.amount", "TRUE") }},
-        {{ issue("_vi.taxAmount IS NOT NULL AND tax_amount IS NULL", "voucherItems[].taxAmount", "malformed number", "_vi.taxAmount", "TRUE") }},
-        {{ issue("_vi.taxRatePercent IS NOT NULL AND tax_rate_percent IS NULL", "voucherItems[].taxRatePercent", "malformed number", "_vi.taxRatePercent", "TRUE") }}
+        {{ issue(
+            "_vi.amount IS NOT NULL AND line_amount IS NULL",
+            "voucherItems[].amount", "malformed number", "_vi.amount", "TRUE"
+        ) }},
+        {{ issue(
+            "_vi.taxAmount IS NOT NULL AND tax_amount IS NULL",
+            "voucherItems[].taxAmount", "malformed number", "_vi.taxAmount", "TRUE"
+        ) }},
+        {{ issue(
+            "_vi.taxRatePercent IS NOT NULL AND tax_rate_percent IS NULL",
+            "voucherItems[].taxRatePercent", "malformed number", "_vi.taxRatePercent", "TRUE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed

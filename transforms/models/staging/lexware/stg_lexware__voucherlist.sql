@@ -40,8 +40,19 @@ typed AS (
 SELECT
     * EXCLUDE (_j),
     {% call issue_list() %}
-        {{ issue("voucher_type NOT IN ( 'invoice', 'creditnote', 'salesinvoice', 'salescreditnote', 'purchaseinvoice', 'purchasecreditnote', 'downpaymentinvoice', 'orderconfirmation', 'quotation', 'deliverynote' ) OR voucher_type IS NULL", "voucherType", "unknown enum value", "_j.voucherType", "FALSE") }},
-        {{ issue("status = 'unknown' AND source_status NOT IN ('accepted', 'rejected')", "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE") }},
-        {{ issue("_j.openAmount IS NOT NULL AND open_amount IS NULL", "openAmount", "malformed number", "_j.openAmount", "FALSE") }}
+        {{ issue(
+            "voucher_type NOT IN ('invoice', 'creditnote', 'salesinvoice', 'salescreditnote', 'purchaseinvoice',
+                'purchasecreditnote', 'downpaymentinvoice', 'orderconfirmation', 'quotation', 'deliverynote')
+                OR voucher_type IS NULL",
+            "voucherType", "unknown enum value", "_j.voucherType", "FALSE"
+        ) }},
+        {{ issue(
+            "status = 'unknown' AND source_status NOT IN ('accepted', 'rejected')",
+            "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE"
+        ) }},
+        {{ issue(
+            "_j.openAmount IS NOT NULL AND open_amount IS NULL",
+            "openAmount", "malformed number", "_j.openAmount", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed

@@ -50,11 +50,29 @@ SELECT
     * EXCLUDE (_j),
     (gross_amount - tax_amount)::DECIMAL(18, 2) AS net_amount,
     {% call issue_list() %}
-        {{ issue("voucher_type IS NULL OR voucher_type NOT IN ( 'salesinvoice', 'salescreditnote', 'purchaseinvoice', 'purchasecreditnote' )", "type", "unknown enum value", "_j.type", "TRUE") }},
-        {{ issue("_j.voucherDate IS NULL AND status <> 'draft'", "voucherDate", "missing required field", "NULL", "TRUE") }},
-        {{ issue("_j.voucherDate IS NOT NULL AND issue_date IS NULL", "voucherDate", "malformed date", "_j.voucherDate", "TRUE") }},
-        {{ issue("_j.dueDate IS NOT NULL AND due_date IS NULL", "dueDate", "malformed date", "_j.dueDate", "TRUE") }},
-        {{ issue("_j.totalGrossAmount IS NOT NULL AND gross_amount IS NULL", "totalGrossAmount", "malformed number", "_j.totalGrossAmount", "TRUE") }},
-        {{ issue("status = 'unknown'", "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE") }}
+        {{ issue(
+            "voucher_type IS NULL OR voucher_type NOT IN ( 'salesinvoice', 'salescreditnote', 'purchaseinvoice', 'purchasecreditnote' )",
+            "type", "unknown enum value", "_j.type", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.voucherDate IS NULL AND status <> 'draft'",
+            "voucherDate", "missing required field", "NULL", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.voucherDate IS NOT NULL AND issue_date IS NULL",
+            "voucherDate", "malformed date", "_j.voucherDate", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.dueDate IS NOT NULL AND due_date IS NULL",
+            "dueDate", "malformed date", "_j.dueDate", "TRUE"
+        ) }},
+        {{ issue(
+            "_j.totalGrossAmount IS NOT NULL AND gross_amount IS NULL",
+            "totalGrossAmount", "malformed number", "_j.totalGrossAmount", "TRUE"
+        ) }},
+        {{ issue(
+            "status = 'unknown'",
+            "voucherStatus", "unknown enum value", "_j.voucherStatus", "FALSE"
+        ) }}
     {% endcall %} AS _issues
 FROM typed
