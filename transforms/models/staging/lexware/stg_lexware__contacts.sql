@@ -58,7 +58,8 @@ typed AS (
             j.phoneNumbers.private, j.phoneNumbers.fax, j.phoneNumbers.other
         ) AS phone_numbers,
         coalesce(
-            list_filter(j.company.contactPersons, lambda p: p.primary)[1], j.company.contactPersons[1]  -- noqa: CP01 (DuckDB's lambda)
+            list_filter(j.company.contactPersons, lambda p: p.primary)[1],  -- noqa: CP01
+            j.company.contactPersons[1]
         ) AS primary_person,
         j.addresses.billing[1] AS billing,
         j.addresses.shipping[1] AS shipping,

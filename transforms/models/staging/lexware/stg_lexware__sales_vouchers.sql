@@ -62,7 +62,8 @@ typed AS (
         TRY_CAST(j.totalPrice.totalGrossAmount AS DECIMAL(18, 2)) AS gross_amount,
         coalesce(TRY_CAST(j.totalPrice.totalDiscountAbsolute AS DECIMAL(18, 2)), 0) AS discount_amount,
         TRY_CAST(j.paymentConditions.paymentTermDuration AS INTEGER) AS payment_term_days,
-        list_filter(j.relatedVouchers, lambda v: v.voucherType = 'invoice')[1].id AS related_invoice_remote_id,  -- noqa: CP01 (DuckDB's lambda)
+        list_filter(j.relatedVouchers, lambda v: v.voucherType = 'invoice')[1].id  -- noqa: CP01
+            AS related_invoice_remote_id,
         coalesce(j.archived, FALSE) AS is_archived,
         j.title AS title,
         j.remark AS memo,
