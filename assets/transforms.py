@@ -120,7 +120,8 @@ class KontorDbtTranslator(DagsterDbtTranslator):
                 metadata["grain"] = ", ".join(grain)
         return metadata
 
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]) -> AutomationCondition | None:
+    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
+                                 ) -> AutomationCondition[Any] | None:
         if dbt_resource_props["resource_type"] != "model":
             return None
         reads = dbt_resource_props.get("depends_on", {}).get("nodes", [])
@@ -130,7 +131,7 @@ class KontorDbtTranslator(DagsterDbtTranslator):
                        ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         deps = [d for d in spec.deps if d.asset_key.path[-1] != NOT_AN_ASSET]
-        return spec.replace_attributes(deps=deps) if len(deps) != len(spec.deps) else spec
+        return spec.replace_attributes(deps=deps) if len(deps) != len(list(spec.deps)) else spec
 
 
     def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
@@ -164,12 +165,15 @@ class TransformConfig(Config):
     as_of: str | None = Field(default=None, description="as-of date of the marts (yyyy-mm-dd; default today)")
 
 
+def _count(con: Any, sql: str) -> int:
+    row = con.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
 def _quarantine_metadata(con: Any) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Quarantined rows per staging model and severity, and all of them by ``"<severity>: <reason>"``."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables"
-        " WHERE table_schema = 'quarantine' AND table_name = 'issues'"
-    ).fetchone()[0]
+    exists = _count(con, "SELECT count(*) FROM information_schema.tables"
+                         " WHERE table_schema = 'quarantine' AND table_name = 'issues'")
     if not exists:
         return {}, {}
     per_model: dict[str, dict[str, int]] = {}
@@ -222,7 +226,7 @@ def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse:
                 continue
             key = context.asset_key_for_output(event.output_name)
             table = ".".join(key.path)
-            rows_now = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            rows_now = _count(con, f"SELECT count(*) FROM {table}")
             documented = context.assets_def.specs_by_key[key].metadata.get("dagster/column_schema")
             extra: dict[str, Any] = {
                 "dagster/row_count": MetadataValue.int(rows_now),

@@ -94,7 +94,7 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
                  "tenants and the models rebuild as after any sync.",
      executor_def=in_process_executor,
      tags={"kontor/writeback": "apply"})  # one such run at a time (.dagster/dagster.yaml run queue)
-def apply_corrections():
+def apply_corrections() -> None:
     apply_pending_corrections()
 
 
@@ -104,7 +104,7 @@ def apply_corrections():
                                "of each touched tenant (one lexware_sync run per partition); the model "
                                "automation then rebuilds and tests the models as after any sync. "
                                "On by default.")
-def sync_after_writeback(context: RunStatusSensorContext):
+def sync_after_writeback(context: RunStatusSensorContext) -> SkipReason | list[RunRequest]:
     tenants = [t for t in context.dagster_run.tags.get(TOUCHED_TAG, "").split(",") if t]
     if not tenants:
         return SkipReason("nothing written: no sync needed")

@@ -179,7 +179,7 @@ class Demo:
         for c in failed:
             self.results.problems.append(f"asset check {c.asset}:{c.name} failed")
         say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models, "
-            f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)} checks passed")
+            f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)} dbt tests passed")
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:

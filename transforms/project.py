@@ -134,7 +134,7 @@ def _release_duckdb() -> None:
     env = DuckDBConnectionManager._ENV
     if env is not None:
         env.close()
-    DuckDBConnectionManager.close_all_connections()
+    DuckDBConnectionManager.close_all_connections()  # type: ignore[no-untyped-call]
 
 
 def dbt_executable() -> Path:
