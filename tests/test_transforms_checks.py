@@ -135,12 +135,7 @@ def test_dagster_checks_fail_on_broken_raw_data(tmp_path):
     path = tmp_path / "w.duckdb"
     con = duckdb.connect(str(path))
     fx.load_small_fixture(con)
-    # The list says RE-6 totals 1000 more than its detail; an invoice names a contact that was never synced.
-    con.execute(
-        "UPDATE raw_lexware.voucherlist SET raw = json_merge_patch(raw, '{\"totalAmount\": 2190.0}') "
-        "WHERE id = ?",
-        [fx.I6],
-    )
+    # An invoice names a contact that was never synced.
     orphan = fx.invoice(
         "99999999-0000-4000-8000-000000000001",
         "open",
@@ -155,17 +150,28 @@ def test_dagster_checks_fail_on_broken_raw_data(tmp_path):
     fx.insert_raw(con, "invoices", "acme", [orphan])
     con.close()
     result = materialize_at(path)
-    assert not result.success  # error-severity checks failed: the run fails and nothing is published
+    assert not result.success  # an error-severity check failed: the run fails and nothing is published
     checks = check_results(result)
-    assert checks["staging/stg_lexware__voucherlist:voucherlist_matches_details"] is False
     assert checks["cdm/contacts:documents_reference_contacts"] is False
     assert checks["cdm/invoice_lines:lines_reference_documents"] is True
+    assert not snapshot_path(path).exists()
+    # The list says RE-6 totals 1000 more than its detail: the staging check fails, with a sample of the
+    # offending rows, and the models after it (and their checks) do not run.
+    with duckdb.connect(str(path)) as con:
+        con.execute(
+            "UPDATE raw_lexware.voucherlist SET raw = json_merge_patch(raw, '{\"totalAmount\": 2190.0}') "
+            "WHERE id = ?",
+            [fx.I6],
+        )
+    result = materialize_at(path)
+    checks = check_results(result)
+    assert checks["staging/stg_lexware__voucherlist:voucherlist_matches_details"] is False
+    assert "cdm/contacts:documents_reference_contacts" not in checks
     evaluation = next(
         e for e in result.get_asset_check_evaluations() if e.check_name == "voucherlist_matches_details"
     )
     sample = evaluation.metadata["sample"].value
     assert sample[0]["remote_id"] == fx.I6 and sample[0]["list_total"] == "2190.00"
-    assert not snapshot_path(path).exists()
 
 
 def test_a_failing_error_test_stops_its_downstream_models_and_keeps_the_snapshot(clean, tmp_path):
