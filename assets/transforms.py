@@ -250,7 +250,9 @@ def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: 
     as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
     with warehouse_lock(warehouse.file), \
             dbt_environment(warehouse.file, warehouse.threads or None, warehouse.memory_limit or None):
-        invocation = dbt.cli(build_args(as_of), context=context, raise_on_error=False)
+        # one target folder for every build (they queue on the warehouse lock): dbt parses partially
+        invocation = dbt.cli(build_args(as_of), context=context, raise_on_error=False,
+                             target_path=TARGET_DIR / "dagster")
         events = list(invocation.stream())
         nodes = outcomes(invocation.get_artifact("run_results.json"))
         published = publish_if_complete(warehouse.file, nodes)

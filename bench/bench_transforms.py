@@ -2,13 +2,14 @@
 contacts) generated in DuckDB SQL straight into the raw tables, then ``dbt build`` (staging + CDM + marts
 and every dbt test) timed, with dbt's own overhead (parse, per-node startup) printed separately.
 
-    .venv/bin/python bench/bench_transforms.py [--invoices 1000000] [--memory-limit 1500MB] [--threads 2]
+    .venv/bin/python bench/bench_transforms.py [--invoices 1000000] [--memory-limit 1500MB] [--threads 1]
 
 Generation runs in a child process, so the reported peak memory (max RSS) is the build's alone.
 """
 
 import argparse
 import datetime as dt
+import os
 import resource
 import subprocess
 import sys
@@ -116,7 +117,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--memory-limit", default="1500MB")
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="dbt threads (models at once; DuckDB itself uses every core for each model)")
     parser.add_argument("--generate-into", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_into:
@@ -151,7 +153,8 @@ def main() -> None:
         print(f"dbt overhead: full parse {parse:.1f} s (a build parses partially when nothing changed), "
               f"per-node startup ~{_node_overhead(args.threads):.2f} s x {len(result.nodes)} nodes")
         print(f"peak memory (max RSS): {peak:.2f} GiB (target <= 2 GiB; "
-              f"DuckDB memory_limit={args.memory_limit}, threads={args.threads})")
+              f"DuckDB memory_limit={args.memory_limit}, dbt threads={args.threads}); "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 def _parse(path: Path) -> float:
