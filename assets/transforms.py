@@ -249,12 +249,15 @@ def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: 
     """dbt build (models + tests) of the selection, then the snapshot if nothing blocked."""
     as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
     with warehouse_lock(warehouse.file), \
-            dbt_environment(warehouse.file, warehouse.threads or None, warehouse.memory_limit or None):
+            dbt_environment(warehouse.file, memory_limit=warehouse.memory_limit or None):
         # one target folder for every build (they queue on the warehouse lock): dbt parses partially
         invocation = dbt.cli(build_args(as_of), context=context, raise_on_error=False,
                              target_path=TARGET_DIR / "dagster")
         events = list(invocation.stream())
-        nodes = outcomes(invocation.get_artifact("run_results.json"))
+        try:
+            nodes = outcomes(invocation.get_artifact("run_results.json"))
+        except FileNotFoundError as exc:  # dbt stopped before building anything (project or profile error)
+            raise Failure(description=f"dbt build did not start: {invocation.get_error()}") from exc
         published = publish_if_complete(warehouse.file, nodes)
         yield from _with_metadata(context, events, warehouse, nodes)
     blocked = [n for n in nodes if n.blocks]
