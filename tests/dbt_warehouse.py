@@ -34,9 +34,10 @@ atexit.register(shutil.rmtree, WORK_DIR, ignore_errors=True)
 
 
 def _copy(src: Path, dst: Path) -> None:
-    shutil.copyfile(src, dst)
+    """Copy a warehouse and its snapshot (times kept: a test can tell whether a build published)."""
+    shutil.copy2(src, dst)
     if snapshot_path(src).exists():
-        shutil.copyfile(snapshot_path(src), snapshot_path(dst))
+        shutil.copy2(snapshot_path(src), snapshot_path(dst))
     else:
         snapshot_path(dst).unlink(missing_ok=True)
 
