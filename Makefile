@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup test lint demo sandbox ui sync report bench clean
+.PHONY: setup test lint typecheck docs demo sandbox ui sync report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,12 @@ setup: $(STAMP)
 lint: setup  ## ruff, plus sqlfluff on the dbt models (jinja templater: no database needed)
 	$(PY) -m ruff check .
 	$(VENV)/bin/sqlfluff lint transforms/models transforms/tests --disable-progress-bar --nocolor
+
+typecheck: setup  ## mypy on pipelines/, assets/, transforms/ (configuration in pyproject.toml)
+	$(PY) -m mypy
+
+docs: setup  ## regenerate docs/data-dictionary.md from the dbt YAML beside the models
+	$(PY) -m transforms.dictionary
 
 test: setup lint
 	$(PY) -m pytest
@@ -45,4 +51,4 @@ report: setup  ## PNG charts + HTML page from the marts (python -m report --help
 	$(PY) -m report $(ARGS)
 
 clean:
-	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules
+	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules transforms/target
