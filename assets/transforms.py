@@ -113,6 +113,9 @@ class KontorDbtTranslator(DagsterDbtTranslator):
 
     def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
         metadata = dict(super().get_metadata(dbt_resource_props))
+        columns = metadata.get("dagster/column_schema")
+        if isinstance(columns, TableSchema):  # as the raw assets carry it
+            metadata["dagster/column_schema"] = MetadataValue.table_schema(columns)
         if dbt_resource_props["resource_type"] == "model":
             metadata["sql_file"] = MetadataValue.path(str(dbt_resource_props["original_file_path"]))
             grain = dbt_resource_props.get("config", {}).get("meta", {}).get("grain")
