@@ -192,7 +192,7 @@ class Demo:
             self.results.problems.append(f"asset check {c.asset}:{c.name} failed")
         passed = f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)}"
         say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models as of {as_of} "
-            f"(the sandbox's date), {passed} checks passed")
+            f"(the sandbox's date), {passed} dbt tests passed")
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:

@@ -8,7 +8,7 @@ import duckdb
 from bench.sandbox_sync import write_config
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox
-from transforms.runner import build
+from tests.dbt_warehouse import build_at
 
 SMALLER = {"contacts": 20, "invoices": 60, "vouchers": 20, "credit_notes": 5}
 
@@ -23,8 +23,9 @@ def test_articles_outside_the_key_leave_an_empty_table_and_every_model_builds(tm
     assert set(result.not_in_plan) == {"articles"} and "403" in result.not_in_plan["articles"]
     with duckdb.connect(str(cfg.warehouse)) as con:
         assert con.execute("SELECT count(*) FROM raw_lexware.articles").fetchone()[0] == 0
-        results = build(con)
-        assert [(r.key, r.error) for r in results if r.status != "ok"] == []
+    result = build_at(cfg.warehouse)
+    assert result.ok and result.status("items") == "success", [(n.name, n.status) for n in result.nodes]
+    with duckdb.connect(str(cfg.warehouse)) as con:
         assert con.execute("SELECT count(*) FROM cdm.items").fetchone()[0] == 0
         linked = con.execute("SELECT count(DISTINCT item_id) FROM cdm.invoice_lines").fetchone()[0]
     assert linked == len({li["id"] for i in export["invoices"] for li in i["lineItems"] if li.get("id")}) > 0

@@ -4,29 +4,36 @@ derived in Europe/Berlin whatever offset a payload carries. Figures by hand from
 from __future__ import annotations
 
 import datetime as dt
+import time
 from decimal import Decimal as D
+from pathlib import Path
 
 import duckdb
 import pytest
 
 from tests import raw_fixtures as fx
-from transforms.runner import build
+from tests.dbt_warehouse import build_at
 
 AS_OF = dt.date(2025, 12, 31)
 BELT = f"lexware:acme:{fx.ARTICLE_BELT}"
 
 
 def _built(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    results = build(con, as_of=AS_OF)
-    assert [(r.key, r.error) for r in results if r.status != "ok"] == []
-    return con
+    """Close the loading connection, dbt build the file, and reopen it."""
+    path = con.execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+    con.close()
+    result = build_at(Path(path), as_of=AS_OF)
+    assert result.ok, [(n.name, n.status) for n in result.nodes if n.blocks]
+    return duckdb.connect(path)
 
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
     con = duckdb.connect(str(tmp_path_factory.mktemp("items") / "w.duckdb"))
     fx.load_small_fixture(con)
-    yield _built(con)
+    con = _built(con)
+    yield con
     con.close()
 
 
@@ -128,7 +135,7 @@ def test_revenue_by_item_subtracts_credited_lines_and_skips_drafts(tmp_path):
     )
     fx.insert_raw(con, "credit_notes", "acme", [note])
     fx.insert_raw(con, "invoices", "acme", [draft])
-    _built(con)
+    con = _built(con)
     got = con.execute(
         "SELECT month, quantity, net_amount, invoice_count, credit_note_count FROM marts.revenue_by_item"
     ).fetchall()
@@ -136,11 +143,12 @@ def test_revenue_by_item_subtracts_credited_lines_and_skips_drafts(tmp_path):
     con.close()
 
 
-def test_calendar_dates_are_berlin_days_whatever_the_offset(tmp_path):
+def test_calendar_dates_are_berlin_days_whatever_the_offset(tmp_path, monkeypatch):
     """00:30 Berlin on 1 Nov written as 23:30Z on 31 Oct (and a due date as +05:00): the Berlin day counts,
-    also when the DuckDB session runs in another time zone."""
+    also when the machine (and so the DuckDB session dbt opens) runs in another time zone."""
+    monkeypatch.setenv("TZ", "America/Los_Angeles")
+    time.tzset()
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    con.execute("SET TimeZone = 'America/Los_Angeles'")
     fx.create_raw_tables(con)
     fx.insert_raw(con, "contacts", "acme", [fx.contact_company()])
     inv = fx.invoice(
@@ -162,7 +170,7 @@ def test_calendar_dates_are_berlin_days_whatever_the_offset(tmp_path):
     pay["paymentItems"][0]["postingDate"] = "2025-11-19T23:00:00.000Z"
     pay["paidDate"] = "2025-11-19T23:00:00.000Z"
     fx.insert_payment(con, "acme", fx.I2, pay)
-    _built(con)
+    con = _built(con)
     got = con.execute("SELECT issue_date, due_date, service_date, paid_on FROM cdm.invoices").fetchall()
     assert got == [
         (dt.date(2025, 11, 1), dt.date(2025, 11, 15), dt.date(2025, 10, 31), dt.date(2025, 11, 20))
@@ -171,3 +179,5 @@ def test_calendar_dates_are_berlin_days_whatever_the_offset(tmp_path):
     listed = con.execute("SELECT issue_date, due_date FROM staging.stg_lexware__voucherlist").fetchall()
     assert listed == [(dt.date(2025, 11, 1), dt.date(2025, 11, 15))]
     con.close()
+    monkeypatch.delenv("TZ")
+    time.tzset()
