@@ -97,7 +97,7 @@ def transform_run_config(as_of: date) -> dict:
     """The one place the demo hands its as-of date to the models: the run config of a kontor_transform
     build. The sandbox's books end on its own clock (not the machine's), so the marts are computed as of
     the sandbox's date; without it most receivables would look 90+ days overdue and none not yet due."""
-    return {"ops": {"sql_transforms": {"config": {"as_of": as_of.isoformat()}}}}
+    return {"ops": {"kontor_models": {"config": {"as_of": as_of.isoformat()}}}}
 
 
 def sandbox_date(now: datetime) -> date:
