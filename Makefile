@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: setup test lint demo demo-ui sandbox ui sync sql report bench clean
+.PHONY: setup test lint typecheck docs demo demo-ui sandbox ui sync sql report bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-lint: setup
+lint: setup  ## ruff, plus sqlfluff on the dbt models (jinja templater: no database needed)
 	$(PY) -m ruff check .
+	$(VENV)/bin/sqlfluff lint transforms/models transforms/tests --disable-progress-bar --nocolor
+
+typecheck: setup  ## mypy on pipelines/, assets/, transforms/ (configuration in pyproject.toml)
+	$(PY) -m mypy
+
+docs: setup  ## regenerate docs/data-dictionary.md from the dbt YAML beside the models
+	$(PY) -m transforms.dictionary
 
 test: setup lint
 	$(PY) -m pytest
@@ -29,7 +36,7 @@ sync ui: export KONTOR_DEMO_API_KEY ?= sandbox-demo-key
 
 sync: setup  ## headless incremental sync of every tenant in kontor.yaml (ARGS="--mode full" etc.), then the models
 	@$(PY) -m pipelines.cli sync $(ARGS) || { echo "make sync: the sync failed (see the lines above); models not rebuilt" >&2; exit 1; }
-	$(PY) -m transforms.runner
+	$(VENV)/bin/dagster job execute -j kontor_transform -m assets.definitions -d $(CURDIR)
 
 ui: setup  ## Dagster UI + daemon on http://127.0.0.1:3000 (HOST=, PORT=) and the webhook receiver on :8766 (RECEIVER_PORT=)
 	$(PY) -m pipelines.lexware.receiver --host $(or $(HOST),127.0.0.1) --port $(or $(RECEIVER_PORT),8766) & \
@@ -52,4 +59,4 @@ report: setup  ## PNG charts + HTML page from the marts (python -m report --help
 	$(PY) -m report $(ARGS)
 
 clean:
-	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules
+	rm -rf data .dagster/storage .dagster/history .dagster/logs .dagster/schedules transforms/target

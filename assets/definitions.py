@@ -10,7 +10,6 @@ from dagster import (
     sensor,
 )
 
-from assets.checks import transform_checks
 from assets.events import (
     lexware_event_subscriptions,
     lexware_events_job,
@@ -21,8 +20,14 @@ from assets.extraction import CONFIG_ERROR, KontorConfigResource, lexware_raw, l
 from assets.extraction_sevdesk import sevdesk_full_refresh_job, sevdesk_hourly, sevdesk_raw, sevdesk_sync_job
 from assets.resources import WarehouseResource
 from assets.schedules import lexware_backfill_job, lexware_full_refresh_job, lexware_hourly, lexware_sync_job
-from assets.transforms import sql_transforms, transform_job
-from assets.writeback import apply_corrections, apply_corrections_dry_run, pending_corrections_sensor
+from assets.transforms import dbt_resource, kontor_models, transform_job
+from assets.writeback import (
+    apply_corrections,
+    apply_corrections_dry_run,
+    pending_corrections_sensor,
+    sync_after_writeback,
+    sync_sevdesk_after_writeback,
+)
 from pipelines.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
@@ -38,14 +43,14 @@ EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
 # --- write-back: add its assets, jobs and resources here ---
 WRITEBACK_ASSETS: list = []
 WRITEBACK_JOBS: list = [apply_corrections, apply_corrections_dry_run]
-WRITEBACK_SENSORS: list = [pending_corrections_sensor]
+WRITEBACK_SENSORS: list = [pending_corrections_sensor, sync_after_writeback, sync_sevdesk_after_writeback]
 WRITEBACK_RESOURCES: dict = {"kontor": KontorConfigResource()}
 
 # The SQL models rebuild after every sync (AutomationCondition.eager): this sensor evaluates that and is
 # on from the start, so `make ui` keeps the CDM and marts current without a toggle in the UI.
 model_automation = AutomationConditionSensorDefinition(
     "kontor_model_automation",
-    target=AssetSelection.assets(sql_transforms),
+    target=AssetSelection.assets(kontor_models),
     default_status=DefaultSensorStatus.RUNNING,
     description="Rebuilds the staging/CDM/marts models after raw data changed (each model's "
                 "AutomationCondition.eager); on by default.",
@@ -67,11 +72,12 @@ def config_error_sensor(error: str):
 CONFIG_SENSORS: list = [config_error_sensor(CONFIG_ERROR)] if CONFIG_ERROR else []
 
 defs = Definitions(
-    assets=[*EXTRACTION_ASSETS, sql_transforms, *WRITEBACK_ASSETS],
-    asset_checks=[*transform_checks, *EXTRACTION_CHECKS],
+    assets=[*EXTRACTION_ASSETS, kontor_models, *WRITEBACK_ASSETS],
+    asset_checks=[*EXTRACTION_CHECKS],
     jobs=[*EXTRACTION_JOBS, transform_job, *WRITEBACK_JOBS],
     schedules=[*EXTRACTION_SCHEDULES],
     sensors=[model_automation, *EXTRACTION_SENSORS, *WRITEBACK_SENSORS, *CONFIG_SENSORS],
-    resources={"warehouse": WarehouseResource(), **EXTRACTION_RESOURCES, **WRITEBACK_RESOURCES},
+    resources={"warehouse": WarehouseResource(), "dbt": dbt_resource(), **EXTRACTION_RESOURCES,
+               **WRITEBACK_RESOURCES},
     executor=in_process_executor,  # asset runs (automation, `asset materialize`): no process per step
 )

@@ -48,6 +48,7 @@ RAW_COLUMNS = TableSchema(columns=[
 # What each raw table holds, for the catalogue (the Lexware endpoint it comes from).
 RAW_DESCRIPTIONS = {
     "contacts": "Customers and suppliers (GET /v1/contacts, every page).",
+    "articles": "Products and services invoice lines may reference (GET /v1/articles, every page).",
     "voucherlist": "The voucher index (GET /v1/voucherlist): one row per voucher; its updatedDate, against "
                    "the stored low-water mark, picks the vouchers whose details are fetched.",
     "invoices": "Sales invoices written in Lexware (GET /v1/invoices/{id} per changed voucher).",

@@ -1,13 +1,12 @@
 """Write-back: the `apply_corrections` job (manual, or started by the pending-corrections sensor).
 
-Op 1 applies the open rows of `writeback.corrections` to Lexware (config `dry_run: true` only plans and
-reports each change as a before/after diff). Op 2 re-syncs the tenants whose records were written,
-rebuilds the SQL models and publishes the analysts' snapshot, so `cdm` shows the new state at once.
+The job applies the open rows of `writeback.corrections` to Lexware and nothing else (config
+`dry_run: true` only plans and reports each change as a before/after diff). When it wrote something,
+sensor `sync_after_writeback` requests the normal incremental sync of each touched tenant; the model
+automation then rebuilds and tests the models and publishes the snapshot as after any sync.
 """
 
 from dagster import (
-    AssetKey,
-    AssetMaterialization,
     Config,
     DagsterRunStatus,
     DefaultSensorStatus,
@@ -17,24 +16,27 @@ from dagster import (
     Out,
     RunRequest,
     RunsFilter,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SkipReason,
     config_mapping,
     in_process_executor,
     job,
     op,
+    run_status_sensor,
     sensor,
 )
 from pydantic import Field
 
 from assets.extraction import KontorConfigResource
-from pipelines.lexware import settings
-from pipelines.sevdesk import settings as sevdesk_settings
-from pipelines.warehouse import connect, publish_snapshot, warehouse_lock
+from assets.extraction_sevdesk import sevdesk_sync_job
+from assets.schedules import lexware_sync_job
 from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import MAX_ATTEMPTS, CorrectionExecutor
-from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.store import WritebackStore, pending_summary
+
+TOUCHED_TAG = "kontor/touched_tenants"  # run tag: the tenants whose records the run wrote
+TOUCHED_SEVDESK_TAG = "kontor/touched_sevdesk_tenants"  # ... of them, the sevDesk ones (their own sync job)
 
 # Op 1 -----------------------------------------------------------------------------------------------
 
@@ -48,7 +50,8 @@ class ApplyCorrectionsConfig(Config):
     max_attempts: int = Field(default=MAX_ATTEMPTS, ge=1, le=20,
                               description="PUT attempts per correction while version conflicts keep coming")
     resync: bool = Field(default=True,
-                         description="re-sync touched records and rebuild the models afterwards")
+                         description="sync the touched tenants afterwards (sensor sync_after_writeback), "
+                                     "so the models rebuild")
 
 
 @op(out=Out(dict, description="tenant -> resource -> remote id -> written version"))
@@ -82,61 +85,49 @@ def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrecti
         raise Failure(description="\n".join(report.blocked.values()) + "\nThe corrections of other "
                       "tenants were processed; their records are re-synced by the next sync.",
                       allow_retries=False)
-    return {} if config.dry_run or not config.resync else report.touched()
-
-
-# Op 2 -----------------------------------------------------------------------------------------------
-
-
-@op
-def resync_touched_records(context: OpExecutionContext, touched: dict, kontor: KontorConfigResource) -> None:
-    """Incremental sync of the touched tenants, then rebuild the models and publish the snapshot."""
-    if not touched:
-        context.log.info("nothing written: no re-sync needed")
-        return
-    from transforms.runner import build
-
-    cfg = kontor.load()
-    results = resync_touched(cfg, touched)
-    with warehouse_lock(cfg.warehouse):
-        with connect(cfg.warehouse) as con:
-            models = build(con)
-        if all(m.status == "ok" for m in models):  # analysts never see half a rebuild
-            publish_snapshot(cfg.warehouse)
-    # recorded like any sync and build, so the catalogue and the automation see these tables as fresh
-    for r in results:
-        source = sevdesk_settings if cfg.tenant(r.tenant).system == "sevdesk" else settings
-        for table in source.TABLES:
-            context.log_event(AssetMaterialization(
-                AssetKey([source.DATASET, table]), partition=r.tenant,
-                metadata={"rows_loaded": MetadataValue.int(r.rows.get(table, 0)),
-                          "mode": "write-back re-sync"}))
-    for m in models:
-        if m.status == "ok":
-            context.log_event(AssetMaterialization(
-                AssetKey(m.key.split(".", 1)),
-                metadata={"dagster/row_count": MetadataValue.int(m.rows or 0)}))
-    failed = [m.key for m in models if m.status != "ok"]
-    context.add_output_metadata({
-        "tenants": MetadataValue.json([r.tenant for r in results]),
-        "records": MetadataValue.int(sum(len(ids) for t in touched.values() for ids in t.values())),
-        "resync_requests": MetadataValue.int(sum(r.requests for r in results)),
-        "stale_after_resync": MetadataValue.json([s for r in results for s in r.stale]),
-        "models_rebuilt": MetadataValue.int(len(models) - len(failed)),
-        "models_not_built": MetadataValue.json(failed),
-    })
-    if failed:
-        raise Failure(description=f"the corrections were written and re-synced, but {len(failed)} model(s) "
-                                  f"failed to rebuild: {failed}; the analysts' snapshot keeps the last "
-                                  "complete build")
+    touched = {} if config.dry_run or not config.resync else report.touched()
+    if touched:  # read by sync_after_writeback once this run succeeded
+        by_tag: dict[str, list[str]] = {}
+        for t in sorted(touched):
+            by_tag.setdefault(TOUCHED_SEVDESK_TAG if clients.systems.get(t) == "sevdesk" else TOUCHED_TAG,
+                              []).append(t)
+        context.instance.add_run_tags(context.run_id, {tag: ",".join(ts) for tag, ts in by_tag.items()})
+    return touched
 
 
 @job(description="Apply analysts' corrections (writeback.corrections) to Lexware with version-checked "
-                 "updates; dry_run only plans. Then re-sync the touched records and rebuild the models.",
+                 "updates; dry_run only plans. Afterwards sensor sync_after_writeback syncs the touched "
+                 "tenants and the models rebuild as after any sync.",
      executor_def=in_process_executor,
      tags={"kontor/writeback": "apply"})  # one such run at a time (.dagster/dagster.yaml run queue)
-def apply_corrections():
-    resync_touched_records(apply_pending_corrections())
+def apply_corrections() -> None:
+    apply_pending_corrections()
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[apply_corrections],
+                   request_job=lexware_sync_job, default_status=DefaultSensorStatus.RUNNING,
+                   description="After apply_corrections wrote to Lexware: the normal incremental sync "
+                               "of each touched tenant (one lexware_sync run per partition); the model "
+                               "automation then rebuilds and tests the models as after any sync. "
+                               "On by default.")
+def sync_after_writeback(context: RunStatusSensorContext) -> SkipReason | list[RunRequest]:
+    return _sync_requests(context, TOUCHED_TAG)
+
+
+@run_status_sensor(run_status=DagsterRunStatus.SUCCESS, monitored_jobs=[apply_corrections],
+                   request_job=sevdesk_sync_job, default_status=DefaultSensorStatus.RUNNING,
+                   description="After apply_corrections wrote to sevDesk: the normal incremental sync of "
+                               "each touched sevDesk tenant (one sevdesk_sync run per partition). On by "
+                               "default.")
+def sync_sevdesk_after_writeback(context: RunStatusSensorContext) -> SkipReason | list[RunRequest]:
+    return _sync_requests(context, TOUCHED_SEVDESK_TAG)
+
+
+def _sync_requests(context: RunStatusSensorContext, tag: str) -> SkipReason | list[RunRequest]:
+    tenants = [t for t in context.dagster_run.tags.get(tag, "").split(",") if t]
+    if not tenants:
+        return SkipReason("nothing written: no sync needed")
+    return [RunRequest(run_key=f"{context.dagster_run.run_id}:{t}", partition_key=t) for t in tenants]
 
 
 DRY_RUN_TAG = "kontor/dry_run"

@@ -56,5 +56,5 @@ def detail_cost(export: dict, ids: set[str], payments_from_list: bool = True) ->
 
 def full_sync_cost(export: dict, payments_from_list: bool = True) -> int:
     """The minimum requests of a first sync: profile, posting categories, list pages, details."""
-    pages = math.ceil(len(export["contacts"]) / 250) + math.ceil(len(export["voucherlist"]) / 250)
+    pages = sum(math.ceil(len(export[name]) / 250) for name in ("contacts", "articles", "voucherlist"))
     return 2 + pages + detail_cost(export, {e["id"] for e in export["voucherlist"]}, payments_from_list)

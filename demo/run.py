@@ -24,8 +24,8 @@ MARKER = ".kontor-demo"  # the demo only ever wipes a data dir it created
 SANDBOX_STATE = "sandbox.state.json"  # the sandbox's books, kept so `make demo-ui` brings them back
 SANDBOX_FILE = "sandbox.demo.json"  # its options and port, for `make demo-ui`
 CONFIG_FILE = "kontor.demo.yaml"
-RAW_TABLES = ("profile", "posting_categories", "contacts", "voucherlist", "invoices", "credit_notes",
-              "vouchers", "payments")
+RAW_TABLES = ("profile", "posting_categories", "contacts", "articles", "voucherlist", "invoices",
+              "credit_notes", "vouchers", "payments")
 
 
 class DemoError(RuntimeError):
@@ -192,7 +192,7 @@ class Demo:
             self.results.problems.append(f"asset check {c.asset}:{c.name} failed")
         passed = f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)}"
         say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models as of {as_of} "
-            f"(the sandbox's date), {passed} checks passed")
+            f"(the sandbox's date), {passed} dbt tests passed")
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:
@@ -263,9 +263,10 @@ class Demo:
         contact = next(c for c in export["contacts"] if "company" in c)
         sb.edit(t, "contacts", contact["id"], {"company": {"name": contact["company"]["name"] + " (neu)"}})
         result = self._sync_all("5-incremental", None)
-        for tenant in world.TENANTS:  # profile, categories, contact pages, one voucherlist page, details
-            changed = len(open_invoices) if tenant is world.NORDLICHT else 0
-            pages = math.ceil(len(self.sandbox.export(tenant.name)["contacts"]) / 250)
+        for tenant in world.TENANTS:  # profile, categories, contact and article pages, one voucherlist page,
+            changed = len(open_invoices) if tenant is world.NORDLICHT else 0  # details
+            books = self.sandbox.export(tenant.name)
+            pages = sum(math.ceil(len(books[name]) / 250) for name in ("contacts", "articles"))
             result[tenant.name]["minimum"] = 3 + pages + 2 * changed
         self.results.resync = result
 
@@ -279,7 +280,7 @@ class Demo:
                 mismatches = []
                 for table in RAW_TABLES:
                     want = {} if t.denied and table == t.denied[1] else expected[table]
-                    has_version = table in ("contacts", "invoices", "credit_notes", "vouchers")
+                    has_version = table in ("contacts", "articles", "invoices", "credit_notes", "vouchers")
                     got = dict(con.execute(
                         f"SELECT id, {'version' if has_version else 'NULL'} FROM raw_lexware.{table} "
                         "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [t.name]).fetchall())

@@ -45,7 +45,7 @@ def render(r: Results) -> str:
     checks = r.checks
     passed = sum(c.passed for c in checks)
     warned = [c for c in checks if not c.passed and c.severity != "ERROR"]
-    out += ["", f"Asset checks (last build): {passed}/{len(checks)} passed"
+    out += ["", f"dbt tests as asset checks (last build): {passed}/{len(checks)} passed"
             + (f", {len(warned)} warning(s): " + ", ".join(f"{c.asset}:{c.name}" for c in warned)
                if warned else "")]
 

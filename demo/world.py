@@ -97,7 +97,7 @@ def transform_run_config(as_of: date) -> dict:
     """The one place the demo hands its as-of date to the models: the run config of a kontor_transform
     build. The sandbox's books end on its own clock (not the machine's), so the marts are computed as of
     the sandbox's date; without it most receivables would look 90+ days overdue and none not yet due."""
-    return {"ops": {"sql_transforms": {"config": {"as_of": as_of.isoformat()}}}}
+    return {"ops": {"kontor_models": {"config": {"as_of": as_of.isoformat()}}}}
 
 
 def sandbox_date(now: datetime) -> date:
@@ -127,6 +127,7 @@ def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:
         "profile": {export["organizationId"]: None},
         "posting_categories": {c["id"]: None for c in export["posting_categories"]},
         "contacts": versions(export["contacts"]),
+        "articles": versions(export["articles"]),
         "voucherlist": {e["id"]: None for e in export["voucherlist"]},
         "invoices": versions(export["invoices"]),
         "credit_notes": versions(export["credit_notes"]),

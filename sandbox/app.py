@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from . import (  # noqa: F401  (route modules register themselves)
+    routes_articles,
     routes_contacts,
     routes_events,
     routes_misc,
@@ -19,7 +20,7 @@ from . import (  # noqa: F401  (route modules register themselves)
 )
 from .churn import Churn
 from .config import SandboxConfig
-from .errors import ApiError, denial, gateway, regular
+from .errors import CLOCK, ApiError, denial, gateway, regular
 from .faults import NOT_PERFORMED, FaultInjector
 from .operations import EVENT_PREFIX
 from .ratelimit import RateLimiter
@@ -107,6 +108,7 @@ class Sandbox:
     # ---- /v1 pipeline ----------------------------------------------------------------------------
     async def handle(self, scope, receive, send) -> None:
         request = Request(scope, receive)
+        CLOCK.set(self.clock.now)  # error bodies' `timestamp` in sandbox time
         method, path = request.method, request.url.path
         auth = request.headers.get("authorization", "")
         tenant = self.by_key.get(auth[7:].strip()) if auth[:7].lower() == "bearer " else None

@@ -209,6 +209,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="answer to a known path with an unsupported method (404 as observed live)",
     )
     p.add_argument(
+        "--voucher-write-dates",
+        choices=("date", "datetime"),
+        default="date",
+        help="bookkeeping-voucher POST/PUT dates: only yyyy-MM-dd (documented, default) or also the full "
+        "dateTimes a GET returns (their Berlin day is kept; disputed live)",
+    )
+    p.add_argument(
+        "--unchecked-voucher-put",
+        choices=("finalize-only", "keep"),
+        default="finalize-only",
+        help="PUT of an unchecked voucher without voucherStatus 'open': 406 (documented since "
+        "14.07.2026, default) or accepted, the voucher staying unchecked (disputed live)",
+    )
+    p.add_argument(
         "--webhook-retry-seconds",
         default="10,20,40,80,160",
         metavar="LIST",
@@ -288,6 +302,8 @@ def config_from_args(args: argparse.Namespace) -> SandboxConfig:
         state_file=args.state,
         stale_version_status=args.stale_version_status,
         unknown_method_status=args.unknown_method_status,
+        voucher_write_dates=args.voucher_write_dates,
+        unchecked_voucher_put=args.unchecked_voucher_put,
         webhook_retry_seconds=retries,
         webhook_timeout=args.webhook_timeout,
         webhook_head_check=not args.no_webhook_head_check,

@@ -37,6 +37,8 @@ class SandboxConfig:
     state_file: str | None = None
     stale_version_status: int = 406
     unknown_method_status: int = 404
+    voucher_write_dates: str = "date"  # "datetime": voucher writes also take full dateTimes (disputed)
+    unchecked_voucher_put: str = "finalize-only"  # "keep": an unchecked voucher may be PUT as is (disputed)
     webhook_retry_seconds: tuple[float, ...] = (10, 20, 40, 80, 160)
     webhook_timeout: float = 5.0
     webhook_head_check: bool = True

@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from .masterdata import PRINT_LAYOUT_ID
+from .pdf import render_pdf
 from .pricing import price_lines
-from .util import fmt_day, money, num
+from .util import BERLIN, fmt_day, fmt_dt, money, num
 
 _FILE_NS = uuid.UUID("0b7d6c5e-1a2f-4e3d-9c8b-7a6f5e4d3c2b")
 
@@ -120,7 +121,7 @@ def render_voucher(
         rec["voucherNumber"] = body["voucherNumber"]
     for key in ("voucherDate", "shippingDate", "dueDate"):
         if body.get(key):
-            rec[key] = fmt_day(date.fromisoformat(body[key][:10]))
+            rec[key] = fmt_day(voucher_day(body[key]))
     rec["totalGrossAmount"] = num(Decimal(str(body["totalGrossAmount"])))
     rec["totalTaxAmount"] = num(Decimal(str(body["totalTaxAmount"])))
     rec["taxType"] = body["taxType"]
@@ -148,5 +149,43 @@ def render_voucher(
     return rec
 
 
+def voucher_day(value: str) -> date:
+    """A bookkeeping-voucher date as written: yyyy-MM-dd, or (--voucher-write-dates datetime) a dateTime."""
+    return date.fromisoformat(value) if len(value) == 10 else day_of(value)
+
+
 def day_of(value: str) -> date:
-    return datetime.fromisoformat(value).date()
+    """The Berlin calendar day of a dateTime, whatever offset it was written with."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(BERLIN).date()
+
+
+def in_berlin(value: str) -> str:
+    """A client's dateTime (`Z` or any offset) as the API renders it: the same instant in Berlin time."""
+    return fmt_dt(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+def document_pdf(rec: dict) -> bytes:
+    """The PDF of a finalized invoice or credit note (what `/file` and `/v1/files/{documentFileId}` serve)."""
+    title = rec.get("title") or ("Gutschrift" if "dueDate" not in rec else "Rechnung")
+    addr = rec["address"]
+    lines = [
+        f"{title} {rec['voucherNumber']}",
+        f"Datum: {day_of(rec['voucherDate']).strftime('%d.%m.%Y')}",
+        addr.get("name", ""),
+        " ".join(p for p in (addr.get("zip"), addr.get("city")) if p),
+        "",
+    ]
+    for item in rec["lineItems"]:
+        if item["type"] == "text":
+            lines.append(item.get("description") or item["name"])
+            continue
+        amount = f"{item.get('lineItemAmount', 0):.2f}"
+        lines.append(f"{item.get('quantity', '')} {item.get('unitName', '')} {item['name']}  {amount} EUR")
+    total = rec["totalPrice"]
+    lines += [
+        "",
+        f"Netto: {total['totalNetAmount']:.2f} EUR",
+        f"Umsatzsteuer: {total['totalTaxAmount']:.2f} EUR",
+        f"Gesamt: {total['totalGrossAmount']:.2f} EUR",
+    ]
+    return render_pdf(lines)

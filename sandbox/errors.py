@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime
 
 from starlette.responses import JSONResponse
@@ -26,6 +28,10 @@ REASONS = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+
+
+# The sandbox clock of the request being answered (set per request by the app), for `timestamp`.
+CLOCK: ContextVar[Callable[[], datetime]] = ContextVar("sandbox_clock", default=lambda: datetime.now(BERLIN))
 
 
 class ApiError(Exception):
@@ -61,7 +67,7 @@ def regular(
     status: int, path: str, message: str | None = None, details: list[dict] | None = None
 ) -> JSONResponse:
     body = {
-        "timestamp": fmt_dt(datetime.now(BERLIN)),
+        "timestamp": fmt_dt(CLOCK.get()()),
         "status": status,
         "error": REASONS.get(status, "Error"),
         "path": path,

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 PROTECTED = {"id", "organizationId", "version", "createdDate", "updatedDate"}
 EVENT_PREFIX = {
     "contacts": "contact",
+    "articles": "article",
     "invoices": "invoice",
     "credit_notes": "credit-note",
     "vouchers": "voucher",
@@ -67,7 +68,8 @@ def edit(
         sb.changed(t, kind, rec_id, f"{event}.changed")
         return rec
     if action == "delete":
-        if kind != "contacts" and rec["voucherStatus"] not in ("draft", "unchecked", "blank"):
+        undeletable = rec.get("voucherStatus") not in (None, "draft", "unchecked", "blank")
+        if undeletable:  # master data (contacts, articles) has no status and can be deleted
             raise OperationError(409, f"only drafts can be deleted ({rec['voucherStatus']})")
         t.delete(kind, rec_id)
         sb.changed(t, kind, rec_id, f"{event}.deleted")

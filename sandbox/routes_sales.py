@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from starlette.responses import JSONResponse, Response
 
-from .documents import address_from_contact, day_of, render_sales
+from .documents import address_from_contact, day_of, document_pdf, in_berlin, render_sales
 from .errors import ApiError, not_found, regular, validation_406
 from .routing import Ctx, route
 from .util import fmt_day, num
@@ -25,11 +25,6 @@ def _get(ctx: Ctx, resource: str) -> dict:
     if rec is None:
         raise not_found(ctx.path)
     return rec
-
-
-def pdf_bytes(rec: dict) -> bytes:
-    text = f"{rec.get('title', 'Beleg')} {rec['voucherNumber']} {rec['totalPrice']['totalGrossAmount']} EUR"
-    return b"%PDF-1.4\n1 0 obj<<>>endobj\n% " + text.encode("latin-1", "replace") + b"\ntrailer<<>>\n%%EOF\n"
 
 
 def _make_get(resource: str):
@@ -53,7 +48,7 @@ def _make_get(resource: str):
             raise ApiError(regular(406, ctx.path, "Not Acceptable"))
         name = f"{'Rechnung' if resource == 'invoices' else 'Gutschrift'}_{rec['voucherNumber']}.pdf"
         return Response(
-            pdf_bytes(rec),
+            document_pdf(rec),
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -84,6 +79,19 @@ def _resolve_address(ctx: Ctx, body: dict) -> dict:
     return base
 
 
+def _berlin_dates(body: dict) -> dict:
+    """voucherDate and shipping dates as stored and returned: the sent instant in Berlin time, so its
+    Berlin day (the document's day) is kept whatever offset the client wrote (reference §1.4)."""
+    dates: dict = {"voucherDate": in_berlin(body["voucherDate"])}
+    shipping = body.get("shippingConditions")
+    if isinstance(shipping, dict):
+        dates["shippingConditions"] = {
+            k: in_berlin(v) if k in ("shippingDate", "shippingEndDate") and isinstance(v, str) else v
+            for k, v in shipping.items()
+        }
+    return dates
+
+
 async def _create(ctx: Ctx, resource: str) -> JSONResponse:
     kind, coll, event = RESOURCES[resource]
     t = ctx.tenant
@@ -102,7 +110,7 @@ async def _create(ctx: Ctx, resource: str) -> JSONResponse:
             or any(r["voucherType"] == "creditnote" for r in invoice["relatedVouchers"])
         ):
             raise ApiError(regular(406, ctx.path, "Invalid pursue action for preceding sales voucher"))
-    body = {**body, "address": _resolve_address(ctx, body)}
+    body = {**body, "address": _resolve_address(ctx, body), **_berlin_dates(body)}
     status = "draft" if not finalize else ("paidoff" if invoice else "open")
     now = t.now()
     related = (

@@ -6,9 +6,10 @@ import hashlib
 
 from starlette.responses import JSONResponse, Response
 
-from .documents import render_voucher
+from .documents import document_pdf, render_voucher
 from .errors import ApiError, issue, legacy, not_found, regular
 from .paging import WINDOW_MESSAGE, beyond_window, envelope, parse_int
+from .pdf import is_intact
 from .routing import Ctx, route
 from .validate_voucher import validate_voucher
 from .writes import action_result, stale_version
@@ -52,6 +53,10 @@ async def find_vouchers(ctx: Ctx) -> JSONResponse:
     return JSONResponse(envelope(rows[page * size : (page + 1) * size], len(rows), page, size, None, window))
 
 
+def _datetimes(ctx: Ctx) -> bool:
+    return ctx.sb.config.voucher_write_dates == "datetime"
+
+
 def _contact(ctx: Ctx, body: dict) -> dict | None:
     if body.get("useCollectiveContact"):
         return None
@@ -68,7 +73,7 @@ async def create_voucher(ctx: Ctx) -> JSONResponse:
     issues = [] if status in ("open", "unchecked") else [issue("invalid_value", "voucherStatus")]
     if body.get("version") not in (None, 0, 1):
         issues.append(issue("invalid_value", "version"))
-    issues += validate_voucher(body, t.contacts, t.files, status)
+    issues += validate_voucher(body, t.contacts, t.files, status, _datetimes(ctx))
     if issues:
         raise ApiError(legacy(406, issues))
     if status == "open" and not body.get("dueDate"):
@@ -100,12 +105,14 @@ async def update_voucher(ctx: Ctx) -> JSONResponse:
         raise stale_version(ctx, "vouchers")
     current, wanted = rec["voucherStatus"], body.get("voucherStatus")
     transition = current == "unchecked" and wanted == "open"
-    if (wanted is not None and not transition) or (current == "unchecked" and not transition):
+    # documented (since 14.07.2026): an unchecked voucher may only be PUT to finalize it to open;
+    # --unchecked-voucher-put keep: a PUT without a status is accepted and the voucher stays unchecked
+    kept = current == "unchecked" and wanted is None and ctx.sb.config.unchecked_voucher_put == "keep"
+    if (wanted is not None and not transition) or (current == "unchecked" and not (transition or kept)):
         raise ApiError(legacy(406, [issue("invalid_value", "voucherStatus")]))
     status = "open" if transition else current
-    issues = validate_voucher(
-        body, t.contacts, t.files, "unchecked" if status in ("unchecked", "blank") else "open"
-    )
+    checked_as = "unchecked" if status in ("unchecked", "blank") else "open"
+    issues = validate_voucher(body, t.contacts, t.files, checked_as, _datetimes(ctx))
     if issues:
         raise ApiError(legacy(406, issues))
     if status == "open" and not body.get("dueDate"):
@@ -146,7 +153,7 @@ async def _upload(ctx: Ctx) -> tuple[bytes, str, str]:
         raise ApiError(legacy(406, [issue("max_file_size_exceeded", "file")]))
     if ext not in EXTENSIONS:
         raise ApiError(legacy(406, [issue("inacceptable_file_extension", "file")]))
-    if ext == "pdf" and not content.startswith(b"%PDF"):
+    if ext == "pdf" and not is_intact(content):
         raise ApiError(legacy(406, [issue("voucher_upload_toxic_pdf", "file")]))
     if ext == "png" and not content.startswith(b"\x89PNG"):
         raise ApiError(legacy(406, [issue("image_conversion_error", "file")]))
@@ -216,9 +223,14 @@ _ACCEPTED = ("*/*", "application/pdf", "image/jpeg", "image/png", "application/x
 
 @route("GET", "/v1/files/{id}", legacy_errors=True)
 async def download_file(ctx: Ctx) -> Response:
+    """An uploaded file, or the PDF of a finalized invoice / credit note by its `documentFileId`
+    (from `GET .../document`; the deprecated way to the bytes `GET .../file` serves)."""
     f = ctx.tenant.files.get(ctx.params["id"])
     if f is None:
-        raise not_found(ctx.path)
+        document = ctx.tenant.document_by_file_id(ctx.params["id"])
+        if document is None:
+            raise not_found(ctx.path)
+        f = {"content": document_pdf(document), "ext": "pdf"}
     accept = ctx.request.headers.get("accept", "*/*")
     wanted = [a.split(";")[0].strip() for a in accept.split(",")]
     if not any(a in _ACCEPTED for a in wanted):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import names as N
+from .articles import link_articles, seed_articles
 from .seed_docs import seed_credit_notes, seed_invoices, seed_vouchers
 from .util import fmt_dt, rng_uuid
 
@@ -32,12 +33,15 @@ def seed_tenant(seed: int, tenant: str, counts: Counts, anchor: datetime) -> dic
     profile = _profile(rng, org_id, anchor)
     contacts = [_contact(rng, i, org_id, counts.contacts) for i in range(counts.contacts)]
     invoices, payments = seed_invoices(rng, org_id, contacts, counts.invoices, anchor)
+    articles = seed_articles(seed, tenant, org_id, anchor)
+    link_articles(seed, tenant, invoices, articles)
     credit_notes = seed_credit_notes(rng, org_id, invoices, payments, counts.credit_notes, anchor)
     vouchers = seed_vouchers(rng, org_id, contacts, counts.vouchers, anchor, payments)
     return {
         "organizationId": org_id,
         "profile": profile,
         "contacts": contacts,
+        "articles": articles,
         "invoices": invoices,
         "credit_notes": credit_notes,
         "vouchers": vouchers,

@@ -12,6 +12,7 @@ from .util import BERLIN, Clock, fmt_dt, num
 
 COLLECTIONS = {
     "contacts": "contacts",
+    "articles": "articles",
     "invoices": "invoices",
     "credit-notes": "credit_notes",
     "credit_notes": "credit_notes",
@@ -42,6 +43,7 @@ class TenantStore:
         self.organization_id: str = data["organizationId"]
         self.profile: dict = data["profile"]
         self.contacts: dict[str, dict] = {c["id"]: c for c in data["contacts"]}
+        self.articles: dict[str, dict] = {a["id"]: a for a in data.get("articles", [])}
         self.invoices: dict[str, dict] = {r["id"]: r for r in data["invoices"]}
         self.credit_notes: dict[str, dict] = {r["id"]: r for r in data["credit_notes"]}
         self.vouchers: dict[str, dict] = {r["id"]: r for r in data["vouchers"]}
@@ -66,6 +68,18 @@ class TenantStore:
             if rec_id in getattr(self, kind):
                 return kind
         return None
+
+    def document_by_file_id(self, file_id: str) -> dict | None:
+        """The finalized invoice or credit note whose `files.documentFileId` is `file_id`."""
+        for coll in (self.invoices, self.credit_notes):
+            for rec in coll.values():
+                if rec.get("files", {}).get("documentFileId") == file_id:
+                    return rec
+        return None
+
+    def sorted_articles(self) -> list[dict]:
+        """Articles by title (the order of the documented samples), ties by id."""
+        return sorted(self.articles.values(), key=lambda a: (a["title"].casefold(), a["id"]))
 
     def sorted_contacts(self) -> list[dict]:
         if self._contacts_sorted is None:
@@ -218,6 +232,7 @@ class TenantStore:
             "organizationId": self.organization_id,
             "profile": self.profile,
             "contacts": self.sorted_contacts(),
+            "articles": self.sorted_articles(),
             "invoices": list(self.invoices.values()),
             "credit_notes": list(self.credit_notes.values()),
             "vouchers": list(self.vouchers.values()),
@@ -233,6 +248,7 @@ class TenantStore:
             "organizationId": self.organization_id,
             "profile": self.profile,
             "contacts": list(self.contacts.values()),
+            "articles": list(self.articles.values()),
             "invoices": list(self.invoices.values()),
             "credit_notes": list(self.credit_notes.values()),
             "vouchers": list(self.vouchers.values()),

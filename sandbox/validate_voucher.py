@@ -6,9 +6,10 @@ import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from .documents import voucher_item_tax
+from .documents import day_of, voucher_item_tax
 from .errors import issue
 from .masterdata import CATEGORY_TYPES
+from .validate_sales import DATETIME
 
 TYPES = {"salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote"}
 RATES = {0, 5, 7, 16, 19}
@@ -25,21 +26,27 @@ def _dec(value: object) -> Decimal | None:
         return None
 
 
-def _day(value: object, source: str, issues: list, required: bool) -> None:
+def _day(value: object, source: str, issues: list, required: bool, datetimes: bool) -> None:
     if value is None:
         if required:
             issues.append(issue("missing_entity", source))
         return
     try:
-        ok = isinstance(value, str) and bool(_DAY.match(value)) and bool(date.fromisoformat(value))
+        if isinstance(value, str) and datetimes and DATETIME.match(value):
+            ok = bool(day_of(value))
+        else:
+            ok = isinstance(value, str) and bool(_DAY.match(value)) and bool(date.fromisoformat(value))
     except ValueError:
         ok = False
     if not ok:
         issues.append(issue("invalid_value", source))
 
 
-def validate_voucher(body: object, contacts: dict, files: dict, status: str) -> list[dict]:
-    """status: the status the voucher will have ('open' or 'unchecked')."""
+def validate_voucher(
+    body: object, contacts: dict, files: dict, status: str, datetimes: bool = False
+) -> list[dict]:
+    """status: the status the voucher will have ('open' or 'unchecked'); datetimes: dates may also be
+    full dateTimes (--voucher-write-dates datetime), not only yyyy-MM-dd."""
     if not isinstance(body, dict):
         return [issue("invalid_value", None)]
     issues: list[dict] = []
@@ -49,9 +56,9 @@ def validate_voucher(body: object, contacts: dict, files: dict, status: str) -> 
         issues.append(issue("missing_entity" if vtype is None else "invalid_value", "type"))
     if not unchecked and not body.get("voucherNumber"):
         issues.append(issue("missing_entity", "voucherNumber"))
-    _day(body.get("voucherDate"), "voucherDate", issues, not unchecked)
-    _day(body.get("dueDate"), "dueDate", issues, False)
-    _day(body.get("shippingDate"), "shippingDate", issues, False)
+    _day(body.get("voucherDate"), "voucherDate", issues, not unchecked, datetimes)
+    _day(body.get("dueDate"), "dueDate", issues, False, datetimes)
+    _day(body.get("shippingDate"), "shippingDate", issues, False, datetimes)
     tax_type = body.get("taxType")
     if tax_type not in ("net", "gross"):
         issues.append(issue("missing_entity" if tax_type is None else "invalid_value", "taxType"))

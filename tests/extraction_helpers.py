@@ -46,7 +46,8 @@ def _same(loaded: dict, truth: dict) -> bool:
 
 def assert_matches_export(config: KontorConfig, export: dict, tenant: str) -> None:
     """Every raw table equals the sandbox's ground truth exactly (ids, versions, amounts: whole payloads)."""
-    for table in ("contacts", "invoices", "credit_notes", "vouchers", "voucherlist", "posting_categories"):
+    for table in ("contacts", "articles", "invoices", "credit_notes", "vouchers", "voucherlist",
+                  "posting_categories"):
         expected = {r["id"]: r for r in export[table]}
         actual = rows(config, table, tenant)
         assert actual.keys() == expected.keys(), f"{table}: ids differ"

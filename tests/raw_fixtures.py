@@ -17,6 +17,7 @@ RAW_TABLES = (
     "payments",
     "posting_categories",
     "profile",
+    "articles",
 )
 LOAD_ID = "1760000000.0"
 ORG = "3f6c2a10-8b4e-4d2a-9c71-0e5b7a9d4c11"
@@ -370,10 +371,29 @@ def payment(
 AS_OF = "2025-12-31"
 
 
+ARTICLE_BELT = "5d0f7e5a-3c1e-4c39-9a52-6c8f1d2b7e10"  # referenced by the reference invoice's material line
+ARTICLE_UNSOLD = "5d0f7e5a-3c1e-4c39-9a52-6c8f1d2b7e11"
+
+
+def articles() -> list[dict]:
+    """Two articles as GET /v1/articles renders them (explicit nulls); one is on the reference invoice."""
+    base = {"organizationId": ORG, "createdDate": _ts("2025-01-10", "08:00:00.000"),
+            "updatedDate": _ts("2025-06-02", "10:30:00.000"), "archived": False, "note": None, "version": 2}
+    return [
+        {**base, "id": ARTICLE_BELT, "title": "Antriebsriemen AR-40", "description": None, "type": "PRODUCT",
+         "articleNumber": "AR-40", "gtin": "4012345678901", "unitName": "Stück",
+         "price": {"netPrice": 410.5, "grossPrice": 488.495, "leadingPrice": "NET", "taxRate": 19}},
+        {**base, "id": ARTICLE_UNSOLD, "title": "Wartungsvertrag", "description": "jährlich",
+         "type": "SERVICE", "articleNumber": None, "gtin": None, "unitName": "Jahr", "archived": True,
+         "price": {"netPrice": 1000.0, "grossPrice": 1190.0, "leadingPrice": "GROSS", "taxRate": 19}},
+    ]
+
+
 def load_small_fixture(con: duckdb.DuckDBPyConnection) -> None:
     """Two tenants' raw rows; every mart figure asserted in tests/test_transforms.py is derived from these."""
     create_raw_tables(con)
     insert_raw(con, "contacts", "acme", [contact_company(), contact_person(), contact_vendor()])
+    insert_raw(con, "articles", "acme", articles())
     invoices = [
         reference_invoice(),
         invoice(

@@ -17,13 +17,13 @@ import termios
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from kontor.__main__ import console_command, console_env
 from kontor.__main__ import main as kontor_main
+from pipelines.warehouse import snapshot_path
 from tests import raw_fixtures as fx
-from transforms.runner import build
+from tests.dbt_warehouse import fixture_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[A-Za-z]")
@@ -31,11 +31,9 @@ ANSI = re.compile(r"\x1b\[[0-9;?<>=]*[A-Za-z]")
 
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
-    path = tmp_path_factory.mktemp("console") / "warehouse.snapshot.duckdb"
-    with duckdb.connect(str(path)) as con:
-        fx.load_small_fixture(con)
-        assert all(r.status == "ok" for r in build(con, as_of=dt.date(2025, 12, 15)))
-    return path
+    path = tmp_path_factory.mktemp("console") / "warehouse.duckdb"
+    assert fixture_warehouse(path, fx.load_small_fixture, as_of=dt.date(2025, 12, 15)).ok
+    return snapshot_path(path)
 
 
 def test_make_sql_runs_harlequin_read_only_on_the_snapshot(snapshot, capsys):

@@ -6,16 +6,16 @@ import pytest
 from dagster import AssetKey, DefaultScheduleStatus, DefaultSensorStatus
 
 from assets.definitions import defs
-from assets.meta import OWNERS, documented_columns
-from transforms.graph import discover
+from assets.meta import OWNERS
+from tests.dbt_warehouse import manifest
 
 REPO = defs.get_repository_def()
 GRAPH = REPO.asset_graph
 NODES = {key: GRAPH.get(key) for key in GRAPH.get_all_asset_keys()}
-LAYERS = {"raw_lexware": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
-          "quarantine": "quarantine"}
+LAYERS = {"raw_lexware": "raw", "raw_sevdesk": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
+          "quarantine": "quarantine", "analyst": "analyst"}
 RAW_TABLES = {"contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
-              "posting_categories", "profile"}
+              "posting_categories", "profile", "articles"}
 
 
 def _column_schema(node):
@@ -33,15 +33,18 @@ def test_every_layer_is_a_group_named_like_the_key_prefix():
     assert {"invoices", "contacts", "payments"} <= by_group["cdm"]
     assert {"ar_aging", "revenue_by_month"} <= by_group["marts"]
     assert by_group["quarantine"] == {"issues"}
+    assert "open_receivables_by_city" in by_group["analyst"]  # transforms/models/analyst: no code change
 
 
 @pytest.mark.parametrize("key", sorted(NODES, key=lambda k: k.to_user_string()), ids=AssetKey.to_user_string)
 def test_asset_has_owner_kinds_tags_and_description(key):
     node, group = NODES[key], key.path[0]
     assert node.owners == OWNERS
-    assert node.kinds == ({"dlt", "duckdb"} if group == "raw_lexware" else {"duckdb", "sql"})
+    assert node.kinds == ({"dlt", "duckdb"} if group.startswith("raw_") else {"dbt", "duckdb"})
     assert node.tags["layer"] == LAYERS[group]
-    assert node.tags["source"] == ("lexware" if group in ("raw_lexware", "staging") else "all")
+    source = (group.removeprefix("raw_") if group.startswith("raw_")
+              else "lexware" if group == "staging" else "all")
+    assert node.tags["source"] == source
     assert node.description and len(node.description) > 30, node.description
 
 
@@ -55,24 +58,31 @@ def test_raw_assets_describe_their_endpoint_and_carry_the_raw_contract():
 
 
 def test_documented_models_show_their_columns_before_the_first_build():
-    models = {m.key: m for m in discover().values()}
-    documented = documented_columns()
-    assert {k for k in models if not k.startswith("staging.")} == set(documented)
-    for table, schema in documented.items():
-        node = NODES[AssetKey(table.split("."))]
-        columns = _column_schema(node).columns
-        assert [c.name for c in columns] == [c.name for c in schema.columns], table
-        assert all(c.type and c.description for c in columns), table
+    """The catalogue reads the dbt manifest: every cdm/marts/quarantine model shows the columns its YAML
+    describes (name, type, meaning) before it was ever built."""
+    models = [n for n in manifest()["nodes"].values() if n["resource_type"] == "model"]
+    documented = {f"{m['config']['schema']}/{m['name']}": m["columns"] for m in models
+                  if m["config"]["schema"] in ("cdm", "marts", "quarantine")}
+    assert len(documented) == 21
+    for table, columns in documented.items():
+        shown = _column_schema(NODES[AssetKey(table.split("/"))]).columns
+        assert [c.name for c in shown] == list(columns), table
+        assert all(c.type and c.description for c in shown), table
     invoices = {c.name: c for c in _column_schema(NODES[AssetKey(["cdm", "invoices"])]).columns}
     assert invoices["open_amount"].type == "DECIMAL(18,2)"
+    assert "{{" not in invoices["tenant_id"].description  # shared meanings (doc blocks) are rendered
 
 
-def test_every_check_is_described_and_every_grain_is_checked():
-    checks = {(k.asset_key.to_user_string(), k.name): GRAPH.get_check_spec(k) for k in GRAPH.asset_check_keys}
+def test_every_dbt_test_is_a_described_check_and_every_grain_is_checked():
+    checks = {(k.asset_key.to_user_string(), k.name): GRAPH.get_check_spec(k) for k in GRAPH.asset_check_keys
+              if not k.asset_key.path[0].startswith("raw_")}  # the raw layer's checks are the extraction's
+    tests = [n for n in manifest()["nodes"].values() if n["resource_type"] == "test"]
+    assert len(checks) == len(tests)
     assert all(spec.description for spec in checks.values())
-    for model in discover().values():
-        if model.grain:
-            assert (f"{model.schema}/{model.name}", "key_unique_not_null") in checks
+    for model in manifest()["nodes"].values():
+        if model["resource_type"] == "model" and model["config"]["meta"].get("grain"):
+            key = f"{model['config']['schema']}/{model['name']}"
+            assert any(a == key and n.startswith("unique_key_") for a, n in checks), key
     assert ("quarantine/issues", "nothing_rejected") in checks
     assert ("cdm/invoices", "document_totals_match_lines") in checks
 
@@ -94,6 +104,9 @@ def test_jobs_schedule_and_sensor_are_described():
     assert events.job_name == "lexware_events" and events.default_status == DefaultSensorStatus.RUNNING
     subscriptions = REPO.get_schedule_def("lexware_subscriptions_every_15_min")
     assert subscriptions.job_name == "lexware_event_subscriptions" and subscriptions.description
+    after = REPO.get_sensor_def("sync_after_writeback")
+    assert after.job_name == "lexware_sync" and after.default_status == DefaultSensorStatus.RUNNING
+    assert after.description
 
 
 @pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_full_refresh", "full"),
@@ -139,7 +152,7 @@ def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():
 
     sensor = REPO.get_sensor_def("kontor_model_automation")
     assert sensor.default_status == DefaultSensorStatus.RUNNING
-    models = {k for k in NODES if k.path[0] != "raw_lexware"}
+    models = {k for k in NODES if not k.path[0].startswith("raw_")}
     raw = [k for k in NODES if k.path[0] == "raw_lexware"]
     instance = DagsterInstance.ephemeral()
 

@@ -88,8 +88,8 @@ def test_incremental_picks_up_exactly_the_edits(sb, cfg):
     before = sb.export("demo")
     sb.reset_stats()
     quiet = sync_tenant(cfg, "demo")
-    # nothing changed: profile + posting categories + one contacts page + one voucherlist page
-    assert sb.tenant_stats("demo")["requests"] == quiet.client["requests"] == 4
+    # nothing changed: profile + posting categories + one page each of contacts, articles, voucherlist
+    assert sb.tenant_stats("demo")["requests"] == quiet.client["requests"] == 5
     assert quiet.rows.get("voucherlist", 0) == 0 and quiet.rows.get("contacts", 0) == 0
 
     contact = before["contacts"][5]
@@ -103,7 +103,7 @@ def test_incremental_picks_up_exactly_the_edits(sb, cfg):
     result = sync_tenant(cfg, "demo", reconcile=False)
 
     changed = {open_invoice["id"], voucher["id"]}
-    assert sb.tenant_stats("demo")["requests"] == 4 + detail_cost(after, changed)
+    assert sb.tenant_stats("demo")["requests"] == 5 + detail_cost(after, changed)
     assert result.rows["contacts"] == 1
     assert result.rows["voucherlist"] == 2
     assert result.rows["invoices"] == 1 and result.rows["vouchers"] == 1
@@ -127,6 +127,21 @@ def test_deleted_records_are_flagged_not_kept_live(sb, cfg):
     assert_matches_export(cfg, export, "demo")  # live rows only
     gone = rows(cfg, "invoices", "demo", deleted=True)
     assert gone.keys() == {draft["id"]} and gone[draft["id"]] == draft  # last payload kept
+
+
+def test_articles_are_scanned_every_run_and_a_deleted_one_is_flagged(sb, cfg):
+    sync_tenant(cfg, "demo")
+    articles = sb.export("demo")["articles"]
+    assert rows(cfg, "articles", "demo") == {a["id"]: a for a in articles}
+    gone = articles[0]
+    sb.edit("demo", "articles", gone["id"], action="delete")
+    sb.reset_stats()
+    result = sync_tenant(cfg, "demo", reconcile=False)  # the article list is read in full every run
+    calls = sb.tenant_stats("demo")["by_endpoint"]
+    assert calls["GET /v1/articles"] == 1 and calls["GET /v1/articles/{id}"] == 1  # the 404 confirming it
+    assert result.flagged_deleted == {"articles": 1}
+    assert_matches_export(cfg, sb.export("demo"), "demo")
+    assert rows(cfg, "articles", "demo", deleted=True) == {gone["id"]: gone}
 
 
 def test_backfill_reextracts_exactly_the_window_without_moving_the_cursor(sb, cfg):
@@ -176,7 +191,7 @@ def test_full_refresh_sets_the_cursor_like_a_full_sync(sb, cfg):
     # incremental sync would, so the next quiet incremental run costs the minimum
     sync_tenant(cfg, "demo", mode="full")
     sb.reset_stats()
-    assert sync_tenant(cfg, "demo").client["requests"] == sb.tenant_stats("demo")["requests"] == 4
+    assert sync_tenant(cfg, "demo").client["requests"] == sb.tenant_stats("demo")["requests"] == 5
     expected = cursor(cfg)
     voucher = sb.export("demo")["vouchers"][2]
     sb.edit("demo", "vouchers", voucher["id"], changes={"remark": "vor dem Full Refresh"})
@@ -184,7 +199,7 @@ def test_full_refresh_sets_the_cursor_like_a_full_sync(sb, cfg):
     assert cursor(cfg) > expected and result.cursor == str(cursor(cfg))
     sb.reset_stats()
     quiet = sync_tenant(cfg, "demo", reconcile=False)
-    assert sb.tenant_stats("demo")["requests"] == 4 and quiet.rows.get("voucherlist", 0) == 0
+    assert sb.tenant_stats("demo")["requests"] == 5 and quiet.rows.get("voucherlist", 0) == 0
     assert_matches_export(cfg, sb.export("demo"), "demo")
 
 
@@ -201,10 +216,10 @@ def test_revoked_key_fails_with_a_clear_error(sb, cfg, monkeypatch):
 
 def test_endpoints_outside_the_plan_are_skipped_and_reported(sb, cfg):
     result = sync_tenant(cfg, "noplan")
-    assert set(result.not_in_plan) == {"profile", "posting_categories", "contacts", "voucherlist"}
+    assert set(result.not_in_plan) == {"profile", "posting_categories", "contacts", "articles", "voucherlist"}
     assert all("403" in reason for reason in result.not_in_plan.values())
     # one 403 per list resource, no retries, the run still completes
-    assert sb.tenant_stats("noplan")["requests"] == 4
+    assert sb.tenant_stats("noplan")["requests"] == 5
 
 
 def test_sigkill_mid_extraction_then_rerun_is_exact(sb, cfg):

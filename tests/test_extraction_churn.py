@@ -49,12 +49,13 @@ def assert_exact(cfg, export: dict) -> None:
 
 
 def list_cost(export: dict, cursor: str) -> int:
-    """Requests of an incremental run before details: profile, posting categories, the contact pages
-    and the voucherlist pages from the Berlin day of the low-water mark `cursor` (as the previous run
+    """Requests of an incremental run before details: profile, posting categories, the contact and article
+    pages and the voucherlist pages from the Berlin day of the low-water mark `cursor` (as the previous run
     reported it from the dlt state) on; the filter has day granularity."""
     day = berlin_day(parse_ts(cursor))
     window = [e for e in export["voucherlist"] if berlin_day(parse_ts(e["updatedDate"])) >= day]
-    return 2 + list_pages(len(export["contacts"])) + list_pages(len(window))
+    master = list_pages(len(export["contacts"])) + list_pages(len(export["articles"]))
+    return 2 + master + list_pages(len(window))
 
 
 def incremental_sync(sb, cfg, export: dict, cursor: str) -> dict:
@@ -77,8 +78,8 @@ def incremental_sync(sb, cfg, export: dict, cursor: str) -> dict:
     if change["deleted"]:  # only a reconciliation (list pages only) finds records that vanished
         assert stale(cfg, export) == {"contacts": set(), "voucherlist": set(), "deleted": change["deleted"]}
         # list pages only, plus one GET per vanished record confirming it is gone
-        reconcile_cost = (2 + list_pages(len(export["contacts"])) + list_pages(len(export["voucherlist"]))
-                          + len(change["deleted"]))
+        reconcile_cost = (2 + list_pages(len(export["contacts"])) + list_pages(len(export["articles"]))
+                          + list_pages(len(export["voucherlist"])) + len(change["deleted"]))
         sb.reset_stats()
         reconciled = sync_tenant(cfg, "demo", reconcile=True)
         assert sb.tenant_stats("demo")["requests"] == reconcile_cost

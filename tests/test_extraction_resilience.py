@@ -137,7 +137,7 @@ def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
     mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
     assert set(mats) == {AssetKey(["raw_lexware", t]) for t in (
         "contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments", "posting_categories",
-        "profile")}
+        "profile", "articles")}
     invoices = mats[AssetKey(["raw_lexware", "invoices"])]
     assert invoices["rows_loaded"].value == len(export["invoices"])
     assert invoices["dagster/row_count"].value == len(export["invoices"])

@@ -18,7 +18,7 @@ import kontor
 from report.__main__ import main as report_main
 from report.render import BUCKETS, partial_month, render
 from tests import raw_fixtures as fx
-from transforms.runner import build
+from tests.dbt_warehouse import fixture_warehouse
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -26,9 +26,7 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     path = tmp_path_factory.mktemp("report") / "warehouse.duckdb"
-    with duckdb.connect(str(path)) as con:
-        fx.load_small_fixture(con)
-        assert all(r.status == "ok" for r in build(con, as_of=dt.date(2025, 12, 15)))  # mid-month
+    assert fixture_warehouse(path, fx.load_small_fixture, as_of=dt.date(2025, 12, 15)).ok  # mid-month
     return path
 
 

@@ -249,14 +249,14 @@ def test_voucher_file_attach_and_upload(api):
     assert big.json()["IssueList"][0]["i18nKey"] == "max_file_size_exceeded"
     r = api.post(
         "/v1/files",
-        files={"file": ("scan.pdf", b"%PDF-1.4 scan", "application/pdf")},
+        files={"file": ("scan.pdf", b"%PDF-1.4 scan\n%%EOF\n", "application/pdf")},
         data={"type": "voucher"},
     )
     assert r.status_code == 202 and set(r.json()) == {"id", "voucherId"}
     assert api.get(f"/v1/vouchers/{r.json()['voucherId']}").json()["voucherStatus"] in ("blank", "unchecked")
     r = api.post(
         "/v1/files",
-        files={"file": ("scan2.pdf", b"%PDF-1.4 other", "application/pdf")},
+        files={"file": ("scan2.pdf", b"%PDF-1.4 other\n%%EOF\n", "application/pdf")},
         data={"type": "receipt"},
     )
     assert r.status_code == 400

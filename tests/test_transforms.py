@@ -11,10 +11,7 @@ import duckdb
 import pytest
 
 from tests import raw_fixtures as fx
-from transforms.graph import build_order, discover, discover_checks, model_deps, source_deps
-from transforms.runner import build, run_check
-
-AS_OF = dt.date(2025, 12, 31)
+from tests.dbt_warehouse import AS_OF, build_at, fixture_warehouse, manifest
 
 
 def acme(contact: str) -> str:
@@ -23,10 +20,10 @@ def acme(contact: str) -> str:
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(tmp_path_factory.mktemp("wh") / "warehouse.duckdb"))
-    fx.load_small_fixture(con)
-    results = build(con, as_of=AS_OF)
-    assert [(r.key, r.error) for r in results if r.status != "ok"] == []
+    path = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    result = fixture_warehouse(path, fx.load_small_fixture)
+    assert [(n.name, n.message) for n in result.nodes if n.blocks] == []
+    con = duckdb.connect(str(path))
     yield con
     con.close()
 
@@ -36,23 +33,21 @@ def rows(con, sql: str, params=None) -> list[tuple]:
 
 
 def test_dependencies_come_from_the_sql():
-    models = discover()
-    assert model_deps(models["cdm.invoice_lines"], models) == {
-        "cdm.invoices",
-        "staging.stg_lexware__document_lines",
-        "staging.stg_lexware__posting_categories",
+    nodes = manifest()["nodes"]
+
+    def reads(model: str) -> set[str]:
+        return {n.split(".")[-1] if n.startswith("model.") else ".".join(n.split(".")[-2:])
+                for n in nodes[f"model.kontor.{model}"]["depends_on"]["nodes"]}
+
+    assert reads("invoice_lines") == {
+        "invoices", "stg_lexware__document_lines", "stg_lexware__posting_categories"
     }
-    assert source_deps(models["staging.stg_lexware__sales_vouchers"], models) == {
+    assert {r for r in reads("stg_lexware__sales_vouchers") if "." in r} == {  # the sources it reads
         "raw_lexware.invoices",
         "raw_lexware.credit_notes",
         "raw_lexware._dlt_loads",
     }
-    order = [m.key for m in build_order(models)]
-    assert (
-        order.index("staging.stg_lexware__documents")
-        < order.index("cdm.invoices")
-        < order.index("marts.ar_aging")
-    )
+    assert "stg_lexware__documents" in reads("invoices") and "invoices" in reads("document_balances")
 
 
 def test_contacts_are_typed_and_flattened(wh):
@@ -284,9 +279,8 @@ def test_dso_by_month(wh):
 
 
 def test_as_of_is_a_parameter(tmp_path):
+    fixture_warehouse(tmp_path / "w.duckdb", fx.load_small_fixture, as_of=dt.date(2025, 11, 30))
     con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    fx.load_small_fixture(con)
-    build(con, as_of=dt.date(2025, 11, 30))
     # On 30 Nov the December invoices do not exist yet and RE-7 is 138 days past due.
     got = rows(
         con,
@@ -297,31 +291,27 @@ def test_as_of_is_a_parameter(tmp_path):
 
 
 def test_failed_model_keeps_previous_version_and_skips_downstream(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    fx.load_small_fixture(con)
-    build(con, as_of=AS_OF)
-    before = rows(con, "SELECT count(*) FROM cdm.invoices")[0][0]
-    con.execute("DROP TABLE staging.stg_lexware__voucher_statuses")  # makes the next staging build fail...
-    con.execute("CREATE TABLE staging.stg_lexware__voucher_statuses (source_status INT)")  # ...type error
-    results = {
-        r.key: r
-        for r in build(
-            con,
-            as_of=AS_OF,
-            select={"staging.stg_lexware__sales_vouchers", "staging.stg_lexware__documents", "cdm.invoices"},
-        )
-    }
-    assert results["staging.stg_lexware__sales_vouchers"].status == "failed"
-    assert "stg_lexware__sales_vouchers.sql" in results["staging.stg_lexware__sales_vouchers"].error
-    assert results["cdm.invoices"].status == "skipped"
-    assert rows(con, "SELECT count(*) FROM cdm.invoices")[0][0] == before
-    assert rows(con, "SELECT count(*) FROM staging.stg_lexware__sales_vouchers")[0][0] == 12
+    path = tmp_path / "w.duckdb"
+    fixture_warehouse(path, fx.load_small_fixture)
+    with duckdb.connect(str(path)) as con:
+        before = rows(con, "SELECT count(*) FROM cdm.invoices")[0][0]
+        # makes the next staging build fail with a type error
+        con.execute("DROP TABLE staging.stg_lexware__voucher_statuses")
+        con.execute("CREATE TABLE staging.stg_lexware__voucher_statuses (source_status INT)")
+    result = build_at(path, select=("stg_lexware__sales_vouchers", "stg_lexware__documents", "invoices"))
+    assert result.status("stg_lexware__sales_vouchers") == "error"
+    failed = next(n for n in result.nodes if n.name == "stg_lexware__sales_vouchers")
+    assert "stg_lexware__sales_vouchers" in failed.message
+    assert result.status("invoices") == "skipped" and not result.published
+    with duckdb.connect(str(path)) as con:
+        assert rows(con, "SELECT count(*) FROM cdm.invoices")[0][0] == before
+        assert rows(con, "SELECT count(*) FROM staging.stg_lexware__sales_vouchers")[0][0] == 12
 
 
 def test_aging_as_of_a_past_date_counts_documents_paid_later(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    fx.load_small_fixture(con)
-    build(con, as_of=dt.date(2025, 11, 3))
+    path = tmp_path / "w.duckdb"
+    fixture_warehouse(path, fx.load_small_fixture, as_of=dt.date(2025, 11, 3))
+    con = duckdb.connect(str(path))
     # On 3 Nov RE-3 (issued 3 Nov, paid 20 Nov) was fully open, and so was P-2 (issued 1 Nov, paid 5 Nov).
     assert rows(
         con,
@@ -337,7 +327,9 @@ def test_aging_as_of_a_past_date_counts_documents_paid_later(tmp_path):
         "WHERE customer_key = ?",
         [acme(fx.C1)],
     ) == [(D("1488.29"), D("1000"), D("1250.29"))]  # RE-3's 238 arrives on 20 Nov
-    build(con, as_of=None)  # today: both are paid, and every open amount is the source's
+    con.close()
+    build_at(path, as_of=None)  # today: both are paid, and every open amount is the source's
+    con = duckdb.connect(str(path))
     assert rows(
         con, "SELECT customer_name, total_open_amount FROM marts.ar_aging WHERE tenant_id = 'acme' ORDER BY 1"
     ) == [("Elbufer Logistik KG", D("1250.29")), ("Tobias Krämer", D("1535.00"))]
@@ -353,11 +345,8 @@ def test_aging_as_of_a_past_date_counts_documents_paid_later(tmp_path):
     ) == [(10, 0)]  # every booked document, open or paid
 
 
-def test_revenue_uses_lexwares_tax_groups_after_document_discounts(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    fx.load_small_fixture(con)
-    fx.load_tax_groups_fixture(con)
-    build(con, as_of=AS_OF)
+def test_revenue_uses_lexwares_tax_groups_after_document_discounts(delta):
+    con = delta
     got = rows(
         con,
         "SELECT month, tax_rate_percent, net_amount, tax_amount, gross_amount, invoice_count, "
@@ -382,13 +371,33 @@ def test_revenue_uses_lexwares_tax_groups_after_document_discounts(tmp_path):
 
 
 # --- tenant delta: malformed line values, payments and extra addresses land in quarantine ----------------
+# (one warehouse, one build: tenants gamma (tax groups) and epsilon (priced lines without amount or rate)
+# live beside delta; every assertion names its tenant)
+EPSILON = ["e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002",
+           "e0000000-0000-4000-8000-000000000003"]
+
+
+def load_epsilon(con: duckdb.DuckDBPyConnection) -> None:
+    no_amount = {k: v for k, v in fx.line("Teile", 1, 10.0, 19, 10.0).items() if k != "lineItemAmount"}
+    no_rate = fx.line("Arbeit", 1, 20.0, 19, 20.0)
+    del no_rate["unitPrice"]["taxRatePercentage"]
+    fx.insert_raw(con, "invoices", "epsilon", [
+        fx.invoice(EPSILON[0], "open", "2025-12-01", "2025-12-15", None, [no_amount], 10.0, 1.9, "E-1"),
+        fx.invoice(EPSILON[1], "open", "2025-12-02", "2025-12-16", None, [no_rate], 20.0, 3.8, "E-2"),
+        fx.invoice(EPSILON[2], "open", "2025-12-03", "2025-12-17", None,
+                   [fx.line("Gut", 1, 30.0, 19, 30.0), {"type": "text", "name": "Danke"}], 30.0, 5.7, "E-3"),
+    ])
+
+
 @pytest.fixture(scope="module")
 def delta(tmp_path_factory) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(tmp_path_factory.mktemp("delta") / "warehouse.duckdb"))
-    fx.load_small_fixture(con)
-    fx.load_bad_lines_fixture(con)
-    results = build(con, as_of=AS_OF)
-    assert [(r.key, r.error) for r in results if r.status != "ok"] == []
+    path = tmp_path_factory.mktemp("delta") / "warehouse.duckdb"
+    result = fixture_warehouse(
+        path, fx.load_small_fixture, fx.load_bad_lines_fixture, fx.load_tax_groups_fixture, load_epsilon
+    )
+    assert [(n.name, n.message) for n in result.nodes if n.blocks] == []
+    assert result.status("nothing_rejected") == "warn" and result.published  # a warning does not block
+    con = duckdb.connect(str(path))
     yield con
     con.close()
 
@@ -557,32 +566,16 @@ def test_contact_with_several_addresses_is_flagged_and_keeps_the_first(delta):
 
 
 def test_every_check_passes_beside_rejected_lines(delta):
-    # acme's quarantine is unchanged, and the CDM left after the rejections is consistent.
+    # acme's quarantine is unchanged, and the CDM left after the rejections is consistent (the build of
+    # the fixture ran every dbt test: none failed, only the quarantine warning).
     assert rows(delta, "SELECT count(*) FROM quarantine.issues WHERE tenant_id = 'acme'") == [(3,)]
-    assert {name: run_check(delta, c)[0] for name, c in discover_checks().items()} == dict.fromkeys(
-        discover_checks(), 0
-    )
+    assert rows(delta, "SELECT count(*) FROM quarantine.issues WHERE severity = 'rejected'")[0][0] > 0
 
 
-def test_a_priced_line_without_amount_or_tax_rate_rejects_its_document(tmp_path):
-    con = duckdb.connect(str(tmp_path / "w.duckdb"))
-    fx.load_small_fixture(con)
-    no_amount = {k: v for k, v in fx.line("Teile", 1, 10.0, 19, 10.0).items() if k != "lineItemAmount"}
-    no_rate = fx.line("Arbeit", 1, 20.0, 19, 20.0)
-    del no_rate["unitPrice"]["taxRatePercentage"]
-    ids = ["e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002",
-           "e0000000-0000-4000-8000-000000000003"]
-    fx.insert_raw(con, "invoices", "epsilon", [
-        fx.invoice(ids[0], "open", "2025-12-01", "2025-12-15", None, [no_amount], 10.0, 1.9, "E-1"),
-        fx.invoice(ids[1], "open", "2025-12-02", "2025-12-16", None, [no_rate], 20.0, 3.8, "E-2"),
-        fx.invoice(ids[2], "open", "2025-12-03", "2025-12-17", None,
-                   [fx.line("Gut", 1, 30.0, 19, 30.0), {"type": "text", "name": "Danke"}], 30.0, 5.7, "E-3"),
-    ])
-    assert all(r.status == "ok" for r in build(con, as_of=AS_OF))
-    assert rows(con, "SELECT raw_id, field, reason, severity FROM quarantine.issues "
-                     "WHERE tenant_id = 'epsilon' ORDER BY raw_id") == [
-        (ids[0], "lineItems[].lineItemAmount", "missing required field", "rejected"),
-        (ids[1], "lineItems[].unitPrice.taxRatePercentage", "missing required field", "rejected"),
+def test_a_priced_line_without_amount_or_tax_rate_rejects_its_document(delta):
+    assert rows(delta, "SELECT raw_id, field, reason, severity FROM quarantine.issues "
+                       "WHERE tenant_id = 'epsilon' ORDER BY raw_id") == [
+        (EPSILON[0], "lineItems[].lineItemAmount", "missing required field", "rejected"),
+        (EPSILON[1], "lineItems[].unitPrice.taxRatePercentage", "missing required field", "rejected"),
     ]  # a text line needs neither
-    assert rows(con, "SELECT document_number FROM cdm.invoices WHERE tenant_id = 'epsilon'") == [("E-3",)]
-    con.close()
+    assert rows(delta, "SELECT document_number FROM cdm.invoices WHERE tenant_id = 'epsilon'") == [("E-3",)]

@@ -1,4 +1,5 @@
-"""docs/data-dictionary.md lists exactly the built columns of every cdm/marts/quarantine table, and the
+"""The dbt YAML beside the models describes exactly the built columns (name and type) of every
+cdm/marts/quarantine table, docs/data-dictionary.md is generated from that YAML and current, and the
 example queries in docs/analyst-queries.md run as written on the fixture warehouse."""
 
 import datetime as dt
@@ -9,31 +10,34 @@ import duckdb
 import pytest
 
 from tests import raw_fixtures as fx
-from transforms.runner import build
+from tests.dbt_warehouse import fixture_warehouse, manifest
+from transforms.dictionary import DICTIONARY, documented_models, render
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 @pytest.fixture(scope="module")
 def wh(tmp_path_factory):
-    con = duckdb.connect(str(tmp_path_factory.mktemp("dict") / "w.duckdb"))
-    fx.load_small_fixture(con)
-    assert all(r.status == "ok" for r in build(con, as_of=dt.date(2025, 12, 31)))
+    path = tmp_path_factory.mktemp("dict") / "w.duckdb"
+    assert fixture_warehouse(path, fx.load_small_fixture, as_of=dt.date(2025, 12, 31)).ok
+    con = duckdb.connect(str(path))
     yield con
     con.close()
 
 
 def documented() -> dict[str, list[tuple[str, str]]]:
     tables: dict[str, list[tuple[str, str]]] = {}
-    current = None
-    for line in (DOCS / "data-dictionary.md").read_text(encoding="utf-8").splitlines():
-        if m := re.match(r"^## (\w+\.\w+)$", line):
-            current = tables.setdefault(m.group(1), [])
-        elif current is not None and line.startswith("| ") and not line.startswith("| column "):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            assert len(cells) == 4 and all(cells), f"incomplete dictionary row: {line}"
-            current.append((cells[0], cells[1]))
+    for model in documented_models(manifest()):
+        columns = tables.setdefault(f"{model['config']['schema']}.{model['name']}", [])
+        for col in model["columns"].values():
+            assert col.get("data_type") and col["description"] and col["meta"].get("source"), col
+            columns.append((col["name"], col["data_type"]))
     return tables
+
+
+def test_the_data_dictionary_is_generated_from_the_yaml():
+    current = DICTIONARY.read_text(encoding="utf-8")
+    assert current == render(manifest()), "out of date: run python -m transforms.dictionary"
 
 
 def test_dictionary_matches_built_tables(wh):
@@ -70,3 +74,14 @@ def test_readme_shows_the_same_five_queries():
 def test_analyst_query_runs(wh, n):
     rows = wh.execute(analyst_queries()[n]).fetchall()
     assert rows, f"query {n + 1} returned nothing on the fixture"
+
+
+def test_every_staging_and_analyst_column_is_described_in_yaml(wh):
+    for model in manifest()["nodes"].values():
+        if model["resource_type"] != "model" or model["config"]["schema"] not in ("staging", "analyst"):
+            continue
+        built = [c for (c,) in wh.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+            " ORDER BY ordinal_position", [model["config"]["schema"], model["name"]]).fetchall()]
+        assert list(model["columns"]) == built, model["name"]
+        assert all(c["description"] and c.get("data_type") for c in model["columns"].values()), model["name"]

@@ -496,36 +496,57 @@ def test_two_suppliers_bills_with_the_same_number_are_never_confused(sandbox, st
     assert lookups and theirs in lookups[0] and "not ours" in lookups[0]
 
 
-def test_job_applies_then_resyncs_so_cdm_shows_the_new_state(sandbox, kontor, store):
+def test_job_only_writes_then_the_normal_sync_and_build_show_the_new_state(sandbox, kontor, store):
+    """apply_corrections writes to Lexware and nothing else; sensor sync_after_writeback then requests the
+    normal sync of the touched tenant, after which the model build (what the automation runs after any
+    sync) shows the new state."""
     import duckdb
+    from dagster import DagsterEventType, DagsterInstance, build_run_status_sensor_context, materialize
 
-    from assets.extraction import KontorConfigResource
-    from assets.writeback import apply_corrections
+    from assets.extraction import KontorConfigResource, lexware_raw
+    from assets.writeback import TOUCHED_TAG, apply_corrections, sync_after_writeback
     from pipelines.lexware.sync import sync_tenant
-    from transforms.runner import build
+    from tests.dbt_warehouse import build_at
 
     sync_tenant(kontor, TENANT, mode="full")
+    assert build_at(kontor.warehouse).ok
     with duckdb.connect(str(kontor.warehouse)) as con:
-        build(con)
         bill_id, remote_id, due, version = con.execute(
             "SELECT id, remote_id, due_date::VARCHAR, remote_version FROM cdm.bills "
             "WHERE due_date IS NOT NULL AND status = 'open' ORDER BY id LIMIT 1").fetchone()
     fix = Correction(TENANT, "bill", bill_id, "due_date", "2031-01-31", due)
     store.insert_corrections([fix], source="test")
     resources = {"kontor": KontorConfigResource(path=str(kontor.path))}
+    instance = DagsterInstance.ephemeral()
     plan = apply_corrections.execute_in_process(
-        run_config={"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}, resources=resources)
+        run_config={"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}, resources=resources,
+        instance=instance)
     assert plan.success and store.open_corrections()[0].status == "pending"
-    result = apply_corrections.execute_in_process(resources=resources)
+    assert TOUCHED_TAG not in instance.get_run_by_id(plan.run_id).tags  # a plan touches nothing
+    result = apply_corrections.execute_in_process(resources=resources, instance=instance)
     assert result.success
     voucher = next(v for v in sandbox.export(TENANT)["vouchers"] if v["id"] == remote_id)
     assert voucher["dueDate"].startswith("2031-01-31") and voucher["version"] == version + 1
+    with duckdb.connect(str(kontor.warehouse), read_only=True) as con:  # the job wrote to the source only
+        before = con.execute("SELECT due_date::VARCHAR FROM cdm.bills WHERE id = ?", [bill_id]).fetchone()
+        assert before == (due,)
+        assert con.execute("SELECT status, applied_version FROM writeback.corrections").fetchone() == (
+            "applied", version + 1)
+
+    run = instance.get_run_by_id(result.run_id)
+    [success] = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.RUN_SUCCESS).records
+    context = build_run_status_sensor_context(
+        sensor_name=sync_after_writeback.name, dagster_instance=instance, dagster_run=run,
+        dagster_event=success.event_log_entry.dagster_event)
+    [request] = sync_after_writeback(context)
+    assert request.partition_key == TENANT
+    synced = materialize([lexware_raw], partition_key=TENANT, resources=resources, instance=instance)
+    assert synced.success
+    assert build_at(kontor.warehouse).ok  # what the model automation starts once raw changed
     with duckdb.connect(str(kontor.warehouse), read_only=True) as con:
         row = con.execute("SELECT due_date::VARCHAR, remote_version FROM cdm.bills WHERE id = ?",
                           [bill_id]).fetchone()
-        status = con.execute("SELECT status, applied_version FROM writeback.corrections").fetchone()
-    assert row == ("2031-01-31", version + 1)  # the warehouse shows the new state right after the job
-    assert status == ("applied", version + 1)
+    assert row == ("2031-01-31", version + 1)
 
 
 def test_sensor_starts_one_run_per_set_of_open_corrections(sandbox, kontor, fresh_contacts):

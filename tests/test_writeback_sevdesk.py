@@ -430,3 +430,41 @@ def test_a_corrections_file_is_validated_by_each_tenants_system(tmp_path):
     sev_ok, sev_uuid, lexware_ok = (store.get(i) for i in ids)
     assert (sev_ok.status, lexware_ok.status) == ("pending", "pending")
     assert sev_uuid.status == "rejected" and "not a sevDesk id" in sev_uuid.reason
+
+
+def test_job_writes_to_sevdesk_then_requests_the_sevdesk_sync_of_the_tenant(sb, cfg, store, pools):
+    """The Dagster job with a sevDesk tenant: applied, then sensor sync_sevdesk_after_writeback (not the
+    Lexware one) requests the sevDesk sync of the touched tenant."""
+    from dagster import DagsterEventType, DagsterInstance, SkipReason, build_run_status_sensor_context
+
+    from assets.extraction import KontorConfigResource
+    from assets.writeback import (
+        TOUCHED_SEVDESK_TAG,
+        apply_corrections,
+        sync_after_writeback,
+        sync_sevdesk_after_writeback,
+    )
+
+    cid = next(pools["organisations"])
+    corr = add(store, sb, "Contact", cid, "vat_id", next(NEW_VATS))
+    instance = DagsterInstance.ephemeral()
+    result = apply_corrections.execute_in_process(
+        resources={"kontor": KontorConfigResource(path=str(cfg.path))}, instance=instance
+    )
+    assert result.success and store.get(corr).status == "applied"
+    assert record(sb, "Contact", cid)["vatNumber"] == store.get(corr).new_value
+    run = instance.get_run_by_id(result.run_id)
+    assert run.tags[TOUCHED_SEVDESK_TAG] == TENANT
+    [success] = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.RUN_SUCCESS).records
+
+    def context(sensor):
+        return build_run_status_sensor_context(
+            sensor_name=sensor.name,
+            dagster_instance=instance,
+            dagster_run=run,
+            dagster_event=success.event_log_entry.dagster_event,
+        )
+
+    [request] = sync_sevdesk_after_writeback(context(sync_sevdesk_after_writeback))
+    assert request.partition_key == TENANT
+    assert isinstance(sync_after_writeback(context(sync_after_writeback)), SkipReason)

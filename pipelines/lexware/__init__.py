@@ -1,7 +1,7 @@
 """dlt source for one Lexware Office tenant (see docs/architecture.md, raw layer contract).
 
-Resources: `profile`, `posting_categories`, `contacts` (full list scan, only rows whose `version`
-changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
+Resources: `profile`, `posting_categories`, `contacts` and `articles` (full list scans, only rows whose
+`version` changed are emitted), `voucherlist` (see below) and the transformers `invoices`, `credit_notes`,
 `vouchers`, `payments` that fetch details only for voucherlist rows that changed. No request is made
 whose answer the list already tells: `payments` of an open document the list shows unpaid (open amount
 = total) is that answer, written without a call (`helpers.unpaid_payments`; for documents listed
@@ -40,6 +40,7 @@ from pipelines.lexware.helpers import (
     RunReport,
     backfill_window,
     berlin_day,
+    complete_listing,
     parse_ts,
     row,
     unpaid_payments,
@@ -126,29 +127,38 @@ def lexware_source(
             yield [row(tenant, i) for i in items]
         yield from guarded("posting_categories", calls())
 
-    @dlt.resource(**_merge("contacts"))
-    def contacts() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
-            state = dlt.current.resource_state()
-            if mode == "events":
-                yield from _contacts_by_id(state)
-                return
-            since_scan = time.time() - state.get("scanned_at", 0)
-            if events_on and mode == "incremental" and not reconcile and (
-                    since_scan < settings.CONTACT_SCAN_EVERY.total_seconds()):
-                return  # events carry contact changes; the full scan is the daily safety net
-            known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
-            seen: dict[str, int | None] = {}
-            for page in contact_pages(client, report):
-                seen.update((item["id"], item.get("version")) for item in page)
-                changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
-                if changed:
-                    yield changed
-            state["versions"] = seen  # committed with the load package, atomically
-            state["scanned_at"] = time.time()
-            if "contacts" not in report.incomplete:  # a partial scan must not look like deletions
-                report.complete_scans["contacts"] = set(seen)
-        yield from guarded("contacts", calls())
+    def scanned_list(table: str) -> DltResource:
+        """A full list scan (contacts, articles): every page each run, only changed versions emitted.
+        Contacts: split by role past the search window (slicing.contact_pages); fetched by id in mode
+        `events`; with webhooks on, listed in full only every CONTACT_SCAN_EVERY (events carry the rest)."""
+        @dlt.resource(**_merge(table))
+        def scan() -> Iterator[list[dict]]:
+            def calls() -> Iterator[list[dict]]:
+                state = dlt.current.resource_state()
+                if table == "contacts" and mode == "events":
+                    yield from _contacts_by_id(state)
+                    return
+                since_scan = time.time() - state.get("scanned_at", 0)
+                if table == "contacts" and events_on and mode == "incremental" and not reconcile and (
+                        since_scan < settings.CONTACT_SCAN_EVERY.total_seconds()):
+                    return  # events carry contact changes; the full scan is the daily safety net
+                known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
+                seen: dict[str, int | None] = {}
+                pages = (contact_pages(client, report) if table == "contacts"
+                         else complete_listing(client, settings.SCANNED_LISTS[table], {}))
+                for page in pages:
+                    seen.update((item["id"], item.get("version")) for item in page)
+                    changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
+                    if changed:
+                        yield changed
+                state["versions"] = seen  # committed with the load package, atomically
+                state["scanned_at"] = time.time()
+                if table not in report.incomplete:  # a partial scan must not look like deletions
+                    report.complete_scans[table] = set(seen)
+            yield from guarded(table, calls())
+            if table in report.not_in_plan:  # an empty table, so the models reading it still build
+                yield dlt.mark.materialize_table_schema()
+        return scan
 
     def _contacts_by_id(state: dict) -> Iterator[list[dict]]:
         """GET the contacts events named, as they are now; a 404 confirms a deletion. The tenant lock
@@ -310,5 +320,6 @@ def lexware_source(
     if mode == "backfill":
         return voucher_resources
     if mode == "events":
-        return [contacts(), *voucher_resources]
-    return [profile(), posting_categories(), contacts(), *voucher_resources]
+        return [scanned_list("contacts")(), *voucher_resources]
+    return [profile(), posting_categories(), scanned_list("contacts")(), scanned_list("articles")(),
+            *voucher_resources]

@@ -23,9 +23,6 @@ from pipelines.warehouse import connect, tables_in
 
 log = logging.getLogger(__name__)
 
-CONTACT_PATH = "/v1/contacts"
-
-
 def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, dict]:
     """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
@@ -47,8 +44,8 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
 
 
 def _detail_path(scanned: str, rid: str, voucher_type: str | None) -> str | None:
-    if scanned == "contacts":
-        return f"{CONTACT_PATH}/{rid}"
+    if scanned in settings.SCANNED_LISTS:
+        return f"{settings.SCANNED_LISTS[scanned]}/{rid}"
     if scanned == "voucherlist" and voucher_type in settings.DETAIL_ENDPOINTS:
         return f"{settings.DETAIL_ENDPOINTS[voucher_type][1]}/{rid}"
     return None

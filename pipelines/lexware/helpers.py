@@ -69,6 +69,17 @@ def berlin_day(value: datetime) -> date:
     return value.astimezone(BERLIN).date()
 
 
+def calendar_day(value: str) -> str:
+    """The Berlin calendar day (yyyy-MM-dd) of a Lexware date or dateTime in any offset; a text that is
+    neither is returned unchanged (so it compares unequal to any day)."""
+    try:
+        if len(value) == 10:
+            return date.fromisoformat(value).isoformat()
+        return berlin_day(parse_ts(value)).isoformat()
+    except ValueError:
+        return value
+
+
 def berlin_today() -> date:
     return datetime.now(BERLIN).date()
 

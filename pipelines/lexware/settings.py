@@ -52,9 +52,13 @@ OPEN_PAYMENT_STATUS = {
     "purchaseinvoice": "openExpense", "purchasecreditnote": "openExpense",
 }
 
+# Master data read by a full list scan every run (only changed versions are emitted): table -> path.
+# A record missing from a complete scan is confirmed by a 404 on `<path>/<id>` before it is flagged deleted.
+SCANNED_LISTS = {"contacts": "/v1/contacts", "articles": "/v1/articles"}
+
 # Every raw table and the endpoint it comes from (for 403 "not in plan" reporting).
 TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
-          "posting_categories", "profile")
+          "posting_categories", "profile", "articles")
 VOUCHER_TABLES = ("voucherlist", "invoices", "credit_notes", "vouchers", "payments")
 DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.values()}
 

@@ -37,6 +37,7 @@ from pipelines.lexware.errors import (
     RetriesExhaustedError,
     VersionConflictError,
 )
+from pipelines.lexware.helpers import calendar_day
 from pipelines.writeback.payloads import put_body
 from pipelines.writeback.store import WritebackStore, now
 
@@ -89,8 +90,9 @@ def is_ours(entry: dict, voucher: dict) -> bool:
     """Does a voucherlist entry with our number also match the fields that identify the voucher we send?"""
     if entry.get("voucherType") != voucher.get("type"):
         return False
-    if str(entry.get("voucherDate") or "")[:10] != str(voucher.get("voucherDate") or "")[:10]:
-        return False  # the list gives a Berlin-midnight datetime: its date part is the day we sent
+    listed, sent = (str(d.get("voucherDate") or "") for d in (entry, voucher))
+    if calendar_day(listed) != calendar_day(sent):
+        return False  # the list gives a dateTime: its Berlin day is the day we sent
     if _money(entry.get("totalAmount")) != _money(voucher.get("totalGrossAmount")):
         return False
     if _collective(voucher):  # the list shows a null contactId for it

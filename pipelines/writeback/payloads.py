@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from pipelines.lexware.helpers import calendar_day
+
 # contacts: lists that may hold at most one entry for the API to accept an update (reference §4.2)
 _SINGLE_ENTRY_LISTS = ("addresses.billing", "addresses.shipping", "company.contactPersons")
 _VOUCHER_DATES = ("voucherDate", "dueDate", "shippingDate")
@@ -53,7 +55,7 @@ def put_body(resource: str, doc: dict) -> dict:
             body.pop(key, None)
         if body.get("contactId") and not body.get("useCollectiveContact"):
             body.pop("contactName", None)
-        for key in _VOUCHER_DATES:  # read back as dateTime, written as yyyy-MM-dd
+        for key in _VOUCHER_DATES:  # read back as dateTime, written as yyyy-MM-dd (its Berlin day)
             if isinstance(body.get(key), str):
-                body[key] = body[key][:10]
+                body[key] = calendar_day(body[key])
     return body

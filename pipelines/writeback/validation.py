@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pipelines.lexware.helpers import calendar_day
 from pipelines.writeback.fields import (
     ENTITIES,
     NOT_WRITABLE_ENTITIES,
@@ -140,7 +141,7 @@ def comparable(spec: FieldSpec, value: Any) -> str | None:
         return None
     text = str(value)
     if spec.kind == "date":
-        return text[:10]
+        return calendar_day(text)
     if spec.kind == "email":
         return text.strip().lower()
     if spec.kind == "vat_id":

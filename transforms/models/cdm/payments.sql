@@ -1,0 +1,37 @@
+-- Payments: one row per payment booked against a document (Lexware paymentItems of /v1/payments).
+-- direction "incoming" = money received (invoices, purchase credit notes), "outgoing" = money paid
+-- (bills, credit notes refunded). Amounts are positive. Lexware payments carry no version or timestamps.
+-- document_id points into cdm.invoices, cdm.credit_notes or cdm.bills (document_table says which).
+-- Rows rejected in staging (see quarantine.issues) are left out: a rejected payment item, every item of a
+-- rejected /v1/payments record, every payment of a rejected document.
+SELECT
+    d.id || ':' || i.item_number AS id,
+    d.tenant_id,
+    d.source_system,
+    i.remote_id || ':' || i.item_number AS remote_id,
+    NULL::BIGINT AS remote_version,
+    NULL::TIMESTAMPTZ AS remote_created_at,
+    NULL::TIMESTAMPTZ AS remote_updated_at,
+    p.loaded_at,
+    p.is_deleted OR d.is_deleted AS is_deleted,
+    'raw_lexware.payments' AS raw_table,
+    d.id AS document_id,
+    CASE d.document_family
+        WHEN 'invoice' THEN 'invoices' WHEN 'credit_note' THEN 'credit_notes' WHEN 'bill' THEN 'bills'
+    END AS document_table,
+    d.document_number,
+    d.contact_id,
+    CASE
+        WHEN d.document_kind IN ('invoice', 'sales_voucher', 'purchase_credit_note') THEN 'incoming'
+        ELSE 'outgoing'
+    END AS direction,
+    i.payment_type,
+    i.payment_date,
+    i.amount,
+    i.currency_code
+FROM {{ ref('stg_lexware__payment_items') }} AS i
+JOIN {{ ref('stg_lexware__payments') }} AS p ON p.tenant_id = i.tenant_id AND p.remote_id = i.remote_id
+JOIN {{ ref('stg_lexware__documents') }} AS d
+    ON d.tenant_id = i.tenant_id AND d.remote_id = i.remote_id AND NOT d.is_rejected
+WHERE NOT {{ has_blocking_issue('i._issues') }}
+    AND NOT {{ has_blocking_issue('p._issues') }}
