@@ -251,7 +251,10 @@ def test_an_event_run_alone_matches_the_ground_truth_after_edits_deletes_and_pay
     sb.edit("demo", "invoices", invoices["draft"][0]["id"], action="delete")  # 1
     sb.edit("demo", "vouchers", bills[0]["id"], changes={"amount": 1}, action="pay")  # 2: part payment
     sb.edit("demo", "vouchers", bills[1]["id"], changes={"remark": "per Webhook"})  # 1
-    wait_for(lambda: len(store.pending("demo")) == 11, "11 stored events")
+    try:
+        wait_for(lambda: len(store.pending("demo")) == 11, "11 stored events")
+    except AssertionError:
+        raise AssertionError(sorted(e.event_type for e in store.pending("demo"))) from None
     sb.reset_stats()
     result = sync_events(config, "demo")
     assert result.events == 11 and store.pending("demo") == []

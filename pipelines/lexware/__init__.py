@@ -31,7 +31,7 @@ from typing import Literal
 import dlt
 from dlt.extract.resource import DltResource
 
-from pipelines.lexware import deletes, settings
+from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError, ValidationError
 from pipelines.lexware.events import EventTargets
@@ -165,7 +165,8 @@ def lexware_source(
         serialises runs (fetch and load), so a fetched version is never older than a stored one."""
         versions = state.setdefault("versions", {})
         fetched = []
-        for path, body in client.fetch_each(f"{deletes.CONTACT_PATH}/{i}" for i in sorted(events.contacts)):
+        contact_paths = (f"{settings.SCANNED_LISTS['contacts']}/{i}" for i in sorted(events.contacts))
+        for path, body in client.fetch_each(contact_paths):
             contact_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotFoundError):
                 report.event_deletions.setdefault("contacts", []).append(contact_id)
