@@ -27,7 +27,7 @@ def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     cmd = [sys.executable, "-m", "demo", "--quick", "--data-dir", str(tmp / "data"),
            "--dagster-home", str(tmp / "dagster"), "--json", str(tmp / "results.json")]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout, json.loads((tmp / "results.json").read_text()), tmp
 
@@ -187,8 +187,10 @@ def test_demo_ui_brings_the_sandbox_back_and_every_job_runs(demo):
         assert [o.status for o in outcomes] == ["SUCCESS", "SUCCESS"], [o.label for o in outcomes]
         states = automation_states(tmp / "dagster")
         text = banner(sandbox, "http://127.0.0.1:3000", states, results["as_of"])
-    assert states == {"lexware_hourly": "RUNNING", "kontor_model_automation": "RUNNING",
-                      "pending_corrections_sensor": "STOPPED"}
+    named = {"lexware_hourly": "RUNNING", "kontor_model_automation": "RUNNING",
+             "pending_corrections_sensor": "STOPPED"}  # the ones the summary names
+    assert {name: states.get(name) for name in named} == named
+    assert all(f"{name:<28} {state:<8}" in text for name, state in states.items())  # the banner lists all
     summary = " ".join(out.split())  # what the summary states is what the instance runs
     assert ("schedule lexware_hourly and sensor kontor_model_automation run there, "
             "pending_corrections_sensor is off") in summary and "make demo-ui" in summary
