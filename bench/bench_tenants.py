@@ -6,7 +6,8 @@ request to the first tenant's last request: every tenant requesting) vs N x 2 (t
 429s served, the number of processes of the sync and its peak total RSS over the process tree (psutil;
 target <= 2 GiB for 50 tenants). The sandbox's request counters are sampled every 0.25 s.
 
-Run: `.venv/bin/python bench/bench_tenants.py [--tenants 50] [--workers 64]` (about 4 minutes; the loads queue on the warehouse lock at the end).
+Run: `.venv/bin/python bench/bench_tenants.py [--tenants 50] [--workers 64]` (about 4 minutes;
+the loads queue on the warehouse lock at the end).
 """
 
 from __future__ import annotations
