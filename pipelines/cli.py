@@ -1,6 +1,7 @@
 """Headless sync: `python -m pipelines.cli sync [--tenant NAME ...] [--mode incremental|backfill|full]
-[--from yyyy-MM-dd --to yyyy-MM-dd]`. Tenants run in parallel processes (each has its own budget);
-writes queue on the warehouse lock. Exit code 1 if any tenant failed or could not be listed completely
+[--from yyyy-MM-dd --to yyyy-MM-dd] [--workers N]`. Tenants sync concurrently in threads of this one
+process, at most `--workers` at a time (each tenant has its own rate budget and dlt pipeline); writes
+queue on the warehouse lock. Exit code 1 if any tenant failed or could not be listed completely
 (see `incomplete` in its result line).
 
 `python -m pipelines.cli check-config` checks kontor.yaml (schema, key variables set, warehouse folder
@@ -16,7 +17,7 @@ import logging
 import os
 import sys
 import tempfile
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 
 from pipelines.config import ConfigError, KontorConfig, load_config
@@ -25,6 +26,10 @@ from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import backfill_window
 from pipelines.lexware.sync import sync_tenant
+
+# Tenants synced at once by one process: a tenant mostly waits for its rate budget (2 req/s at Lexware),
+# so a thread each is cheap; the bound keeps memory (a dlt pipeline and buffers per tenant) in check.
+DEFAULT_WORKERS = 64
 
 
 def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
@@ -55,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--mode", choices=("incremental", "backfill", "full"), default="incremental")
     sync.add_argument("--from", dest="start", help="backfill: first voucher date (yyyy-MM-dd)")
     sync.add_argument("--to", dest="end", help="backfill: last voucher date (inclusive)")
+    sync.add_argument("--workers", type=_positive, default=DEFAULT_WORKERS,
+                      help=f"tenants synced at once in this process (default {DEFAULT_WORKERS})")
     check = sub.add_parser("check-config", help="check kontor.yaml without any request")
     check.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
     rebind = sub.add_parser("rebind", help="bind a tenant to the organisation its key answers for now")
@@ -83,17 +90,30 @@ def main(argv: list[str] | None = None) -> int:
         backfill_window(args.mode, args.start, args.end)
     except ValueError as exc:
         parser.error(str(exc))
-    with ProcessPoolExecutor(max_workers=len(tenants)) as pool:
-        results = list(pool.map(_run, [str(config.path)] * len(tenants), tenants, [args.mode] * len(tenants),
-                                [args.start] * len(tenants), [args.end] * len(tenants)))
-    for result in results:
-        print(json.dumps(result, default=str))
+    results = sync_all(str(config.path), tenants, args.mode, args.start, args.end, args.workers)
     failed = [r for r in results if not r["ok"]]
     for r in failed:  # last, in plain words, so nothing printed later hides them
         print(f"sync FAILED: {r['error']}", file=sys.stderr)
     if failed:
         print(f"sync: {len(failed)} of {len(results)} tenant(s) failed", file=sys.stderr)
     return 1 if failed else 0
+
+
+def sync_all(config_path: str, tenants: list[str], mode: str, start: str | None, end: str | None,
+             workers: int = DEFAULT_WORKERS) -> list[dict]:
+    """Sync `tenants` in a bounded thread pool; print each result line as its tenant finishes and return
+    the results in the order of `tenants`."""
+    with ThreadPoolExecutor(max_workers=min(workers, len(tenants)), thread_name_prefix="tenant") as pool:
+        futures = [pool.submit(_run, config_path, name, mode, start, end) for name in tenants]
+        for future in as_completed(futures):
+            print(json.dumps(future.result(), default=str), flush=True)
+        return [f.result() for f in futures]
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 def check_config(path: str | None) -> int:
