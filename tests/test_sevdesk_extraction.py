@@ -322,7 +322,7 @@ def test_config_accepts_sevdesk_tenants_with_their_defaults(tmp_path):
     )
     cfg = load_config(path)
     assert cfg.tenant("sd").system == "sevdesk" and cfg.tenant("sd").base_url == settings.DEFAULT_BASE_URL
-    assert cfg.tenant("sd").rps == 10.0 and cfg.tenant("lx").rps == 1.9
+    assert cfg.tenant("sd").rps == 10.0 and cfg.tenant("lx").rps == 2.0  # Lexware: the server bucket's rate
     path.write_text("tenants:\n  - name: sd\n    system: sevdesk2\n    api_key_env: SD\n")
     with pytest.raises(ConfigError, match="'system' must be one of"):
         load_config(path)
