@@ -96,23 +96,34 @@ def load_pending(path: Path) -> dict[str, list[str]]:
 def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
     """Flag the recorded deletions `is_deleted` (a vanished voucherlist id flags its detail rows too),
     then forget them. Call while holding the warehouse lock. Returns rows flagged per table."""
-    deleted = load_pending(path)
-    flagged: dict[str, int] = {}
-    if deleted:
-        with connect(warehouse) as con:
-            existing = tables_in(con, settings.DATASET)
-            con.execute("BEGIN")
-            for scanned, ids in deleted.items():
-                tables = settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,)
-                for table in (t for t in tables if t in existing):
-                    n = con.execute(
-                        f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
-                        "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
-                        [tenant, ids],
-                    ).fetchone()[0]
-                    if n:
-                        flagged[table] = n
-            con.execute("COMMIT")
-        log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
+    by_table: dict[str, list[str]] = {}
+    for scanned, ids in load_pending(path).items():
+        for table in settings.VOUCHER_TABLES if scanned == "voucherlist" else (scanned,):
+            by_table.setdefault(table, []).extend(ids)
+    flagged = flag_deleted(warehouse, settings.DATASET, tenant, by_table)
     path.unlink(missing_ok=True)
+    return flagged
+
+
+def flag_deleted(warehouse: Path, dataset: str, tenant: str,
+                 ids_by_table: dict[str, list[str]]) -> dict[str, int]:
+    """Set `is_deleted` on the tenant's rows with these ids, per table of `dataset` (one transaction; the
+    last payload stays). Call while holding the warehouse lock. Returns rows flagged per table."""
+    flagged: dict[str, int] = {}
+    if not ids_by_table:
+        return flagged
+    with connect(warehouse) as con:
+        existing = tables_in(con, dataset)
+        con.execute("BEGIN")
+        for table, ids in ids_by_table.items():
+            if table in existing:
+                n = con.execute(
+                    f'UPDATE {dataset}."{table}" SET is_deleted = true '
+                    "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
+                    [tenant, ids],
+                ).fetchone()[0]
+                if n:
+                    flagged[table] = n
+        con.execute("COMMIT")
+    log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
     return flagged

@@ -12,7 +12,7 @@ import json
 import logging
 from pathlib import Path
 
-from pipelines.lexware.deletes import load_pending, pending_path, save_pending
+from pipelines.lexware.deletes import flag_deleted, load_pending, pending_path, save_pending
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
 from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
@@ -75,22 +75,6 @@ def _gone(client: SevdeskClient, table: str, rid: str, raw: dict, parents: dict)
 def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
     """Flag the recorded deletions `is_deleted` (the last payload stays), then forget them. Call while
     holding the warehouse lock. Returns rows flagged per table."""
-    deleted = load_pending(path)
-    flagged: dict[str, int] = {}
-    if deleted:
-        with connect(warehouse) as con:
-            existing = tables_in(con, settings.DATASET)
-            con.execute("BEGIN")
-            for table, ids in deleted.items():
-                if table in existing:
-                    n = con.execute(
-                        f'UPDATE {settings.DATASET}."{table}" SET is_deleted = true '
-                        "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
-                        [tenant, ids],
-                    ).fetchone()[0]
-                    if n:
-                        flagged[table] = n
-            con.execute("COMMIT")
-        log.warning("tenant %s: flagged deleted at the source: %s", tenant, flagged)
+    flagged = flag_deleted(warehouse, settings.DATASET, tenant, load_pending(path))
     path.unlink(missing_ok=True)
     return flagged
