@@ -28,7 +28,7 @@ from assets.writeback import (
     sync_after_writeback,
     sync_sevdesk_after_writeback,
 )
-from pipelines.config import ConfigError
+from core.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
 EXTRACTION_ASSETS: list = [lexware_raw, sevdesk_raw]

@@ -24,7 +24,7 @@ from dagster import (
 )
 
 from assets.extraction import ExtractionConfig, KontorConfigResource, tenants_partitions
-from pipelines.config import ConfigError
+from core.config import ConfigError
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError

@@ -28,7 +28,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
 from assets.meta import OWNERS, layer_tags
-from pipelines.config import ConfigError, KontorConfig, config_path, load_config
+from core.config import ConfigError, KontorConfig, config_path, load_config
 from pipelines.lexware import lexware_source, settings
 from pipelines.lexware.errors import TenantBindingError
 from pipelines.lexware.helpers import backfill_window

@@ -27,7 +27,7 @@ from pydantic import Field
 
 from assets.extraction import CONFIG_AT_LOAD, RAW_COLUMNS, KontorConfigResource, materialization_metadata
 from assets.meta import OWNERS, layer_tags
-from pipelines.config import config_path
+from core.config import config_path
 from pipelines.sevdesk import settings, sevdesk_source
 from pipelines.sevdesk.sync import sync_tenant
 

@@ -8,8 +8,8 @@ import duckdb
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from pipelines.config import load_config
-from pipelines.warehouse import connect
+from core.config import load_config
+from core.warehouse import connect
 
 
 class WarehouseResource(ConfigurableResource):

@@ -40,8 +40,8 @@ from pydantic import Field
 
 from assets.meta import OWNERS, layer_tags
 from assets.resources import WarehouseResource
-from pipelines.config import ConfigError, load_config
-from pipelines.warehouse import warehouse_lock
+from core.config import ConfigError, load_config
+from core.warehouse import warehouse_lock
 from pipelines.writeback.store import SCHEMA_SQL as WRITEBACK_SCHEMA
 from transforms.project import (
     PROFILES_DIR,

@@ -18,7 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_sync import write_config
-from pipelines.config import DEFAULT_RPS_BY_SYSTEM
+from core.config import DEFAULT_RPS_BY_SYSTEM
 from pipelines.sevdesk import settings
 from pipelines.sevdesk.sync import sync_tenant
 from sandbox.process import start_sandbox

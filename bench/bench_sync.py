@@ -1,6 +1,6 @@
 """Sync benchmark at Lexware's real limit: 2 requests/second per key (the sandbox's token bucket holds
 2), 200-300 ms added latency (250 ms mean, jittered +-20 % by the sandbox). Kontor runs with its
-default budget: the server's rate and bucket, modelled (pipelines/ratelimit.py).
+default budget: the server's rate and bucket, modelled (core/ratelimit.py).
 
 1. One tenant, first (full) sync of the reference books (300 contacts, 250 invoices, 100 vouchers,
    20 credit notes; `--quick`: a smaller set): requests made vs the minimum needed (and vs the minimum
@@ -27,7 +27,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sandbox_sync import full_sync_cost, write_config
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox

@@ -8,7 +8,7 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-from pipelines.config import KontorConfig, load_config
+from core.config import KontorConfig, load_config
 
 DETAIL_TABLES = {"invoice": "invoices", "creditnote": "credit_notes", "salesinvoice": "vouchers",
                  "salescreditnote": "vouchers", "purchaseinvoice": "vouchers",

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bench.sandbox_sync import full_sync_cost
-from pipelines.config import load_config
+from core.config import load_config
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)

@@ -19,8 +19,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from pipelines.config import load_config
-from pipelines.warehouse import snapshot_path
+from core.config import load_config
+from core.warehouse import snapshot_path
 
 __all__ = ["MARTS", "Warehouse", "WarehouseNotFound", "open"]
 

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import kontor
-from pipelines.config import ConfigError
+from core.config import ConfigError
 
 
 def console_command(database: Path) -> list[str]:

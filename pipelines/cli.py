@@ -20,7 +20,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 
-from pipelines.config import ConfigError, KontorConfig, load_config
+from core.config import ConfigError, KontorConfig, load_config
 from pipelines.lexware import binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import kontor
-from pipelines.config import ConfigError, load_config
+from core.config import ConfigError, load_config
 from report.render import ReportError, render
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.warehouse import snapshot_path
+from core.warehouse import snapshot_path
 from transforms.project import (
     Build,
     NodeOutcome,

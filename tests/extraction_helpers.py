@@ -7,7 +7,7 @@ import json
 
 import duckdb
 
-from pipelines.config import KontorConfig
+from core.config import KontorConfig
 
 
 def rows(config: KontorConfig, table: str, tenant: str, deleted: bool = False) -> dict[str, dict]:

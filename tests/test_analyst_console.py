@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from core.warehouse import snapshot_path
 from kontor.__main__ import console_command, console_env
 from kontor.__main__ import main as kontor_main
-from pipelines.warehouse import snapshot_path
 from tests import raw_fixtures as fx
 from tests.dbt_warehouse import fixture_warehouse
 

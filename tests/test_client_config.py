@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.config import ConfigError, load_config
+from core.config import ConfigError, load_config
 
 
 def _write(tmp_path, body: str):

@@ -8,12 +8,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from pipelines.ratelimit import budget_for
+from core.ratelimit import budget_for
 
 WORKER = textwrap.dedent("""
     import json, sys, time
     from pathlib import Path
-    from pipelines.ratelimit import budget_for
+    from core.ratelimit import budget_for
     budget = budget_for(Path(sys.argv[1]), float(sys.argv[2]))
     stamps = []
     for _ in range(int(sys.argv[3])):
@@ -68,7 +68,7 @@ def test_budget_threads_share_one_process_budget(tmp_path: Path) -> None:
 def test_budget_models_the_servers_bucket_minus_the_jitter_margin(tmp_path: Path) -> None:
     """A bucket of 2 tokens refilled at 2/s: after an idle spell the client may send the next request
     early by the spare token minus the jitter margin (400 ms), never more, and then one per 500 ms."""
-    from pipelines.ratelimit import JITTER_S, RateBudget
+    from core.ratelimit import JITTER_S, RateBudget
 
     budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=2)
     lead_ms = round((0.5 - JITTER_S) * 1000)
@@ -85,7 +85,7 @@ def test_budget_models_the_servers_bucket_minus_the_jitter_margin(tmp_path: Path
 
 
 def test_budget_without_a_spare_token_spaces_requests_evenly(tmp_path: Path) -> None:
-    from pipelines.ratelimit import RateBudget
+    from core.ratelimit import RateBudget
 
     budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=1)
     t0 = int(time.time() * 1000) + 60_000
@@ -95,7 +95,7 @@ def test_budget_without_a_spare_token_spaces_requests_evenly(tmp_path: Path) -> 
 
 
 def test_a_429_drains_the_model_so_the_next_request_waits_an_interval(tmp_path: Path) -> None:
-    from pipelines.ratelimit import RateBudget
+    from core.ratelimit import RateBudget
 
     budget = RateBudget(tmp_path / "t.sqlite", rps=2.0, burst=2)
     before = int(time.time() * 1000)

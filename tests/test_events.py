@@ -25,7 +25,7 @@ from dagster import DagsterInstance, build_sensor_context
 from assets.definitions import defs
 from assets.events import _run_key, lexware_events_sensor
 from assets.extraction import KontorConfigResource
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.events import EventStore, ensure_subscriptions

@@ -18,10 +18,10 @@ import duckdb
 import pytest
 
 from bench.sandbox_sync import detail_cost, full_sync_cost, write_config
+from core.warehouse import snapshot_path
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import AuthError
 from pipelines.lexware.sync import pipeline_for, sync_tenant
-from pipelines.warehouse import snapshot_path
 from sandbox.process import start_sandbox
 from tests.extraction_helpers import assert_matches_export, count_rows, rows
 
@@ -265,7 +265,7 @@ def test_a_subset_loads_every_table_that_shares_the_voucher_cursor(sb, cfg):
 
 KILL_AFTER_NORMALIZE = """
 import os, signal, sys
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware import lexware_source
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.sync import pipeline_for
@@ -295,7 +295,7 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
 
 KILL_AFTER_CONFIRMING_DELETES = """
 import os, signal, sys
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware import deletes
 from pipelines.lexware.sync import sync_tenant
 record = deletes.save_pending

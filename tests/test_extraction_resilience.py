@@ -100,7 +100,7 @@ def test_post_with_a_malformed_2xx_body_may_have_been_executed(tmp_path, monkeyp
 
 WORKER = textwrap.dedent("""
     import sys
-    from pipelines.config import load_config
+    from core.config import load_config
     from pipelines.lexware.client import LexwareClient
     client = LexwareClient(load_config(sys.argv[1]).tenant("demo"))
     for _ in range(int(sys.argv[2])):

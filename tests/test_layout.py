@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PRODUCT = ("pipelines", "assets", "transforms", "report", "kontor")
+PRODUCT = ("core", "pipelines", "assets", "transforms", "report", "kontor")
 FORBIDDEN = {**{layer: {"sandbox", "demo", "bench", "tests"} for layer in PRODUCT},
              "bench": {"tests", "demo"}}
+# the neutral core builds on no other Kontor package
+FORBIDDEN["core"] |= {"pipelines", "assets", "transforms", "report", "kontor"}
 
 
 def imported_packages(path: Path) -> set[str]:

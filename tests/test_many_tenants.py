@@ -13,7 +13,7 @@ from pathlib import Path
 import psutil
 
 from bench.sandbox_sync import write_config
-from pipelines.warehouse import warehouse_lock
+from core.warehouse import warehouse_lock
 from sandbox.process import start_sandbox
 from tests.extraction_helpers import assert_matches_export
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 import duckdb
 
 from bench.sandbox_sync import write_config
+from core.warehouse import snapshot_path
 from pipelines.lexware import settings
 from pipelines.lexware.sync import sync_tenant
-from pipelines.warehouse import snapshot_path
 from sandbox.process import start_sandbox
 
 SMALLER = {"contacts": 30, "invoices": 40, "vouchers": 20, "credit_notes": 4}

@@ -313,7 +313,7 @@ def test_dagster_assets_per_sevdesk_tenant_carry_metadata(sb, cfg):
 
 
 def test_config_accepts_sevdesk_tenants_with_their_defaults(tmp_path):
-    from pipelines.config import ConfigError, load_config
+    from core.config import ConfigError, load_config
 
     path = tmp_path / "kontor.yaml"
     path.write_text(
@@ -333,7 +333,7 @@ def test_config_accepts_sevdesk_tenants_with_their_defaults(tmp_path):
 
 KILL_AFTER_NORMALIZE = """
 import os, signal, sys
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.sevdesk import sevdesk_source
 from pipelines.sevdesk.client import SevdeskClient
 from pipelines.sevdesk.sync import pipeline_for
@@ -367,7 +367,7 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
 
 KILL_AFTER_CONFIRMING_DELETES = """
 import os, signal, sys
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.sevdesk import deletes
 from pipelines.sevdesk.sync import sync_tenant
 record = deletes.save_pending

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import UnreachableError
 from sandbox.process import free_port

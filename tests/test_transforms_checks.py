@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assets.resources import WarehouseResource
-from pipelines.warehouse import snapshot_path
+from core.warehouse import snapshot_path
 from pipelines.writeback.store import warehouse_path
 from tests import raw_fixtures as fx
 from tests.dbt_warehouse import AS_OF, fixture_warehouse, manifest, materialize_at, run_tests_at

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipelines.config import load_config
+from core.config import load_config
 from pipelines.lexware.client import LexwareClient
 from pipelines.writeback.executor import CorrectionExecutor, Hooks
 from pipelines.writeback.model import Correction
@@ -235,7 +235,7 @@ def test_invalid_corrections_are_rejected_without_any_request(sandbox, store, cl
 
 KILLED_RUN = textwrap.dedent("""
     import sys, time, pathlib
-    from pipelines.config import load_config
+    from core.config import load_config
     from pipelines.lexware.client import LexwareClient
     from pipelines.writeback.executor import CorrectionExecutor, Hooks
     from pipelines.writeback.store import WritebackStore

@@ -8,7 +8,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
-from pipelines.config import ConfigError, load_config
+from core.config import ConfigError, load_config
 from transforms.project import build
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.warehouse import publish_snapshot
+from core.warehouse import publish_snapshot
 
 PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
@@ -183,7 +183,7 @@ def build(
 ) -> Build:
     """Build and test the models in this process, then publish the snapshot if complete (holds the
     warehouse's write lock throughout)."""
-    from pipelines.warehouse import warehouse_lock
+    from core.warehouse import warehouse_lock
 
     with warehouse_lock(warehouse), dbt_environment(warehouse, threads, memory_limit):
         nodes = outcomes(invoke(build_args(as_of, select)))

@@ -23,11 +23,12 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from pipelines.config import KontorConfig, TenantConfig
+from core.config import KontorConfig, TenantConfig
+from core.locks import tenant_lock
+from core.warehouse import connect, tables_in, warehouse_lock
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotInPlanError, TenantBindingError
-from pipelines.warehouse import connect, tables_in, warehouse_lock
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,7 @@ def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *,
     """Bind the tenant to the organisation its key answers for now. `purge` deletes the tenant's raw
     rows and its extraction state first (the next sync reads the organisation from scratch);
     without it, rows of a previous organisation are refused unless `keep_rows`."""
-    from pipelines.lexware.sync import pipeline_for, tenant_lock  # sync imports this module
+    from pipelines.lexware.sync import pipeline_for  # sync imports this module
 
     actual = answering(client)
     if actual is None:

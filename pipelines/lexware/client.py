@@ -1,7 +1,7 @@
 """The Lexware Office HTTP client, shared by extraction and write-back.
 
 One `httpx.Client` (pooled, with timeouts) per tenant; every request first takes a token from the
-tenant's cross-process rate budget (`pipelines.ratelimit`, a model of the server's bucket that a 429
+tenant's cross-process rate budget (`core.ratelimit`, a model of the server's bucket that a 429
 drains); one retry policy (tenacity: exponential
 backoff with jitter, `Retry-After` honoured) covers 429, 5xx, timeouts, connection errors and malformed
 bodies. POSTs are retried only where the request certainly was not executed (429, connection refused):
@@ -30,7 +30,8 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from pipelines.config import TenantConfig
+from core.config import TenantConfig
+from core.ratelimit import RateBudget, budget_for
 from pipelines.lexware import settings
 from pipelines.lexware.errors import (
     AuthError,
@@ -44,7 +45,6 @@ from pipelines.lexware.errors import (
     ValidationError,
     VersionConflictError,
 )
-from pipelines.ratelimit import RateBudget, budget_for
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ import logging
 import os
 from pathlib import Path
 
+from core.warehouse import connect, tables_in
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
-from pipelines.warehouse import connect, tables_in
 
 log = logging.getLogger(__name__)
 

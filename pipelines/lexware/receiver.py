@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pipelines.config import KontorConfig, load_config
+from core.config import KontorConfig, load_config
 from pipelines.lexware.events import EVENT_FIELDS, EventStore, load_public_key, signature_valid
 
 log = logging.getLogger("kontor.receiver")

@@ -8,8 +8,6 @@ import logging
 import re
 import shutil
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,15 +15,15 @@ from typing import Any
 
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
-from filelock import FileLock, Timeout
 
-from pipelines.config import KontorConfig, TenantConfig
+from core.config import KontorConfig, TenantConfig
+from core.locks import tenant_lock
+from core.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.events import EventStore, EventTargets, targets
 from pipelines.lexware.helpers import RunReport
-from pipelines.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 
 log = logging.getLogger(__name__)
 
@@ -65,24 +63,6 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
         destination=dlt.destinations.duckdb(str(config.warehouse)),
         dataset_name=settings.DATASET,
     )
-
-
-@contextmanager
-def tenant_lock(config: KontorConfig, tenant: str) -> Iterator[None]:
-    """One run per tenant at a time, across processes: a scheduled sync, a backfill, a full refresh and
-    a write-back re-sync of one tenant share its dlt working folder and state, so they queue here."""
-    path = config.data_dir / ".dlt" / f"kontor_lexware_{tenant}.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(str(path), thread_local=False)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        log.info("tenant %s: another run of this tenant is under way; waiting for it", tenant)
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def sync_tenant(

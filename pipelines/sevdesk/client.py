@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from pipelines.config import TenantConfig
+from core.config import TenantConfig
 from pipelines.lexware.client import _MALFORMED, LexwareClient, _parse, _retry_after, _Transient
 from pipelines.lexware.errors import (
     AuthError,

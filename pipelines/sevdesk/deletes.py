@@ -12,11 +12,11 @@ import json
 import logging
 from pathlib import Path
 
+from core.warehouse import connect, tables_in
 from pipelines.lexware.deletes import flag_deleted, load_pending, pending_path, save_pending
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
 from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
-from pipelines.warehouse import connect, tables_in
 
 log = logging.getLogger(__name__)
 __all__ = ["apply_pending", "confirm", "find_candidates", "pending_path", "save_pending"]

@@ -1,6 +1,6 @@
 """Run the sevDesk source for one tenant into the warehouse, exactly like the Lexware sync: extract and
 normalise outside the warehouse lock, then load, flag deletes and publish the analysts' snapshot while
-holding it; runs of one tenant queue behind each other (the Lexware `tenant_lock`)."""
+holding it; runs of one tenant queue behind each other (`core.locks.tenant_lock`)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import time
 import dlt
 from dlt.pipeline.exceptions import PipelineStepFailed
 
-from pipelines.config import KontorConfig, TenantConfig
+from core.config import KontorConfig, TenantConfig
+from core.locks import tenant_lock
+from core.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 from pipelines.lexware.helpers import RunReport
-from pipelines.lexware.sync import SyncResult, _lexware_cause, tenant_lock
+from pipelines.lexware.sync import SyncResult, _lexware_cause
 from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
 from pipelines.sevdesk.client import SevdeskClient
-from pipelines.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import argparse
 import logging
 import sys
 
-from pipelines.config import CONFIG_ENV, ConfigError, load_config
+from core.config import CONFIG_ENV, ConfigError, load_config
 from pipelines.writeback.clients import TenantClients
 from pipelines.writeback.executor import CorrectionExecutor
 from pipelines.writeback.inputs import CorrectionFileError, import_corrections_file

@@ -8,7 +8,7 @@ gets a `SevdeskClient` (sevDesk has no profile binding to check).
 
 from __future__ import annotations
 
-from pipelines.config import KontorConfig
+from core.config import KontorConfig
 from pipelines.lexware import binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import TenantBindingError

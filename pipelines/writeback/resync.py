@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from pipelines.config import KontorConfig
+from core.config import KontorConfig
+from core.warehouse import connect
 from pipelines.lexware import settings
 from pipelines.lexware.sync import sync_tenant
-from pipelines.warehouse import connect
 
 log = logging.getLogger(__name__)
 

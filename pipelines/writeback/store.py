@@ -18,9 +18,9 @@ from typing import Any
 
 import duckdb
 
-from pipelines.config import load_config
+from core.config import load_config
+from core.warehouse import connect, tables_in, warehouse_lock
 from pipelines.lexware.settings import DATASET
-from pipelines.warehouse import connect, tables_in, warehouse_lock
 from pipelines.writeback.fields import ENTITIES
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 

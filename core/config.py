@@ -37,7 +37,7 @@ DEFAULT_BASE_URLS = {"sevdesk": "https://my.sevdesk.de/api/v1"}  # lexware: base
 DEFAULT_RPS_BY_SYSTEM = {"sevdesk": 10.0}
 
 # The server's token bucket (reference §1.6): refilled at 2 requests/second, holding `burst` tokens
-# (undocumented; 2 in the reference's sources). The client models it exactly (pipelines/ratelimit.py);
+# (undocumented; 2 in the reference's sources). The client models it exactly (core/ratelimit.py);
 # its one spare token absorbs network jitter. Tunable per tenant in kontor.yaml.
 DEFAULT_RPS = 2.0
 DEFAULT_BURST = 2
