@@ -2,43 +2,23 @@
 (the next engine), and the engine-specific SQL comes from the per-adapter macros in
 transforms/macros/engine.sql (adapter.dispatch), not from the models.
 
-PostgreSQL: 127.0.0.1:5432 (trust auth) or KONTOR_PG_HOST/PORT/USER; the test creates its own database
-and drops it. Without a reachable server it skips with one line, except under CI=true."""
+PostgreSQL through KONTOR_TEST_POSTGRES (tests/services.py); the test creates its own database and drops it.
+Without a reachable server it skips with one line, except under CI=true."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
 
+from tests.services import postgres_database
 from transforms.project import PROJECT_DIR, dbt_environment, invoke
 
 
 @pytest.fixture(scope="module")
 def pg_database():
-    import psycopg2
-
-    params = {"host": os.environ.get("KONTOR_PG_HOST", "127.0.0.1"),
-              "port": int(os.environ.get("KONTOR_PG_PORT", "5432")),
-              "user": os.environ.get("KONTOR_PG_USER", "postgres"), "dbname": "postgres"}
-    try:
-        admin = psycopg2.connect(connect_timeout=3, **params)
-    except psycopg2.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {params['host']}:{params['port']}: {exc}".splitlines()[0])
-    admin.autocommit = True
-    name = f"kontor_compile_{uuid.uuid4().hex[:8]}"
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield name
-    finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        admin.close()
+    with postgres_database("compile") as url:
+        yield url.rsplit("/", 1)[1]
 
 
 def compile_for(target: str, target_path: Path) -> dict[str, str]:
