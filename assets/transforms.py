@@ -41,7 +41,7 @@ from pydantic import Field
 from assets.meta import OWNERS, layer_tags
 from assets.resources import WarehouseResource
 from core.config import ConfigError, load_config
-from core.warehouse import engine_of, warehouse_lock
+from core.warehouse import create_objects, engine_of, warehouse_lock
 from pipelines.writeback.store import schema_sql as writeback_schema
 from transforms.project import (
     PROFILES_DIR,
@@ -242,7 +242,8 @@ def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse:
             if table == "quarantine.issues":
                 extra["issues_by_reason"] = MetadataValue.json(by_reason)
             yield event.with_metadata({**event.metadata, **extra})
-        con.execute(writeback_schema(engine_of(con)))  # analysts can record corrections once the models exist
+        # analysts can record corrections once the models exist
+        create_objects(con, writeback_schema(engine_of(con)))
 
 
 @dbt_assets(manifest=prepare_manifest(), project=KONTOR_DBT, dagster_dbt_translator=TRANSLATOR,

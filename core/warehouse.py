@@ -85,6 +85,15 @@ def connect(warehouse: Warehouse, config: dict | None = None) -> Any:
     return when_free(lambda: duckdb.connect(str(warehouse), config=config or {}))
 
 
+def create_objects(con: Any, ddl: str) -> None:
+    """Run idempotent DDL (CREATE ... IF NOT EXISTS). PostgreSQL: under a transaction-scoped advisory
+    lock, since concurrent runs creating the same schema or table collide even with IF NOT EXISTS."""
+    if isinstance(con, PostgresConnection):
+        con.create_objects(ddl)
+    else:
+        con.execute(ddl)
+
+
 def engine_of(con: Any) -> str:
     """`postgres` or `duckdb`: the engine behind a connection of `connect`."""
     return "postgres" if isinstance(con, PostgresConnection) else "duckdb"
@@ -124,6 +133,9 @@ class WarehouseUnreachable(RuntimeError):
     """The PostgreSQL warehouse refused or did not answer the connection (message without secrets)."""
 
 
+DDL_LOCK = 0x4B4F4E544F52  # the advisory lock key of Kontor's schema changes ("KONTOR")
+
+
 class PostgresConnection:
     """psycopg2 behind the part of DuckDB's connection API Kontor uses: `?` placeholders, `execute`
     returning something to fetch from (a DML answers its affected row count, as DuckDB does), JSON as
@@ -155,6 +167,24 @@ class PostgresConnection:
         cur = self._con.cursor()
         cur.executemany(_placeholders(sql, True), [_adapt(r) for r in rows])
         return _Cursor(cur)
+
+    def create_objects(self, ddl: str) -> None:
+        """`ddl` in a transaction (the caller's, if one is open) holding Kontor's DDL advisory lock."""
+        from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+        own = self._con.get_transaction_status() == TRANSACTION_STATUS_IDLE
+        cur = self._con.cursor()
+        if own:
+            cur.execute("BEGIN")
+        try:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+            cur.execute(ddl)
+        except BaseException:
+            if own:
+                cur.execute("ROLLBACK")
+            raise
+        if own:
+            cur.execute("COMMIT")
 
     def close(self) -> None:
         self._con.close()

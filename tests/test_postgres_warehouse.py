@@ -22,7 +22,7 @@ import psycopg2
 import pytest
 
 from core.config import ConfigError, PostgresWarehouse, load_config
-from core.warehouse import WarehouseUnreachable, connect, dbt_env, snapshot_path, tables_in
+from core.warehouse import WarehouseUnreachable, connect, create_objects, dbt_env, snapshot_path, tables_in
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.sync import pipeline_for, sync_tenant
 from pipelines.writeback.executor import CorrectionExecutor
@@ -258,3 +258,27 @@ def test_end_to_end_on_postgres(pg, role, tmp_path, monkeypatch, caplog):
     assert_read_only(admin_url, role)
     # and the secret URL never reached a log line
     assert not [r for r in caplog.records if SECRET in r.getMessage()]
+
+
+def test_runs_creating_the_schemas_at_once_do_not_collide(pg, tmp_path):
+    """Many tenants' first runs on one database: CREATE ... IF NOT EXISTS of the same objects at once
+    (tenant bindings, table access, write-back tables) all succeed, each object once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipelines.lexware.binding import SCHEMA_SQL as BINDINGS
+    from pipelines.lexware.sync import ACCESS_DDL
+
+    warehouse = PostgresWarehouse(URL_ENV, tmp_path)
+
+    def first_run(_: int) -> None:
+        WritebackStore.open(warehouse)
+        with connect(warehouse) as con:
+            create_objects(con, BINDINGS)
+            create_objects(con, ACCESS_DDL)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(first_run, range(16)))
+    with connect(warehouse) as con:
+        assert tables_in(con, "writeback") == {"corrections", "audit", "operations"}
+        assert tables_in(con, "kontor") == {"tenant_bindings"}
+        assert tables_in(con, "meta") == {"raw_table_access"}

@@ -24,7 +24,7 @@ from typing import Any
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, tables_in, warehouse_lock
+from core.warehouse import connect, create_objects, tables_in, warehouse_lock
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotInPlanError, TenantBindingError
@@ -102,7 +102,7 @@ def check(config: KontorConfig, tenant: TenantConfig, client: LexwareClient) -> 
 def bindings(config: KontorConfig) -> dict[str, Organisation]:
     """tenant -> the organisation recorded for it."""
     with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
-        con.execute(SCHEMA_SQL)
+        create_objects(con, SCHEMA_SQL)
         rows = con.execute(f"SELECT tenant, organization_id, company_name FROM {TABLE}").fetchall()
     return {t: Organisation(o, c) for t, o, c in rows}
 
@@ -168,7 +168,7 @@ def _expected(con: Any, tenant: TenantConfig,
 
 
 def _recorded(con: Any, tenant: str) -> Organisation | None:
-    con.execute(SCHEMA_SQL)
+    create_objects(con, SCHEMA_SQL)
     row = con.execute(f"SELECT organization_id, company_name FROM {TABLE} WHERE tenant = ?",
                       [tenant]).fetchone()
     return Organisation(*row) if row else None
@@ -224,7 +224,7 @@ def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
 
 
 def _record(con: Any, tenant: str, org: Organisation, how: str) -> None:
-    con.execute(SCHEMA_SQL)
+    create_objects(con, SCHEMA_SQL)
     con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET "
                 "organization_id = excluded.organization_id, company_name = excluded.company_name, "
                 "bound_at = excluded.bound_at, bound_by = excluded.bound_by",

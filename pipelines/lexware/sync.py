@@ -21,6 +21,7 @@ from core.locks import tenant_lock
 from core.warehouse import (
     Warehouse,
     connect,
+    create_objects,
     destination,
     publish_snapshot,
     tables_in,
@@ -217,7 +218,7 @@ def record_access(warehouse: Warehouse, tenant: str, tables: list[str], not_in_p
     """Per raw table this run read: could the tenant's key read it? (`in_plan` false: the endpoint
     answered 403/402, so the table holds nothing for this tenant and the reason says why)."""
     with connect(warehouse) as con:
-        con.execute(ACCESS_DDL)
+        create_objects(con, ACCESS_DDL)
         con.executemany(
             f"INSERT INTO {ACCESS_TABLE} VALUES (?, 'lexware', ?, ?, ?, now()) "
             "ON CONFLICT (tenant_id, source_system, table_name) DO UPDATE SET in_plan = excluded.in_plan, "

@@ -23,6 +23,7 @@ from core.warehouse import (
     Warehouse,
     WarehouseUnreachable,
     connect,
+    create_objects,
     engine_of,
     tables_in,
     warehouse_lock,
@@ -165,7 +166,7 @@ class WritebackStore:
         if isinstance(store.path, Path):
             store.path.parent.mkdir(parents=True, exist_ok=True)
         with store.connect() as con:
-            con.execute(schema_sql(engine_of(con)))
+            create_objects(con, schema_sql(engine_of(con)))
         return store
 
     @contextmanager
