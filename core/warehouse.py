@@ -104,7 +104,12 @@ def destination(warehouse: Warehouse) -> Any:
     import dlt
 
     if isinstance(warehouse, PostgresWarehouse):
-        return dlt.destinations.postgres(credentials=warehouse.url)
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials(warehouse.url)
+        if credentials.password is None:  # trust, peer or ~/.pgpass: dlt would otherwise ask for one
+            credentials.password = ""  # type: ignore[assignment]
+        return dlt.destinations.postgres(credentials=credentials)
     return dlt.destinations.duckdb(str(warehouse))
 
 
