@@ -77,23 +77,32 @@ def assert_exact(cfg, export: dict) -> None:
         assert total == distinct, f"{table}: {total - distinct} duplicate rows"
 
 
-def assert_read_only(admin_url: str, role: str) -> None:
-    """The role selects from every layer and cannot insert, update, delete or create anything."""
+def run_sql(url: str, sql: str) -> None:
+    con = psycopg2.connect(url)
+    con.autocommit = True
+    try:
+        with con.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        con.close()
+
+
+def assert_read_only(admin_url: str, role: str, tables: tuple[str, ...], writes: tuple[str, ...]) -> None:
+    """The role selects from these tables (each holds rows) and every one of `writes` is refused: its
+    sessions are read-only, and even a session switched to read-write lacks the privileges."""
     parts = urlsplit(admin_url)
     con = psycopg2.connect(urlunsplit(parts._replace(netloc=f"{role}@{parts.hostname}:{parts.port or 5432}")))
     con.autocommit = True
     try:
         with con.cursor() as cur:
-            for table in ("raw_lexware.contacts", "cdm.invoices", "marts.ar_aging", "writeback.audit",
-                          "kontor.tenant_bindings"):
+            for table in tables:
                 cur.execute(f"SELECT count(*) FROM {table}")
                 assert cur.fetchone()[0] > 0, table
-            for statement in ("INSERT INTO writeback.corrections (tenant, entity, record_id, field) "
-                              "VALUES ('demo', 'contact', 'x', 'vat_id')",
-                              "UPDATE raw_lexware.contacts SET is_deleted = true",
-                              "DELETE FROM cdm.contacts", "CREATE TABLE public.mine (a int)",
-                              "CREATE TABLE marts.mine (a int)", "CREATE SCHEMA mine"):
-                with pytest.raises(psycopg2.Error, match=r"permission denied|read-only transaction"):
+            with pytest.raises(psycopg2.Error, match="read-only transaction"):
+                cur.execute(writes[0])
+            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE")
+            for statement in (*writes, "CREATE TABLE public.mine (a int)", "CREATE SCHEMA mine"):
+                with pytest.raises(psycopg2.Error, match=r"permission denied|must be owner"):
                     cur.execute(statement)
     finally:
         con.close()
@@ -163,12 +172,11 @@ def test_the_config_names_the_engine_and_the_variable_never_the_url(tmp_path, mo
     assert dbt_env(cfg.warehouse)["KONTOR_PG_PASSWORD"] == SECRET  # only for dbt's profile, in its env
 
 
-def test_end_to_end_on_postgres(pg, role, tmp_path, monkeypatch, caplog):
+def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, role, tmp_path, monkeypatch,
+                                                                         caplog):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv(KEY_ENV, KEY)
-    admin_url = pg
-    with psycopg2.connect(admin_url) as con, con.cursor() as cur:  # the analysts' role, before any data
-        cur.execute(analyst_role_sql(role))
+    run_sql(pg, analyst_role_sql(role))  # the analysts' role, before any data: default privileges
     with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small", churn=40) as sb:
         cfg = pg_config(tmp_path, sb.base_url)
         deadline = time.monotonic() + 10
@@ -244,20 +252,41 @@ def test_end_to_end_on_postgres(pg, role, tmp_path, monkeypatch, caplog):
         assert rows(cfg, "contacts", "demo")[cid]["version"] == applied.applied_version
         assert_exact(cfg, export)
 
-        # the models: dbt-postgres builds and tests them on the same database
-        from transforms.project import build
+    # the read-only role reads what Kontor created after it, and writes nothing
+    assert_read_only(pg, role, ("raw_lexware.contacts", "writeback.audit", "kontor.tenant_bindings",
+                                "meta.raw_table_access"),
+                     ("INSERT INTO writeback.corrections (tenant, entity, record_id, field) "
+                      "VALUES ('demo', 'contact', 'x', 'vat_id')",
+                      "UPDATE raw_lexware.contacts SET is_deleted = true", "DELETE FROM writeback.audit",
+                      "CREATE TABLE raw_lexware.mine (a int)"))
+    assert not [r for r in caplog.records if SECRET in r.getMessage()]  # the URL's password in no log line
+    assert not [p for p in cfg.data_dir.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
 
-        result = build(cfg.warehouse, as_of=dt.date(2026, 1, 31))
-        failed = [(n.name, n.status, n.message) for n in result.nodes if n.blocks]
-        assert result.ok, failed[:10]
-        assert query(cfg, "SELECT count(*) FROM cdm.contacts")[0][0] == len(export["contacts"])
-        for n, sql in enumerate(analyst_queries(), 1):
-            assert query(cfg, sql) or n == 3, f"analyst query {n} returned nothing"
 
-    # the read-only role: reads everything Kontor created after it, writes nothing
-    assert_read_only(admin_url, role)
-    # and the secret URL never reached a log line
-    assert not [r for r in caplog.records if SECRET in r.getMessage()]
+def test_models_build_on_postgres_and_the_analyst_queries_run(pg, role, tmp_path, monkeypatch):
+    """dbt-postgres builds and tests every model on the synced raw layer (same project as DuckDB), the
+    five analyst queries of the README run as written, and the read-only role reads the marts."""
+    from transforms.project import build
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, size="small") as sb:
+        cfg = pg_config(tmp_path, sb.base_url)
+        assert sync_tenant(cfg, "demo").complete
+        export = sb.export("demo")
+    WritebackStore.open(cfg.warehouse)
+    run_sql(pg, analyst_role_sql(role))  # after the raw layer exists: the grants on existing tables
+    result = build(cfg.warehouse, as_of=dt.date(2026, 1, 31))
+    failed = [(n.name, n.status, n.message) for n in result.nodes if n.blocks]
+    assert result.ok, failed[:10]
+    assert result.published and not list(cfg.data_dir.rglob("*.duckdb"))  # complete; nothing to copy
+    assert len([n for n in result.nodes if not n.is_model]) >= 40
+    assert query(cfg, "SELECT count(*) FROM cdm.contacts")[0][0] == len(export["contacts"])
+    assert query(cfg, "SELECT count(*) FROM cdm.invoices")[0][0] == len(export["invoices"])
+    for n, sql in enumerate(analyst_queries(), 1):
+        assert query(cfg, sql) or n == 3, f"analyst query {n} returned nothing"
+    assert_read_only(pg, role, ("raw_lexware.invoices", "cdm.invoices", "marts.ar_aging", "marts.as_of"),
+                     ("DELETE FROM cdm.contacts", "CREATE TABLE marts.mine (a int)",
+                      "DROP TABLE marts.ar_aging"))
 
 
 def test_runs_creating_the_schemas_at_once_do_not_collide(pg, tmp_path):
