@@ -9,6 +9,7 @@ without a server the tests skip with one line, under CI=true they fail."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import textwrap
@@ -311,3 +312,39 @@ def test_runs_creating_the_schemas_at_once_do_not_collide(pg, tmp_path):
         assert tables_in(con, "writeback") == {"corrections", "audit", "operations"}
         assert tables_in(con, "kontor") == {"tenant_bindings"}
         assert tables_in(con, "meta") == {"raw_table_access"}
+
+
+def test_a_sevdesk_tenant_syncs_into_postgres_equal_to_its_ground_truth(pg, tmp_path, monkeypatch):
+    """The sevDesk pipeline on the same PostgreSQL warehouse: full sync equal to the export, a deleted
+    draft invoice confirmed and flagged (its positions too) by a reconciling run."""
+    from pipelines.sevdesk import settings as sev
+    from pipelines.sevdesk.sync import sync_tenant as sync_sevdesk
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+
+    def live(table: str, deleted: bool = False) -> dict[str, dict]:
+        found = query(cfg, f"SELECT id, raw FROM raw_sevdesk.{table} "
+                           "WHERE tenant_id = 'nord' AND coalesce(is_deleted, false) = ?", [deleted])
+        return {i: json.loads(raw) for i, raw in found}
+
+    with start_sandbox(system="sevdesk", tenants={"nord": KEY}, contacts=15, invoices=30, vouchers=15,
+                       credit_notes=3) as sb:
+        (tmp_path / "kontor.yaml").write_text(textwrap.dedent(f"""
+            warehouse: {{engine: postgres, url_env: {URL_ENV}}}
+            tenants:
+              - {{name: nord, system: sevdesk, base_url: "{sb.base_url}/api/v1", api_key_env: {KEY_ENV},
+                 rps: 1000}}
+        """), encoding="utf-8")
+        cfg = load_config(tmp_path / "kontor.yaml")
+        first = sync_sevdesk(cfg, "nord")
+        export = sb.export("nord")
+        assert first.reconciled and first.rows["invoices"] == len(export["invoices"])
+        for table in sev.TABLES:
+            assert live(table) == {r["id"]: r for r in export[table]}, table
+        draft = next(i for i in export["invoices"] if i["status"] == "100")
+        positions = {p["id"] for p in export["invoice_positions"] if p["invoice"]["id"] == draft["id"]}
+        sb.edit("nord", "Invoice", draft["id"], action="delete")
+        result = sync_sevdesk(cfg, "nord", reconcile=True)
+        assert result.flagged_deleted == {"invoices": 1, "invoice_positions": len(positions)}
+        assert live("invoices", deleted=True) == {draft["id"]: draft}
+        assert live("invoice_positions", deleted=True).keys() == positions
