@@ -348,3 +348,25 @@ def test_a_sevdesk_tenant_syncs_into_postgres_equal_to_its_ground_truth(pg, tmp_
         assert result.flagged_deleted == {"invoices": 1, "invoice_positions": len(positions)}
         assert live("invoices", deleted=True) == {draft["id"]: draft}
         assert live("invoice_positions", deleted=True).keys() == positions
+
+
+def test_the_dagster_raw_asset_loads_into_postgres(pg, tmp_path, monkeypatch):
+    """The Lexware raw asset as Dagster runs it, on a PostgreSQL warehouse: rows and figures in its
+    metadata, no secret in it."""
+    from dagster import AssetKey, DagsterInstance, materialize
+
+    from assets.extraction import KontorConfigResource, lexware_raw
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, contacts=10, invoices=20, vouchers=10,
+                       credit_notes=2) as sb:
+        cfg = pg_config(tmp_path, sb.base_url)
+        result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
+                             resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+        export = sb.export("demo")
+    assert result.success
+    mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
+    invoices = mats[AssetKey(["raw_lexware", "invoices"])]
+    assert invoices["dagster/row_count"].value == len(export["invoices"]) > 0
+    assert SECRET not in str({str(k): str(v) for m in mats.values() for k, v in m.items()})
+    assert_matches_export(cfg, export, "demo")
