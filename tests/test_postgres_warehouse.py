@@ -370,3 +370,20 @@ def test_the_dagster_raw_asset_loads_into_postgres(pg, tmp_path, monkeypatch):
     assert invoices["dagster/row_count"].value == len(export["invoices"]) > 0
     assert SECRET not in str({str(k): str(v) for m in mats.values() for k, v in m.items()})
     assert_matches_export(cfg, export, "demo")
+
+
+def test_check_config_reaches_the_database_and_never_prints_the_url(pg, tmp_path, monkeypatch, capsys):
+    from pipelines.cli import check_config
+
+    monkeypatch.setenv(KEY_ENV, KEY)
+    cfg = pg_config(tmp_path, "http://127.0.0.1:9")
+    assert check_config(str(cfg.path)) == 0
+    out = capsys.readouterr()
+    assert f"warehouse PostgreSQL (URL in ${URL_ENV})" in out.out and SECRET not in out.out + out.err
+    monkeypatch.setenv(URL_ENV, urlunsplit(urlsplit(with_password(pg))._replace(path="/no_such_db_kontor")))
+    assert check_config(str(cfg.path)) == 2
+    out = capsys.readouterr()
+    assert "not reachable" in out.err and "no_such_db_kontor" in out.err and SECRET not in out.out + out.err
+    monkeypatch.delenv(URL_ENV)
+    assert check_config(str(cfg.path)) == 2
+    assert f"environment variable {URL_ENV} (url_env) is not set" in capsys.readouterr().err
