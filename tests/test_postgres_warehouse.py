@@ -27,6 +27,7 @@ from core.warehouse import WarehouseUnreachable, connect, create_objects, dbt_en
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.sync import pipeline_for, sync_tenant
 from pipelines.writeback.executor import CorrectionExecutor
+from pipelines.writeback.inputs import import_corrections_file
 from pipelines.writeback.model import Correction
 from pipelines.writeback.resync import resync_touched
 from pipelines.writeback.store import WritebackStore, pending_summary
@@ -231,10 +232,13 @@ def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, ro
         store = WritebackStore.open(cfg.warehouse)
         cid = next(c["id"] for c in export["contacts"] if _updatable(c))
         before = next(c for c in export["contacts"] if c["id"] == cid)
-        [corr] = store.insert_corrections([Correction(
-            tenant="demo", entity="contact", record_id=f"lexware:demo:{cid}", field="vat_id",
-            new_value=next(NEW_VATS), expected_old_value=before["company"].get("vatRegistrationId"))],
-            source="test")
+        fixes = tmp_path / "fixes.csv"  # one valid row, one an analyst got wrong: kept as rejected
+        fixes.write_text("tenant,entity,record_id,field,new_value,expected_old_value\n"
+                         f"demo,contact,lexware:demo:{cid},vat_id,{next(NEW_VATS)},"
+                         f"{before['company'].get('vatRegistrationId') or ''}\n"
+                         f"demo,contact,lexware:demo:{cid},vat_id,DE123,\n", encoding="utf-8")
+        corr, bad = import_corrections_file(store, fixes, known_tenants={"demo"})
+        assert store.get(bad).status == "rejected" and store.get(bad).reason
         with pytest.raises(psycopg2.Error, match="unknown field 'colour' for contact"):  # the CHECK holds
             store.insert_corrections([Correction(tenant="demo", entity="contact", record_id="x",
                                                  field="colour", new_value="red")], source="test")
