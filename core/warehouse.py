@@ -117,12 +117,23 @@ def dbt_env(warehouse: Warehouse) -> dict[str, str]:
     """The environment that points `transforms/profiles.yml` at this warehouse (its target and where)."""
     if not isinstance(warehouse, PostgresWarehouse):
         return {"KONTOR_DBT_TARGET": "duckdb", "KONTOR_WAREHOUSE": str(Path(warehouse).resolve())}
-    parts = urlsplit(warehouse.url)
-    return {"KONTOR_DBT_TARGET": "postgres", "KONTOR_PG_HOST": parts.hostname or "127.0.0.1",
-            "KONTOR_PG_PORT": str(parts.port or 5432),
-            "KONTOR_PG_USER": unquote(parts.username or "postgres"),
-            "KONTOR_PG_PASSWORD": unquote(parts.password or ""),
-            "KONTOR_PG_DATABASE": unquote(parts.path.lstrip("/")) or "postgres"}
+    return postgres_profile_env(warehouse.url)
+
+
+def postgres_profile_env(url: str) -> dict[str, str]:
+    """The ``postgres`` target of ``transforms/profiles.yml`` (KONTOR_DBT_TARGET and the KONTOR_PG_* parts
+    it reads) for a ``postgresql://user[:password]@host[:port]/database`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ValueError("a PostgreSQL warehouse needs a URL postgresql://user[:password]@host[:port]/database")
+    return {
+        "KONTOR_DBT_TARGET": "postgres",
+        "KONTOR_PG_HOST": parts.hostname or "127.0.0.1",
+        "KONTOR_PG_PORT": str(parts.port or 5432),
+        "KONTOR_PG_USER": unquote(parts.username or "postgres"),
+        "KONTOR_PG_PASSWORD": unquote(parts.password or ""),
+        "KONTOR_PG_DATABASE": unquote(parts.path.strip("/")),
+    }
 
 
 def redact(url: str) -> str:
