@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from core.warehouse import publish_snapshot
 
@@ -63,7 +64,8 @@ def build_args(as_of: dt.date | None = None, select: Sequence[str] = ()) -> list
 
 
 def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
-    """Every node of a ``run_results.json`` (models, tests), in execution order."""
+    """Every node of a ``run_results.json`` (models, tests), in execution order; the project's on-run-start
+    hook (an ``operation.`` node) only when it failed."""
     return [
         NodeOutcome(
             r["unique_id"],
@@ -74,6 +76,7 @@ def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
             r.get("relation_name"),
         )
         for r in run_results.get("results", [])
+        if not (r["unique_id"].startswith("operation.") and r["status"] == "success")
     ]
 
 
@@ -86,16 +89,38 @@ def publish_if_complete(warehouse: Path, nodes: Sequence[NodeOutcome]) -> bool:
     return True
 
 
+def postgres_profile_env(url: str) -> dict[str, str]:
+    """The ``postgres`` target of ``profiles.yml`` (KONTOR_DBT_TARGET and the KONTOR_PG_* parts it reads)
+    for a ``postgresql://user[:password]@host[:port]/database`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ValueError("a PostgreSQL warehouse needs a URL postgresql://user[:password]@host[:port]/database")
+    return {
+        "KONTOR_DBT_TARGET": "postgres",
+        "KONTOR_PG_HOST": parts.hostname or "127.0.0.1",
+        "KONTOR_PG_PORT": str(parts.port or 5432),
+        "KONTOR_PG_USER": unquote(parts.username or "postgres"),
+        "KONTOR_PG_PASSWORD": unquote(parts.password or ""),
+        "KONTOR_PG_DATABASE": parts.path.strip("/"),
+    }
+
+
 @contextmanager
 def dbt_environment(
-    warehouse: Path, threads: int | None = None, memory_limit: str | None = None
+    warehouse: Path,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    postgres_url: str | None = None,
 ) -> Iterator[None]:
-    """Point ``profiles.yml`` at this warehouse for dbt invocations made inside the block."""
+    """Point ``profiles.yml`` at this warehouse for dbt invocations made inside the block (``postgres_url``:
+    build on that PostgreSQL database instead, see postgres_profile_env)."""
     values = {"KONTOR_WAREHOUSE": str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if threads:
         values["DBT_THREADS"] = str(threads)
     if memory_limit:
         values["KONTOR_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    if postgres_url:
+        values.update(postgres_profile_env(postgres_url))
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:
