@@ -166,6 +166,9 @@ def test_the_config_names_the_engine_and_the_variable_never_the_url(tmp_path, mo
     monkeypatch.delenv(URL_ENV, raising=False)
     with pytest.raises(ConfigError, match=f"environment variable {URL_ENV} \\(url_env\\) is not set"):
         connect(cfg.warehouse)
+    monkeypatch.setenv(URL_ENV, "postgresql://db.example")  # no database named
+    with pytest.raises(ConfigError, match=f"{URL_ENV} must hold a URL postgresql://"):
+        connect(cfg.warehouse)
     monkeypatch.setenv(URL_ENV, f"postgresql://kontor:{SECRET}@127.0.0.1:1/kontor")  # nobody listens on 1
     with pytest.raises(WarehouseUnreachable) as err:
         connect(cfg.warehouse)
