@@ -117,7 +117,8 @@ def test_the_sevdesk_tenant_is_synced_exactly(demo, seeded):
             ids = {r[0] for r in con.execute(f"SELECT id FROM raw_sevdesk.{table} WHERE tenant_id = ?",
                                              [isar]).fetchall()}
             assert ids == {r["id"] for r in seeded[isar][table]} and ids, table
-        in_raw_sevdesk = {r[0] for r in con.execute("SELECT DISTINCT tenant_id FROM raw_sevdesk.contacts")}
+        in_raw_sevdesk = {r[0] for r in con.execute(
+            "SELECT DISTINCT tenant_id FROM raw_sevdesk.contacts").fetchall()}
     assert in_raw_sevdesk == {isar}  # the Lexware tenants stay in raw_lexware
 
 
@@ -145,7 +146,8 @@ def test_the_sevdesk_write_back_is_applied_compare_before_write(demo, seeded):
 
 def test_requests_and_rows_against_the_ground_truth(demo, seeded):
     _, results, _ = demo
-    for name, export in seeded.items():
+    lexware = {name: export for name, export in seeded.items() if name != world.ISAR.name}
+    for name, export in lexware.items():
         sync = results["full_sync"][name]
         assert sync["minimum"] == world.minimum_full_sync_requests(export)
         assert sync["requests"] == sync["minimum"] + sync["429"]  # every extra request is a 429 retry
@@ -154,7 +156,7 @@ def test_requests_and_rows_against_the_ground_truth(demo, seeded):
     assert (spree["403"], spree["not_in_plan"]) == (1, ["raw_lexware/posting_categories"])
     assert spree["requests"] == spree["minimum"] + spree["429"]
     with duckdb.connect(results["warehouse"], read_only=True) as con:
-        for name, export in seeded.items():
+        for name, export in lexware.items():
             ids = {r[0] for r in con.execute(
                 "SELECT id FROM raw_lexware.contacts WHERE tenant_id = ?", [name]).fetchall()}
             assert ids == {c["id"] for c in export["contacts"]}
