@@ -1,9 +1,11 @@
-"""The demo, step by step: sandbox up, full sync, models + checks, write-back, incremental re-sync,
-ground-truth comparison, summary. Every pipeline step is a Dagster run launched with the `dagster` CLI."""
+"""The demo, step by step: sandboxes up (Lexware and sevDesk), full sync, models + checks, write-back,
+incremental re-sync, ground-truth comparison, summary. Every pipeline step is a Dagster run launched with
+the `dagster` CLI."""
 
 from __future__ import annotations
 
 import csv
+import json
 import math
 import os
 import shutil
@@ -18,10 +20,11 @@ import duckdb
 from demo import world
 from demo.colleague import Colleague
 from demo.dagster_cli import ROOT, DagsterRunner, RunOutcome
-from sandbox.process import start_sandbox
+from sandbox.process import SandboxProcess, start_sandbox
 
 MARKER = ".kontor-demo"  # the demo only ever wipes a data dir it created
 SANDBOX_STATE = "sandbox.state.json"  # the sandbox's books, kept so `make demo-ui` brings them back
+SEVDESK_STATE = "sandbox.sevdesk.state.json"  # the same for the sevDesk sandbox
 SANDBOX_FILE = "sandbox.demo.json"  # its options and port, for `make demo-ui`
 CONFIG_FILE = "kontor.demo.yaml"
 RAW_TABLES = ("profile", "posting_categories", "contacts", "articles", "voucherlist", "invoices",
@@ -48,6 +51,8 @@ class Results:
     full_sync: dict[str, dict] = field(default_factory=dict)  # tenant -> requests, minimum, 429s, ...
     resync: dict[str, dict] = field(default_factory=dict)
     cdm_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> tenant -> rows
+    source_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # schema.table -> system -> rows
+    source_rows_by: dict[str, str] = field(default_factory=dict)  # table -> "source_system" | "tenant"
     ground_truth: dict[str, list[str]] = field(default_factory=dict)  # tenant -> mismatches
     corrections: list[dict] = field(default_factory=list)
     colleague_edits: list[dict] = field(default_factory=list)
@@ -77,7 +82,7 @@ class Demo:
         """Start from nothing: remove what an earlier demo left in the data dir (and only that)."""
         d = self.data_dir
         if self.warehouse.exists():
-            foreign = sorted(_tenants_in(self.warehouse) - {t.name for t in world.TENANTS})
+            foreign = sorted(_tenants_in(self.warehouse) - {t.name for t in world.ALL_TENANTS})
             if foreign or not (d / MARKER).exists():
                 what = f"holds tenants {foreign}" if foreign else "was not created by the demo"
                 raise DemoError(f"{self.warehouse} {what}; move it away or run the demo with "
@@ -85,17 +90,17 @@ class Demo:
         d.mkdir(parents=True, exist_ok=True)
         for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.lock",
                      "warehouse.snapshot.duckdb", "kontor.demo.yaml", "corrections.csv", SANDBOX_STATE,
-                     SANDBOX_FILE):
+                     SEVDESK_STATE, SANDBOX_FILE):
             (d / name).unlink(missing_ok=True)
-        for t in world.TENANTS:
-            shutil.rmtree(d / ".dlt" / f"kontor_lexware_{t.name}", ignore_errors=True)
+        for t in world.ALL_TENANTS:
+            shutil.rmtree(d / ".dlt" / f"kontor_{t.system}_{t.name}", ignore_errors=True)
             (d / ".ratelimit" / f"{t.name}.sqlite").unlink(missing_ok=True)
         shutil.rmtree(d / "demo-logs", ignore_errors=True)
         (d / MARKER).write_text("created by `make demo`; the demo may wipe its files here\n")
 
     def env(self, config: Path) -> dict[str, str]:
         env = {**os.environ, "KONTOR_CONFIG": str(config), "PYTHONUNBUFFERED": "1"}
-        env.update({t.key_env: t.key for t in world.TENANTS})
+        env.update({t.key_env: t.key for t in world.ALL_TENANTS})
         return env
 
     # -- the run ---------------------------------------------------------------------------------------
@@ -103,14 +108,18 @@ class Demo:
         started = time.monotonic()
         self.prepare()
         r = self.results
-        say(f"[1/7] starting the sandbox: 3 tenants in one process, rate limit {world.RATE_LIMIT} "
-            "req/s per key")
+        say(f"[1/7] starting the sandboxes: 3 Lexware tenants in one process, rate limit {world.RATE_LIMIT} "
+            "req/s per key; 1 sevDesk tenant in a sevDesk sandbox (no rate limit: sevDesk publishes none)")
         options = {**world.sandbox_options(self.books), "state": str(self.data_dir / SANDBOX_STATE)}
-        with start_sandbox(**options) as sandbox, Colleague(sandbox) as colleague:
-            self.sandbox = sandbox
+        sev_options = {**world.sevdesk_sandbox_options(), "state": str(self.data_dir / SEVDESK_STATE)}
+        with start_sandbox(**options) as sandbox, start_sandbox(**sev_options) as sevdesk, \
+                Colleague(sandbox) as colleague:
+            self.sandbox, self.sevdesk = sandbox, sevdesk
             r.books = {name: str(books) for name, books in self.books.items()}
+            r.books |= {t.name: str(world.SEVDESK_BOOKS) for t in world.SEVDESK_TENANTS}
+            sev_urls = {t.name: sevdesk.base_url for t in world.SEVDESK_TENANTS}
             urls = {t.name: sandbox.base_url for t in world.TENANTS} | {world.ELBE.name: colleague.base_url}
-            config = world.write_config(self.data_dir / CONFIG_FILE, urls)
+            config = world.write_config(self.data_dir / CONFIG_FILE, urls | sev_urls)
             self.dagster = DagsterRunner(r.dagster_home, self.env(config), self.data_dir / "demo-logs")
             try:
                 self.full_sync()
@@ -122,16 +131,20 @@ class Demo:
             except StepFailed as exc:
                 say(f"      FAILED: {exc}; stopping")
             # for `make demo-ui`: every tenant straight at the sandbox (the colleague leaves with the demo)
-            world.write_config(config, {t.name: sandbox.base_url for t in world.TENANTS})
-            world.save_sandbox(self.data_dir / SANDBOX_FILE, options, sandbox.base_url)
-            say("      stopping the sandbox (its books are kept for `make demo-ui`)")
+            world.write_config(config, {t.name: sandbox.base_url for t in world.TENANTS} | sev_urls)
+            world.save_sandbox(self.data_dir / SANDBOX_FILE, options, sandbox.base_url,
+                               {"options": sev_options, "base_url": sevdesk.base_url})
+            say("      stopping the sandboxes (their books are kept for `make demo-ui`)")
         if self.warehouse.exists():
             self.count_cdm_rows()
         r.seconds = time.monotonic() - started
         return r
 
+    def sandbox_of(self, tenant: world.Tenant) -> SandboxProcess:
+        return self.sevdesk if tenant.system == "sevdesk" else self.sandbox
+
     def tenant_stats(self) -> dict[str, dict]:
-        return {t.name: self.sandbox.tenant_stats(t.name) for t in world.TENANTS}
+        return {t.name: self.sandbox_of(t).tenant_stats(t.name) for t in world.ALL_TENANTS}
 
     def _tick(self, started: float):
         def tick() -> None:
@@ -150,14 +163,15 @@ class Demo:
 
     def _sync_all(self, label: str, config: dict | None) -> dict[str, dict]:
         self.sandbox.reset_stats()
+        self.sevdesk.reset_stats()
         started = time.monotonic()
-        launched = [self.dagster.materialize(f"{label}-{t.name}", "group:raw_lexware", t.name, config)
-                    for t in world.TENANTS]
+        launched = [self.dagster.materialize(f"{label}-{t.name}", f"group:raw_{t.system}", t.name, config)
+                    for t in world.ALL_TENANTS]
         outcomes = self.dagster.wait(launched, tick=self._tick(started))
         self._record(outcomes)
         stats = self.tenant_stats()
         out = {}
-        for t, o in zip(world.TENANTS, outcomes, strict=True):
+        for t, o in zip(world.ALL_TENANTS, outcomes, strict=True):
             meta = next(iter(o.metadata.values()), {})
             out[t.name] = {"requests": stats[t.name]["requests"],
                            "429": stats[t.name]["status"].get("429", 0),
@@ -170,13 +184,16 @@ class Demo:
         return out
 
     def full_sync(self) -> None:
-        say("[2/7] full sync of every tenant (3 parallel Dagster runs of raw_lexware/*, one per partition)")
+        say("[2/7] full sync of every tenant (4 parallel Dagster runs: raw_lexware/* for each Lexware "
+            "partition, raw_sevdesk/* for the sevDesk one)")
         # The first run on an empty warehouse reads everything and leaves the incremental cursor set
         # (mode `full` is for re-extracting later: it does not move the cursor).
         result = self._sync_all("1-full-sync", None)
         for t in world.TENANTS:
             export = self.sandbox.export(t.name)
             result[t.name]["minimum"] = world.minimum_full_sync_requests(export)  # a denied call counts
+        for t in world.SEVDESK_TENANTS:
+            result[t.name]["minimum"] = world.minimum_sevdesk_sync_requests(self.sevdesk.export(t.name))
         self.results.full_sync = result
 
     def build(self, label: str, line: str) -> None:
@@ -196,8 +213,8 @@ class Demo:
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:
-        say("[4/7] write-back: 3 corrections recorded, a colleague edits Lexware meanwhile, "
-            "job apply_corrections")
+        say("[4/7] write-back: 3 corrections for Lexware (a colleague edits Lexware meanwhile) and 1 for "
+            "sevDesk, job apply_corrections")
         tenant, sb = world.ELBE.name, self.sandbox
         export = sb.export(tenant)
         contacts = [c for c in export["contacts"] if _updatable(c)]
@@ -218,11 +235,12 @@ class Demo:
              "field": "vat_id", "new_value": valid_de_vat_id(21000000),
              "expected_old_value": seen[conflict_contact["id"]][1]},
         ]
+        rows = [{"tenant": tenant, **row} for row in rows] + [self.sevdesk_correction()]
         path = self.data_dir / "corrections.csv"
         with path.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=["tenant", *rows[0]])
+            writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
-            writer.writerows({"tenant": tenant, **row} for row in rows)
+            writer.writerows(rows)
         imported = subprocess.run([sys.executable, "-m", "pipelines.writeback", "import", str(path)],
                                   cwd=ROOT, env=self.dagster.env, capture_output=True, text=True)
         if imported.returncode:
@@ -239,22 +257,41 @@ class Demo:
         self._record([outcome])
         self.results.colleague_edits = colleague.edits
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            cols = ["id", "entity", "field", "status", "reason", "attempts", "version_before",
-                    "applied_version"]
-            self.results.corrections = [dict(zip([*cols, "puts"], row, strict=True)) for row in con.execute(
-                f"SELECT {', '.join(f'c.{c}' for c in cols)}, count(a.id) FROM writeback.corrections AS c "
-                "LEFT JOIN writeback.audit AS a ON a.correction_id = c.id AND a.action = 'put' "
+            cols = ["id", "tenant", "entity", "field", "new_value", "status", "reason", "attempts",
+                    "version_before", "applied_version"]
+            self.results.corrections = [dict(zip([*cols, "puts", "guarantees", "audit"], row, strict=True))
+                                        for row in con.execute(
+                f"SELECT {', '.join(f'c.{c}' for c in cols)}, "
+                "count(a.id) FILTER (a.action IN ('put', 'save')), "
+                "list(DISTINCT a.guarantee ORDER BY a.guarantee) FILTER (a.guarantee IS NOT NULL), "
+                "list(a.action || ':' || a.outcome ORDER BY a.id) FILTER (a.id IS NOT NULL) "
+                "FROM writeback.corrections AS c LEFT JOIN writeback.audit AS a ON a.correction_id = c.id "
                 "GROUP BY ALL ORDER BY c.id").fetchall()]
-        expected = [("applied", 1), ("applied", 2), ("conflict", 0)]  # (status, PUTs sent)
+        expected = [("applied", 1), ("applied", 2), ("conflict", 0),  # (status, writes sent): Lexware ...
+                    ("applied", 1)]  # ... and sevDesk (one saveVoucher)
         got = [(c["status"], c["puts"]) for c in self.results.corrections]
         if got != expected:
             self.results.problems.append(f"write-back outcomes {got}, expected {expected}")
         say(f"      done in {time.monotonic() - started:.0f}s: "
             + ", ".join(f"#{c['id']} {c['status']}" for c in self.results.corrections))
 
+    def sevdesk_correction(self) -> dict:
+        """The sevDesk correction: a new due date on a draft bill (sevDesk voucher), as an analyst would
+        record it from the warehouse (old value as synced); applied compare-before-write."""
+        tenant = world.ISAR.name
+        with duckdb.connect(str(self.warehouse), read_only=True) as con:
+            vid, due = con.execute(
+                "SELECT id, raw ->> '$.paymentDeadline' FROM raw_sevdesk.vouchers WHERE tenant_id = ? "
+                "AND raw ->> '$.status' = '50' AND raw ->> '$.enshrined' IS NULL "
+                "AND NOT coalesce(is_deleted, false) "
+                "ORDER BY raw ->> '$.creditDebit' = 'C' DESC, id::BIGINT LIMIT 1", [tenant]).fetchone()
+        return {"tenant": tenant, "entity": "bill", "record_id": f"sevdesk:{tenant}:{vid}",
+                "field": "due_date", "new_value": "2031-02-28", "expected_old_value": (due or "")[:10]}
+
     # -- incremental -----------------------------------------------------------------------------------
     def incremental(self) -> None:
-        say("[5/7] incremental re-sync after edits in Lexware (2 invoices paid, 1 contact renamed)")
+        say("[5/7] incremental re-sync after edits in Lexware (2 invoices paid, 1 contact renamed) and "
+            "the sevDesk write-back")
         t, sb = world.NORDLICHT.name, self.sandbox
         export = sb.export(t)
         open_invoices = [i for i in export["invoices"] if i["voucherStatus"] == "open"][:2]
@@ -268,12 +305,15 @@ class Demo:
             books = self.sandbox.export(tenant.name)
             pages = sum(math.ceil(len(books[name]) / 250) for name in ("contacts", "articles"))
             result[tenant.name]["minimum"] = 3 + pages + 2 * changed
+        for tenant in world.SEVDESK_TENANTS:  # every run lists the tables without an update filter
+            export = self.sevdesk.export(tenant.name)
+            result[tenant.name]["minimum"] = world.minimum_sevdesk_sync_requests(export)
         self.results.resync = result
 
     # -- verification ----------------------------------------------------------------------------------
     def compare_with_ground_truth(self) -> None:
         """Raw ids and versions per table equal the sandbox's export (a denied endpoint's table: empty)."""
-        say("[7/7] comparing the warehouse with the sandbox's ground truth")
+        say("[7/7] comparing the warehouse with the sandboxes' ground truth")
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             for t in world.TENANTS:
                 expected = world.expected_raw(self.sandbox.export(t.name))
@@ -290,26 +330,67 @@ class Demo:
                         mismatches.append(f"{table}: {missing} missing, {extra} extra, {stale} stale")
                 self.results.ground_truth[t.name] = mismatches
                 self.results.problems += [f"{t.name} raw_lexware.{m}" for m in mismatches]
+            for t in world.SEVDESK_TENANTS:
+                self.results.ground_truth[t.name] = mismatches = _sevdesk_mismatches(
+                    con, t.name, world.expected_sevdesk_raw(self.sevdesk.export(t.name)))
+                self.results.problems += [f"{t.name} raw_sevdesk.{m}" for m in mismatches]
 
     def count_cdm_rows(self) -> None:
+        """Rows per tenant of every CDM table, and per source system of every CDM and mart table: by its
+        `source_system` column where it has one, else by the system of its `tenant_id`."""
+        system_of = {t.name: t.system for t in world.ALL_TENANTS}
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            tables = [r[0] for r in con.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'cdm' "
-                "ORDER BY table_name").fetchall()]
-            for table in tables:
-                counts = dict(con.execute(
-                    f"SELECT tenant_id, count(*) FROM cdm.{table} GROUP BY ALL").fetchall())
-                self.results.cdm_rows[table] = {t.name: counts.get(t.name, 0) for t in world.TENANTS}
+            columns: dict[tuple[str, str], set[str]] = {}
+            for schema, table, column in con.execute(
+                    "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                    "WHERE table_schema IN ('cdm', 'marts') ORDER BY ALL").fetchall():
+                columns.setdefault((schema, table), set()).add(column)
+            for (schema, table), cols in columns.items():
+                if "tenant_id" not in cols:
+                    continue  # e.g. marts.as_of
+                by_tenant = dict(con.execute(
+                    f"SELECT tenant_id, count(*) FROM {schema}.{table} GROUP BY ALL").fetchall())
+                if schema == "cdm":
+                    self.results.cdm_rows[table] = {t.name: by_tenant.get(t.name, 0)
+                                                    for t in world.ALL_TENANTS}
+                if "source_system" in cols:
+                    by_source = dict(con.execute(
+                        f"SELECT source_system, count(*) FROM {schema}.{table} GROUP BY ALL").fetchall())
+                else:
+                    by_source = {}
+                    for tenant, n in by_tenant.items():
+                        system = system_of.get(tenant, "?")
+                        by_source[system] = by_source.get(system, 0) + n
+                self.results.source_rows[f"{schema}.{table}"] = {
+                    s: by_source.get(s, 0) for s in sorted({"lexware", "sevdesk", *by_source})}
+                self.results.source_rows_by[f"{schema}.{table}"] = (
+                    "source_system" if "source_system" in cols else "tenant")
 
 
 def _tenants_in(warehouse: Path) -> set[str]:
     """Tenants with raw rows in a warehouse file (empty if it has no raw tables)."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [r[0] for r in con.execute(
-            "SELECT table_name FROM information_schema.columns WHERE table_schema = 'raw_lexware' "
-            "AND column_name = 'tenant_id'").fetchall()]
-        return {r[0] for t in tables for r in con.execute(
-            f'SELECT DISTINCT tenant_id FROM raw_lexware."{t}"').fetchall()}
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.columns WHERE table_schema IN "
+            "('raw_lexware', 'raw_sevdesk') AND column_name = 'tenant_id'").fetchall()
+        return {r[0] for s, t in tables for r in con.execute(
+            f'SELECT DISTINCT tenant_id FROM {s}."{t}"').fetchall()}
+
+
+def _sevdesk_mismatches(con: duckdb.DuckDBPyConnection, tenant: str,
+                        expected: dict[str, dict[str, dict]]) -> list[str]:
+    """Each raw_sevdesk table against the sevDesk sandbox's export: ids and whole payloads."""
+    mismatches = []
+    for table, want in expected.items():
+        got = {i: json.loads(raw) for i, raw in con.execute(
+            f"SELECT id, raw FROM raw_sevdesk.{table} WHERE tenant_id = ? "
+            "AND NOT coalesce(is_deleted, false)",
+            [tenant]).fetchall()}
+        if got != want:
+            missing, extra = len(want.keys() - got.keys()), len(got.keys() - want.keys())
+            stale = sum(1 for k in want.keys() & got.keys() if want[k] != got[k])
+            mismatches.append(f"{table}: {missing} missing, {extra} extra, {stale} stale")
+    return mismatches
 
 
 def _updatable(contact: dict) -> bool:

@@ -1,4 +1,5 @@
-"""The demo's world: three tenants in one sandbox process, and the config Kontor reads for them."""
+"""The demo's world: three Lexware tenants in one Lexware sandbox process, one sevDesk tenant in a sevDesk
+sandbox process beside it, and the config Kontor reads for them."""
 
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bench.bench_sevdesk import minimum_requests as sevdesk_sync_cost
 from bench.sandbox_sync import full_sync_cost
 from core.config import load_config
+from pipelines.sevdesk.settings import TABLES as SEVDESK_TABLES
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RATE_LIMIT = 100  # sandbox requests/second per API key (the real API allows 2; see README)
@@ -46,6 +49,7 @@ class Tenant:
     name: str
     story: str
     denied: tuple[str, str] | None = None  # (endpoint its key may not call, the raw table it feeds)
+    system: str = "lexware"
 
     @property
     def key(self) -> str:
@@ -60,7 +64,12 @@ NORDLICHT = Tenant("nordlicht", "large-ish books")
 ELBE = Tenant("elbe", "small books, 3 % injected 429s, write-back target")
 SPREE = Tenant("spree", "small books; its key may not read posting categories (403): that table is "
                "skipped, the rest syncs", denied=("/v1/posting-categories", "posting_categories"))
-TENANTS = (NORDLICHT, ELBE, SPREE)
+TENANTS = (NORDLICHT, ELBE, SPREE)  # the Lexware tenants (one Lexware sandbox)
+ISAR = Tenant("isar", "sevDesk books (both tax schemes, SR cancellations, locked documents), no rate "
+              "limit (sevDesk publishes none), one compare-before-write correction", system="sevdesk")
+SEVDESK_TENANTS = (ISAR,)  # in the sevDesk sandbox
+ALL_TENANTS = TENANTS + SEVDESK_TENANTS
+SEVDESK_BOOKS = Books(40, 80, 40, 8)  # the sevDesk sandbox's `small` preset
 
 
 def books_of(quick: bool) -> dict[str, Books]:
@@ -79,14 +88,21 @@ def sandbox_options(books: dict[str, Books]) -> dict:
             **counts}
 
 
+def sevdesk_sandbox_options(books: Books = SEVDESK_BOOKS) -> dict:
+    """`start_sandbox(system="sevdesk", ...)` options: the sevDesk tenant's token and books, no rate
+    limit (as live: none published or observed), no faults."""
+    return {"system": "sevdesk", "tenants": {t.name: t.key for t in SEVDESK_TENANTS}, **books.flags()}
+
+
 def write_config(path: Path, base_urls: dict[str, str]) -> Path:
-    """kontor.yaml for the demo tenants (`base_urls`: tenant -> URL); the keys stay in the environment."""
-    doc = {
-        "warehouse": "warehouse.duckdb",
-        "tenants": [{"name": t.name, "system": "lexware", "base_url": base_urls[t.name],
-                     "api_key_env": t.key_env, "rps": BUDGET_RPS, "max_in_flight": MAX_IN_FLIGHT}
-                    for t in TENANTS],
-    }
+    """kontor.yaml for the demo tenants (`base_urls`: tenant -> URL; a sevDesk tenant's is its sandbox's
+    root, `/api/v1` is appended); the keys stay in the environment. sevDesk tenants keep their system's
+    default budget."""
+    lexware = [{"name": t.name, "system": "lexware", "base_url": base_urls[t.name], "api_key_env": t.key_env,
+                "rps": BUDGET_RPS, "max_in_flight": MAX_IN_FLIGHT} for t in TENANTS]
+    sevdesk = [{"name": t.name, "system": "sevdesk", "base_url": f"{base_urls[t.name]}/api/v1",
+                "api_key_env": t.key_env} for t in SEVDESK_TENANTS if t.name in base_urls]
+    doc = {"warehouse": "warehouse.duckdb", "tenants": lexware + sevdesk}
     path.write_text("# Written by `make demo` (python -m demo); regenerated on every run.\n"
                     + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     load_config(path)  # the same schema check as every entry point: a ConfigError line, not a failed run
@@ -105,9 +121,11 @@ def sandbox_date(now: datetime) -> date:
     return now.astimezone(BERLIN).date()
 
 
-def save_sandbox(path: Path, options: dict, base_url: str) -> Path:
-    """What `make demo-ui` needs to bring the same sandbox back: its options and its port."""
-    path.write_text(json.dumps({"options": options, "base_url": base_url}, indent=1), encoding="utf-8")
+def save_sandbox(path: Path, options: dict, base_url: str, sevdesk: dict | None = None) -> Path:
+    """What `make demo-ui` needs to bring the same sandboxes back: their options and their ports
+    (`sevdesk`: {"options", "base_url"} of the sevDesk sandbox)."""
+    doc = {"options": options, "base_url": base_url, **({"sevdesk": sevdesk} if sevdesk else {})}
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return path
 
 
@@ -116,6 +134,18 @@ def minimum_full_sync_requests(export: dict) -> int:
     one detail per invoice / credit note / voucher and one payments GET per voucher that has them,
     unless the list tells the answer (`bench.sandbox_sync.full_sync_cost`)."""
     return full_sync_cost(export)
+
+
+def minimum_sevdesk_sync_requests(export: dict) -> int:
+    """The fewest requests a sevDesk sync can make (first or incremental: positions, transactions and
+    payment links have no update filter, so every run lists them): one page per 1000 rows of each
+    table, at least one, plus the tax rules."""
+    return sevdesk_sync_cost(export)
+
+
+def expected_sevdesk_raw(export: dict) -> dict[str, dict[str, dict]]:
+    """Ground truth per raw_sevdesk table: id -> the whole record (sevDesk has no version to compare)."""
+    return {table: {r["id"]: r for r in export[table]} for table in SEVDESK_TABLES}
 
 
 def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:

@@ -1,3 +1,3 @@
-from .cli import main
+from sandbox.lexware.cli import main
 
 raise SystemExit(main())

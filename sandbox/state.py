@@ -1,4 +1,6 @@
-"""--state FILE: persist all tenants' books across restarts (atomic JSON file, saved when dirty)."""
+"""--state FILE: persist all tenants' books across restarts (atomic JSON file, saved when dirty); shared by
+every emulator (its sandbox object has `config.seed`/`config.state_file`, `clock`, `tenants` whose
+`dump()` is JSON, `seed_all(states)` and `dirty`)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,9 @@ import json
 import logging
 import os
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .util import fmt_dt
-
-if TYPE_CHECKING:
-    from .app import Sandbox
+Sandbox = Any  # sandbox.lexware.app.Sandbox or sandbox.sevdesk.app.Sandbox
 
 log = logging.getLogger("sandbox.state")
 FORMAT = 1
@@ -22,7 +21,7 @@ def save(sb: Sandbox, path: str) -> None:
     data = {
         "format": FORMAT,
         "seed": sb.config.seed,
-        "clock": fmt_dt(sb.clock.now()),
+        "clock": sb.clock.now().isoformat(),
         "tenants": {name: t.dump() for name, t in sb.tenants.items()},
     }
     tmp = f"{path}.tmp"

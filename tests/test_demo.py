@@ -1,6 +1,7 @@
 """`make demo`'s entry point end to end (smaller books for the large tenant): it exits 0, and what its
-summary claims holds in the warehouse, in the Dagster instance and against the sandbox's ground truth
-(a fresh sandbox with the same seed and options holds the same books the demo started from)."""
+summary claims holds in the warehouse, in the Dagster instance and against the sandboxes' ground truth
+(a fresh sandbox with the same seed and options holds the same books the demo started from), for the
+Lexware tenants and the sevDesk one."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from demo.run import valid_de_vat_id
 from sandbox.process import start_sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.slow
+# The demo runs 11 Dagster CLI runs (4 parallel syncs twice, 2 builds, the write-back) and 3 sandboxes:
+# on a shared 2-core machine that can take longer than the suite's default 600 s timeout.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +30,7 @@ def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
     cmd = [sys.executable, "-m", "demo", "--quick", "--data-dir", str(tmp / "data"),
            "--dagster-home", str(tmp / "dagster"), "--json", str(tmp / "results.json")]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1700)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout, json.loads((tmp / "results.json").read_text()), tmp
 
@@ -38,9 +41,10 @@ def seeded():
     large = {world.NORDLICHT.name: world.NORDLICHT.key}
     small = {world.ELBE.name: world.ELBE.key}
     with start_sandbox(tenants=large, rate_limit=0, **world.LARGE_QUICK.flags()) as a, \
-         start_sandbox(tenants=small, rate_limit=0, **world.SMALL.flags()) as b:
+         start_sandbox(tenants=small, rate_limit=0, **world.SMALL.flags()) as b, \
+         start_sandbox(**world.sevdesk_sandbox_options()) as c:
         yield {world.NORDLICHT.name: a.export(world.NORDLICHT.name),
-               world.ELBE.name: b.export(world.ELBE.name)}
+               world.ELBE.name: b.export(world.ELBE.name), world.ISAR.name: c.export(world.ISAR.name)}
 
 
 def test_progress_lines_and_a_summary(demo):
@@ -51,21 +55,99 @@ def test_progress_lines_and_a_summary(demo):
     assert f"rate limit {world.RATE_LIMIT} requests/s per API key" in out
 
 
+def _section(out: str, title: str) -> str:
+    """The lines of the summary from the one starting with `title` to the next blank line."""
+    return out.split("\n" + title, 1)[1].split("\n\n", 1)[0]
+
+
 def test_cdm_rows_in_the_summary_are_the_warehouse_rows(demo):
     out, results, _ = demo
     printed = {m[1]: [int(x.replace(",", "")) for x in m[2].split()]
-               for m in re.finditer(r"^\s+cdm\.(\w+)\s+([\d,\s]+?)$", out, re.M)}
+               for m in re.finditer(r"^\s+cdm\.(\w+)\s+([\d,\s]+?)$", _section(out, "CDM rows per tenant"),
+                                    re.M)}
     with duckdb.connect(results["warehouse"], read_only=True) as con:
         for table, counts in printed.items():
             actual = dict(con.execute(f"SELECT tenant_id, count(*) FROM cdm.{table} GROUP BY 1").fetchall())
-            assert counts == [actual.get(t.name, 0) for t in world.TENANTS], table
+            assert counts == [actual.get(t.name, 0) for t in world.ALL_TENANTS], table
     assert {"contacts", "invoices", "bills", "payments"} <= printed.keys()
-    assert all(printed["contacts"])  # spree's key lacks one endpoint only: its contacts are there
+    assert all(printed["contacts"][:3])  # spree's key lacks one endpoint only: its contacts are there
+
+
+def test_rows_per_source_system_in_the_summary_are_the_warehouse_rows(demo):
+    """Per source system: by the table's source_system column, else by its tenants' systems (marked *)."""
+    out, results, _ = demo
+    section = _section(out, "Rows per source system")
+    systems = section.splitlines()[1].split()[1:]
+    assert systems == ["lexware", "sevdesk"]
+    printed = {m[1]: (bool(m[2]), [int(x.replace(",", "")) for x in m[3].split()])
+               for m in re.finditer(r"^\s+((?:cdm|marts)\.\w+)( \*)?\s+([\d,\s]+?)$", section, re.M)}
+    system_of = {t.name: t.system for t in world.ALL_TENANTS}
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        for table, (by_tenant, counts) in printed.items():
+            schema, name = table.split(".")
+            cols = {r[0] for r in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_schema = ? AND table_name = ?",
+                [schema, name]).fetchall()}
+            assert by_tenant == ("source_system" not in cols), table
+            key = "tenant_id" if by_tenant else "source_system"
+            actual: dict[str, int] = {}
+            for k, n in con.execute(f"SELECT {key}, count(*) FROM {table} GROUP BY 1").fetchall():
+                system = system_of[k] if by_tenant else k
+                actual[system] = actual.get(system, 0) + n
+            assert counts == [actual.get(s, 0) for s in systems], table
+    assert {"cdm.invoices", "cdm.contacts", "marts.revenue_by_month"} <= printed.keys()
+    assert printed["cdm.invoices"][1][0] > 0  # the Lexware tenants' invoices
+
+
+def test_the_sevdesk_tenant_is_synced_exactly(demo, seeded):
+    """isar's raw_sevdesk tables equal the sevDesk sandbox's export (whole records) after the full sync,
+    the write-back and the re-sync; each sync made the fewest requests a sevDesk sync can make."""
+    out, results, _ = demo
+    isar = world.ISAR.name
+    assert results["ground_truth"][isar] == []
+    assert re.search(r"raw_sevdesk tables equal the sevDesk sandbox's export \(.*tenant isar\): yes", out)
+    for step in ("full_sync", "resync"):
+        sync = results[step][isar]
+        assert sync["status"] == "SUCCESS" and sync["requests"] == sync["minimum"], step
+    assert results["full_sync"][isar]["minimum"] == world.minimum_sevdesk_sync_requests(seeded[isar])
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        for table in ("contacts", "invoices", "vouchers", "invoice_positions",
+                      "check_account_transaction_logs"):
+            ids = {r[0] for r in con.execute(f"SELECT id FROM raw_sevdesk.{table} WHERE tenant_id = ?",
+                                             [isar]).fetchall()}
+            assert ids == {r["id"] for r in seeded[isar][table]} and ids, table
+        in_raw_sevdesk = {r[0] for r in con.execute(
+            "SELECT DISTINCT tenant_id FROM raw_sevdesk.contacts").fetchall()}
+    assert in_raw_sevdesk == {isar}  # the Lexware tenants stay in raw_lexware
+
+
+def test_the_sevdesk_write_back_is_applied_compare_before_write(demo, seeded):
+    """One correction on the sevDesk tenant, through the same apply_corrections run: applied with one
+    write, its audit rows name the weaker guarantee, the sevDesk books and (after the re-sync) the
+    warehouse hold the new value."""
+    out, results, _ = demo
+    [sev] = [c for c in results["corrections"] if c["tenant"] == world.ISAR.name]
+    assert (sev["status"], sev["puts"], sev["entity"], sev["field"]) == ("applied", 1, "bill", "due_date")
+    assert sev["guarantees"] == ["compare_before_write"]
+    assert sev["audit"][-2:] == ["save:written", "confirm:confirmed"]  # saveVoucher, re-read to confirm
+    line = next(x for x in out.splitlines() if x.startswith(f"  #{sev['id']} bill.due_date"))
+    assert "applied" in line and "compare_before_write" in line and "sevDesk" in line
+    before = {v["id"]: v for v in seeded[world.ISAR.name]["vouchers"]}
+    with duckdb.connect(results["warehouse"], read_only=True) as con:
+        vid = con.execute("SELECT split_part(record_id, ':', 3) FROM writeback.corrections WHERE id = ?",
+                          [sev["id"]]).fetchone()[0]
+        raw = json.loads(con.execute("SELECT raw FROM raw_sevdesk.vouchers WHERE tenant_id = ? AND id = ?",
+                                     [world.ISAR.name, vid]).fetchone()[0])
+    assert before[vid]["status"] == "50" and not before[vid]["enshrined"]  # a draft: sevDesk lets it change
+    assert raw["paymentDeadline"][:10] == "2031-02-28" != (before[vid]["paymentDeadline"] or "")[:10]
+    assert (raw["sumNet"], raw["sumGross"]) == (before[vid]["sumNet"], before[vid]["sumGross"])
 
 
 def test_requests_and_rows_against_the_ground_truth(demo, seeded):
     _, results, _ = demo
-    for name, export in seeded.items():
+    lexware = {name: export for name, export in seeded.items() if name != world.ISAR.name}
+    for name, export in lexware.items():
         sync = results["full_sync"][name]
         assert sync["minimum"] == world.minimum_full_sync_requests(export)
         assert sync["requests"] == sync["minimum"] + sync["429"]  # every extra request is a 429 retry
@@ -74,19 +156,19 @@ def test_requests_and_rows_against_the_ground_truth(demo, seeded):
     assert (spree["403"], spree["not_in_plan"]) == (1, ["raw_lexware/posting_categories"])
     assert spree["requests"] == spree["minimum"] + spree["429"]
     with duckdb.connect(results["warehouse"], read_only=True) as con:
-        for name, export in seeded.items():
+        for name, export in lexware.items():
             ids = {r[0] for r in con.execute(
                 "SELECT id FROM raw_lexware.contacts WHERE tenant_id = ?", [name]).fetchall()}
             assert ids == {c["id"] for c in export["contacts"]}
             invoices = con.execute("SELECT count(*) FROM cdm.invoices WHERE tenant_id = ? AND "
                                    "raw_table = 'raw_lexware.invoices'", [name]).fetchone()[0]
             assert invoices == len(export["invoices"])
-    assert results["ground_truth"] == {t.name: [] for t in world.TENANTS}
+    assert results["ground_truth"] == {t.name: [] for t in world.ALL_TENANTS}
 
 
 def test_write_back_outcomes_are_in_lexware_and_the_warehouse(demo, seeded):
     _, results, _ = demo
-    applied, retried, conflict = results["corrections"]
+    applied, retried, conflict = [c for c in results["corrections"] if c["tenant"] == world.ELBE.name]
     assert (applied["status"], applied["puts"]) == ("applied", 1)
     assert (retried["status"], retried["puts"]) == ("applied", 2)
     assert (conflict["status"], conflict["puts"]) == ("conflict", 0)
@@ -94,11 +176,12 @@ def test_write_back_outcomes_are_in_lexware_and_the_warehouse(demo, seeded):
     with duckdb.connect(results["warehouse"], read_only=True) as con:
         rows = dict(con.execute(
             "SELECT field, (SELECT to_json(c) FROM cdm.contacts AS c WHERE c.id = w.record_id) "
-            "FROM writeback.corrections AS w WHERE entity = 'contact'").fetchall())
+            "FROM writeback.corrections AS w WHERE entity = 'contact' AND tenant = 'elbe'").fetchall())
         raw = con.execute("SELECT raw ->> '$.note' FROM raw_lexware.contacts WHERE tenant_id = 'elbe' "
                           "AND '/v1/contacts/' || id = ?", [edit["path"]]).fetchone()[0]
         due = con.execute("SELECT due_date::VARCHAR FROM cdm.bills AS b JOIN writeback.corrections AS w "
-                          "ON w.record_id = b.id WHERE w.field = 'due_date'").fetchone()[0]
+                          "ON w.record_id = b.id WHERE w.field = 'due_date' AND w.tenant = 'elbe'"
+                          ).fetchone()[0]
     assert json.loads(rows["email"])["email"] == "buchhaltung@elbe-demo.example"
     assert raw == edit["changes"]["note"]  # the colleague's change survived our retry
     seen_vat = {c["id"]: (c.get("company") or {}).get("vatRegistrationId")
@@ -119,7 +202,7 @@ def test_every_step_is_a_successful_dagster_run_with_checks(demo):
         jobs = {instance.get_run_by_id(i).job_name for i in runs}
     finally:
         instance.dispose()
-    assert {"kontor_transform", "apply_corrections"} <= jobs and len(runs) == 3 + 1 + 1 + 3 + 1
+    assert {"kontor_transform", "apply_corrections"} <= jobs and len(runs) == 4 + 1 + 1 + 4 + 1
     checks = [c for r in results["runs"] if r["label"] == "6-rebuild" for c in r["checks"]]
     assert len(checks) > 20 and all(c["passed"] for c in checks)
 
@@ -173,20 +256,27 @@ def test_demo_ui_brings_the_sandbox_back_and_every_job_runs(demo):
 
     out, results, tmp = demo
     saved = json.loads((tmp / "data" / "sandbox.demo.json").read_text())
-    with demo_environment(tmp / "data", tmp / "dagster") as (env, sandbox):
-        assert sandbox.base_url == saved["base_url"]
+    with demo_environment(tmp / "data", tmp / "dagster") as (env, sandbox, sevdesk):
+        assert sandbox.base_url == saved["base_url"] and sevdesk.base_url == saved["sevdesk"]["base_url"]
+        [sev] = [c for c in results["corrections"] if c["tenant"] == world.ISAR.name]
+        deadlines = {v["paymentDeadline"][:10] for v in sevdesk.export(world.ISAR.name)["vouchers"]
+                     if v["paymentDeadline"]}
+        assert sev["new_value"] in deadlines, "the sevDesk books as the demo left them (its write-back)"
+        assert f"base_url: {sevdesk.base_url}/api/v1" in (tmp / "data" / "kontor.demo.yaml").read_text()
         renamed = [c for c in sandbox.export("nordlicht")["contacts"]
                    if (c.get("company") or {}).get("name", "").endswith("(neu)")]
         assert len(renamed) == 1, "the books as the demo left them (its rename is there)"
         assert f"base_url: {sandbox.base_url}" in (tmp / "data" / "kontor.demo.yaml").read_text()
         runner = DagsterRunner(tmp / "dagster", env, tmp / "ui-logs")
         launched = [runner.materialize("ui-sync", "group:raw_lexware", "spree"),
+                    runner.materialize("ui-sevdesk-sync", "group:raw_sevdesk", world.ISAR.name),
                     runner.execute_job("ui-dry-run", "apply_corrections",
                                        {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}})]
         outcomes = runner.wait(launched)
-        assert [o.status for o in outcomes] == ["SUCCESS", "SUCCESS"], [o.label for o in outcomes]
+        assert [o.status for o in outcomes] == ["SUCCESS"] * 3, [o.label for o in outcomes]
         states = automation_states(tmp / "dagster")
-        text = banner(sandbox, "http://127.0.0.1:3000", states, results["as_of"])
+        text = banner(sandbox, "http://127.0.0.1:3000", states, results["as_of"], sevdesk)
+    assert f"{sevdesk.base_url}/api/v1" in text and world.ISAR.key_env in text
     named = {"lexware_hourly": "RUNNING", "kontor_model_automation": "RUNNING",
              "pending_corrections_sensor": "STOPPED"}  # the ones the summary names
     assert {name: states.get(name) for name in named} == named

@@ -16,9 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
-from sandbox.cli import build_parser, config_from_args
+from sandbox.lexware.cli import build_parser, config_from_args
+from sandbox.lexware.seed import SIZES
 from sandbox.process import start_sandbox
-from sandbox.seed import SIZES
 
 KEYS = {"demo": "key-a", "other": "key-b"}
 

@@ -12,10 +12,10 @@ import httpx
 import pypdf
 import pytest
 
-from sandbox.masterdata import OUTGO_IDS
-from sandbox.pdf import render_pdf
+from sandbox.clock import BERLIN
+from sandbox.lexware.masterdata import OUTGO_IDS
+from sandbox.lexware.pdf import render_pdf
 from sandbox.process import start_sandbox
-from sandbox.util import BERLIN
 
 KEY = "sandbox-demo-key"
 SMALL = {"contacts": 20, "invoices": 40, "vouchers": 20, "credit_notes": 6}

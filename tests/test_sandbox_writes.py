@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sandbox.masterdata import OUTGO_IDS
+from sandbox.lexware.masterdata import OUTGO_IDS
 
 KEY = "sandbox-demo-key"
 NEW_CONTACT = {

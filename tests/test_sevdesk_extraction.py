@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from bench.sandbox_sync import write_config
-from pipelines.lexware.errors import AuthError
+from pipelines.lexware.errors import AuthError, MalformedResponseError
 from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
 from pipelines.sevdesk.sync import sync_tenant
@@ -398,3 +398,142 @@ def test_deletes_confirmed_by_a_killed_run_are_flagged_by_the_next(sb, cfg):
     assert "GET /api/v1/Invoice/{id}" not in sb.tenant_stats("demo")["by_endpoint"]  # applied, not re-asked
     assert rows(cfg, "invoices", deleted=True).keys() == {draft["id"]}
     assert_matches_export(cfg, sb.export("demo"))
+
+
+class SmallPages(SevdeskClient):
+    """Pages of 100 rows (the API's default), so the test books span several pages; `before_get(path,
+    params)` runs before each request (an edit "by another user" between two pages)."""
+
+    def __init__(self, tenant, before_get=None, **kwargs):
+        super().__init__(tenant, **kwargs)
+        self.before_get, self.sent = before_get, []
+
+    def pages(self, path, params=None, size=100):
+        yield from super().pages(path, params, size)
+
+    def get(self, path, params=None):
+        self.sent.append((path, dict(params or {})))
+        if self.before_get:
+            self.before_get(path, params or {})
+        return super().get(path, params)
+
+
+def test_a_delete_between_two_pages_shifts_rows_and_the_listing_is_completed(sb, cfg):
+    """Offset paging over a list that changes (sevDesk has no cursor): a draft deleted after the first
+    page of /Invoice (newest first) shifts every later row up by one, so the row at the page boundary
+    moves onto the page already read. The listing notices and lists again: nothing is skipped, nothing
+    duplicated; the next run confirms and flags the deleted draft."""
+    export = sb.export("demo")
+    newest_first = sorted(export["invoices"], key=lambda i: int(i["id"]), reverse=True)
+    draft = next(i for i in newest_first[:100] if i["status"] == "100")
+    at_boundary = newest_first[100]  # the first row of page 2, until the delete moves it to page 1
+    deleted: list[str] = []
+
+    def delete_after_page_one(path, params):
+        if path == "/Invoice" and params.get("offset") == 100 and not deleted:
+            sb.edit("demo", "Invoice", draft["id"], action="delete")
+            deleted.append(draft["id"])
+
+    client = SmallPages(cfg.tenant("demo"), delete_after_page_one)
+    sync_tenant(cfg, "demo", client=client)
+    live = rows(cfg, "invoices")
+    assert deleted and at_boundary["id"] in live  # not skipped
+    assert sum(1 for path, _ in client.sent if path == "/Invoice") > -(-len(newest_first) // 100)  # relisted
+    assert {i["id"] for i in sb.export("demo")["invoices"]} <= live.keys()
+    assert duplicates(cfg) == {}
+    result = sync_tenant(cfg, "demo", reconcile=True)
+    assert result.flagged_deleted.get("invoices") == 1
+    assert rows(cfg, "invoices", deleted=True).keys() == {draft["id"]}
+    assert_matches_export(cfg, sb.export("demo"))
+
+
+def test_sigkill_mid_incremental_run_then_rerun_loads_every_change_once(sb, cfg):
+    """After a full sync, changes in sevDesk (an edit, a payment, a deleted draft, a changed voucher
+    position); the incremental run that should load them is SIGKILLed mid-extraction. The re-run loads
+    each change exactly once: the warehouse equals the sandbox, no duplicates, the delete flagged."""
+    sync_tenant(cfg, "demo")
+    before = sb.export("demo")
+    contact = before["contacts"][5]
+    open_invoice = next(i for i in before["invoices"] if i["status"] == "200")
+    draft = next(i for i in before["invoices"] if i["status"] == "100")
+    voucher = next(v for v in before["vouchers"] if v["status"] == "50")
+    position = next(p for p in before["voucher_positions"] if p["voucher"]["id"] == voucher["id"])
+    sb.edit("demo", "Contact", contact["id"], {"description": "vor dem Kill geändert"})
+    sb.edit("demo", "Invoice", open_invoice["id"], action="pay")
+    sb.edit("demo", "Invoice", draft["id"], action="delete")
+    sb.edit("demo", "VoucherPos", position["id"], {"sumNet": "77.70"})
+    after = sb.export("demo")
+    sb.reset_stats()
+    slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=3, system="sevdesk")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while sb.tenant_stats("demo")["requests"] < 8 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    assert sb.tenant_stats("demo")["requests"] < pages(after)  # killed before the listing was complete
+    result = sync_tenant(cfg, "demo", reconcile=True)
+    assert_matches_export(cfg, sb.export("demo"))
+    assert duplicates(cfg) == {}
+    assert rows(cfg, "contacts")[contact["id"]]["description"] == "vor dem Kill geändert"
+    assert rows(cfg, "invoices")[open_invoice["id"]]["status"] == "1000"
+    assert rows(cfg, "invoices", deleted=True).keys() == {draft["id"]}
+    assert result.flagged_deleted.get("invoices") == 1
+    assert rows(cfg, "voucher_positions")[position["id"]]["sumNet"] != position["sumNet"]
+
+
+def test_persistently_malformed_bodies_fail_the_run_with_nothing_loaded(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENVS["demo"], KEYS["demo"])
+    with start_sandbox(system="sevdesk", tenants={"demo": KEYS["demo"]}, faults="malformed=1", **SMALL) as sb:
+        cfg = write_config(tmp_path, sb.base_url, {"demo": ENVS["demo"]}, system="sevdesk")
+        client = SevdeskClient(cfg.tenant("demo"), max_attempts=3)
+        with pytest.raises(MalformedResponseError, match=r"'demo'.*malformed"):
+            sync_tenant(cfg, "demo", client=client)
+        assert sb.tenant_stats("demo")["requests"] == 3  # the first call, retried, then the run stopped
+    if cfg.warehouse.exists():
+        con = duckdb.connect(str(cfg.warehouse), read_only=True)
+        try:
+            loaded = con.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = 'raw_sevdesk' AND table_name NOT LIKE '_dlt%'"
+            ).fetchone()[0]
+        finally:
+            con.close()
+        assert loaded == 0
+
+
+def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
+    """A full refresh of a sevDesk tenant is under way when another run of it starts (the hourly sync):
+    the second waits for the first instead of sharing its dlt folder and state."""
+    slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=4, system="sevdesk")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo",
+         "--mode", "full"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while sb.tenant_stats("demo")["requests"] < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None  # the full refresh is extracting
+    served_before_ours: list[int] = []
+
+    def first_request(path, params):
+        if not served_before_ours:
+            served_before_ours.append(sb.tenant_stats("demo")["requests"])
+
+    probe = SmallPages(cfg.tenant("demo"), first_request)
+    sync_tenant(cfg, "demo", client=probe)
+    assert proc.wait(120) == 0
+    # the first run made no request after the second one's first: they did not overlap
+    assert sb.tenant_stats("demo")["requests"] == served_before_ours[0] + len(probe.sent)
+    assert_matches_export(cfg, sb.export("demo"))
+    assert duplicates(cfg) == {}

@@ -285,6 +285,31 @@ def test_change_between_judging_and_writing_is_caught_by_the_compare(sb, store, 
     assert sb.tenant_stats(TENANT)["by_endpoint"]["PUT /api/v1/Contact/{id}"] == 1  # only the other-field one
 
 
+def test_a_record_changing_before_every_write_gives_up_after_the_bound(sb, store, client, pools):
+    """A colleague saves the contact (another field) right before each of our writes: the compare sees
+    `update` move every time, nothing is written, and past the bound the correction gives up, the
+    colleague's edits kept. The same storm as Lexware's version conflicts, caught by the compare."""
+    cid = next(pools["organisations"])
+    corr = add(store, sb, "Contact", cid, "vat_id", next(NEW_VATS))
+    old_vat = record(sb, "Contact", cid)["vatNumber"]
+    saved: list[int] = []
+
+    def colleague_saves(vc, attempt):
+        tick(sb)  # a later second: sevDesk's `update` moves only with the clock
+        sb.edit(TENANT, "Contact", cid, {"description": f"Anruf {attempt}"})
+        saved.append(attempt)
+
+    sb.reset_stats()
+    executor(store, client, max_attempts=3, hooks=Hooks(before_put=colleague_saves)).run()
+    c, now = store.get(corr), record(sb, "Contact", cid)
+    assert c.status == "gave_up" and c.attempts == 3 and "gave up after 3 attempts" in c.reason
+    assert saved == [1, 2, 3] and writes(sb) == 0
+    assert now["vatNumber"] == old_vat and now["description"] == "Anruf 3"
+    audit = [(r["action"], r["outcome"]) for r in store.audit_rows(corr)]
+    assert audit.count(("compare", "changed_meanwhile")) == 3
+    assert {r["guarantee"] for r in store.audit_rows(corr)} == {"compare_before_write"}
+
+
 def test_voucher_leaving_draft_before_the_write_is_rejected_not_written(sb, store, client, pools):
     vid = next(pools["drafts"])
     corr = add(store, sb, "Voucher", vid, "due_date", next(NEW_DAYS))

@@ -45,24 +45,31 @@ def complete_listing(client: SevdeskClient, path: str, query: dict) -> Iterator[
     """Yield the pages of a list (as lists of rows not yet yielded), complete even if it changes meanwhile.
 
     Offset paging over a list that changes while it is read can skip a row (a deletion on an earlier page
-    shifts the rest up): if fewer distinct rows arrived than the last page's `total`, the list is read again
-    (rows already yielded are not repeated). Vanished rows are confirmed one by one later (deletes.py).
+    shifts the rest up). A pass is complete when every page reported the same `total` and the pass
+    returned that many distinct rows; otherwise the list is read again (rows already yielded are not
+    repeated). Counting rows across passes is not enough: a row deleted after it was read still counts,
+    and hides the row its deletion pushed onto an earlier page. Vanished rows are confirmed one by one
+    later (deletes.py).
     """
     seen: set[str] = set()
     for _ in range(settings.RELIST_ATTEMPTS):
-        total = 0
+        listed: set[str] = set()
+        totals: set[int] = set()
         for rows, count in client.pages(path, query):
-            total = count if count is not None else len(seen) + len(rows)
+            listed.update(str(r["id"]) for r in rows)
+            if count is not None:  # without `total`, a pass is taken as complete
+                totals.add(count)
             fresh = [r for r in rows if str(r["id"]) not in seen]
             seen.update(str(r["id"]) for r in fresh)
             if fresh:
                 yield fresh
-        if len(seen) >= total:
+        total = max(totals, default=len(listed))
+        if len(totals) <= 1 and len(listed) >= total:
             return
         log.info(
             "tenant %s: %s changed while paging (%d of %d rows); listing again",
             client.name,
             path,
-            len(seen),
+            len(listed),
             total,
         )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.responses import JSONResponse
 
-from sandbox.util import BERLIN
+from sandbox.clock import BERLIN
 
 from . import books
 from .books import SevError, get

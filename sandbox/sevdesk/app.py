@@ -5,9 +5,7 @@ are the Lexware sandbox's shared pieces."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import math
 import random
 import re
 from collections import Counter
@@ -18,14 +16,13 @@ from urllib.parse import parse_qsl
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from sandbox import state
 from sandbox.churn import Churn
+from sandbox.clock import DEFAULT_ANCHOR, Clock
 from sandbox.faults import NOT_PERFORMED, FaultInjector
+from sandbox.operator_api import common_routes, lifespan
 from sandbox.ratelimit import RateLimiter
 from sandbox.stats import Stats
-from sandbox.util import DEFAULT_ANCHOR, Clock
 
 from . import api
 from .books import SevError
@@ -198,92 +195,15 @@ async def _body(request: Request):
 
 
 def build_operator_app(sb: Sandbox) -> Starlette:
-    def tenant_or_404(request: Request) -> tuple[TenantStore | None, JSONResponse | None]:
-        t = sb.tenants.get(request.path_params["name"])
-        if t is None:
-            return None, JSONResponse({"error": f"unknown tenant '{request.path_params['name']}'"}, 404)
-        return t, None
+    """The operator API: the common routes of every emulator (sandbox/operator_api.py)."""
 
-    async def health(request: Request) -> JSONResponse:
-        return JSONResponse({"status": "ok", "system": "sevdesk"})
+    def do_edit(t: TenantStore, body: dict) -> dict | None:
+        return edit(sb, t, body["resource"], str(body["id"]), body.get("changes"), body.get("action"))
 
-    async def stats(request: Request) -> JSONResponse:
-        return JSONResponse(sb.stats.snapshot())
-
-    async def stats_reset(request: Request) -> JSONResponse:
-        sb.stats.reset()
-        return JSONResponse({"status": "ok"})
-
-    async def export(request: Request) -> JSONResponse:
-        t, err = tenant_or_404(request)
-        return err or JSONResponse(t.export())
-
-    async def do_edit(request: Request) -> JSONResponse:
-        t, err = tenant_or_404(request)
-        if err:
-            return err
-        try:
-            body = json.loads(await request.body())
-            rec = edit(sb, t, body["resource"], str(body["id"]), body.get("changes"), body.get("action"))
-        except (ValueError, KeyError, TypeError) as exc:
-            return JSONResponse({"error": f"bad edit request: {exc}"}, 400)
-        except SevError as exc:
-            return JSONResponse({"error": exc.message, "code": exc.code}, exc.status)
-        return JSONResponse({"deleted": True, "id": body["id"]} if rec is None else rec)
-
-    async def churn(request: Request) -> JSONResponse:
-        if request.method == "GET":
-            return JSONResponse(sb.churn.snapshot())
-        try:
-            rate = json.loads(await request.body())["rate"]
-            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate < math.inf:
-                raise ValueError(f"rate must be a number >= 0, got {rate!r}")
-        except (ValueError, KeyError, TypeError) as exc:
-            return JSONResponse({"error": f"bad churn request: {exc}"}, 400)
-        previous = sb.churn.set_rate(float(rate))
-        return JSONResponse({"previous_rate": previous, **sb.churn.snapshot()})
-
-    async def clock(request: Request) -> JSONResponse:
-        if request.method == "POST":
-            try:
-                moment = datetime.fromisoformat(json.loads(await request.body())["now"])
-                if moment.tzinfo is None or moment < sb.clock.now():
-                    raise ValueError("'now' needs a UTC offset and time never runs backwards")
-            except (ValueError, KeyError, TypeError) as exc:
-                return JSONResponse({"error": f"bad clock request: {exc}"}, 400)
-            sb.clock.advance_to(moment)
-        return JSONResponse({"now": sb.clock.now().isoformat()})
-
-    async def reset(request: Request) -> JSONResponse:
-        sb.reset()
-        return JSONResponse({"status": "ok"})
-
-    @contextlib.asynccontextmanager
-    async def lifespan(_app):
-        tasks = [asyncio.create_task(sb.churn.run(sb))]
-        if sb.config.state_file:
-            tasks.append(asyncio.create_task(state.autosave(sb, sb.config.state_file)))  # type: ignore[arg-type]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-            if sb.config.state_file:
-                state.save(sb, sb.config.state_file)  # type: ignore[arg-type]
-
-    return Starlette(
-        routes=[
-            Route("/_sandbox/health", health),
-            Route("/_sandbox/stats", stats),
-            Route("/_sandbox/stats/reset", stats_reset, methods=["POST"]),
-            Route("/_sandbox/tenants/{name}/export", export),
-            Route("/_sandbox/tenants/{name}/edit", do_edit, methods=["POST"]),
-            Route("/_sandbox/churn", churn, methods=["GET", "POST"]),
-            Route("/_sandbox/clock", clock, methods=["GET", "POST"]),
-            Route("/_sandbox/reset", reset, methods=["POST"]),
-        ],
-        lifespan=lifespan,
-    )
+    routes = common_routes(sb, system="sevdesk", edit=do_edit, refused=(SevError,),
+                           error_body=lambda exc: ({"error": exc.message, "code": exc.code}, exc.status),
+                           fmt_time=datetime.isoformat)
+    return Starlette(routes=routes, lifespan=lifespan(sb))
 
 
 def build_asgi(sb: Sandbox, operator_app):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
-import sys
 import time
 
 from sandbox.faults import parse_spec
@@ -109,30 +107,12 @@ def config_from_args(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import uvicorn
-
-    from sandbox import state
+    from sandbox.serve import serve
 
     from .app import Sandbox, build_asgi, build_operator_app
 
     config = config_from_args(args)
     started = time.perf_counter()
-    sb = Sandbox(config)
-    if config.state_file and state.load(sb, config.state_file):  # type: ignore[arg-type]
-        print(f"sevdesk sandbox: loaded state from {config.state_file}", file=sys.stderr)
-    print(
-        f"sevdesk sandbox: seeded {', '.join(sb.tenants)} in {time.perf_counter() - started:.2f}s; "
-        f"listening on http://{args.host}:{args.port}/api/v1",
-        file=sys.stderr,
-        flush=True,
-    )
-    logging.basicConfig(level=args.log_level.upper())
-    uvicorn.run(
-        build_asgi(sb, build_operator_app(sb)),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    return 0
+    return serve("sevdesk sandbox", Sandbox(config), lambda sb: build_asgi(sb, build_operator_app(sb)),
+                 host=args.host, port=args.port, log_level=args.log_level, started=started,
+                 api_path="/api/v1")

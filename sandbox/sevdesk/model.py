@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sandbox.util import BERLIN
+from sandbox.clock import BERLIN
 
 CENT = Decimal("0.01")
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sandbox import names as N
-from sandbox.util import BERLIN
+from sandbox.clock import BERLIN
 
 from . import books
 from .books import LEGACY_UNTIL, book, recompute, sales_position, tax_fields, voucher_position

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.util import Clock
+from sandbox.clock import Clock
 
 from .model import DOCUMENTS, HIDDEN_ACCOUNTS, NEWEST_FIRST, PARENT_FIELD, RESOURCES, fmt_ts, ref
 

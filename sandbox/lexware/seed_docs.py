@@ -6,7 +6,8 @@ import random
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from . import names as N
+from sandbox import names as N
+
 from .documents import address_from_contact, render_sales, render_voucher, voucher_item_tax
 from .masterdata import INCOME_IDS, OUTGO_IDS
 from .util import BERLIN, fmt_day, fmt_dt, money, num, rng_uuid, whole

@@ -1,18 +1,17 @@
-"""Small shared helpers: Berlin time formatting, money rounding, deterministic ids, the sandbox clock."""
+"""Small helpers of the Lexware emulator: Berlin time formatting as the API renders it, money rounding,
+deterministic ids (the clock itself is shared: sandbox/clock.py)."""
 
 from __future__ import annotations
 
 import random
-import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from sandbox.clock import BERLIN, DEFAULT_ANCHOR, Clock
+
+__all__ = ["BERLIN", "DEFAULT_ANCHOR", "Clock", "fmt_day", "fmt_dt", "money", "num", "rng_uuid", "whole"]
 CENT = Decimal("0.01")
-# The fixed "now" the seeded books end at (deterministic data); the clock runs on from here.
-DEFAULT_ANCHOR = datetime(2026, 11, 2, 9, 0, 0, tzinfo=BERLIN)
 
 
 def fmt_dt(dt: datetime) -> str:
@@ -48,22 +47,3 @@ def whole(value: Decimal) -> float | int:
 
 def rng_uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
-
-
-class Clock:
-    """Sandbox time: starts at an anchor (fixed per seed for deterministic data) and runs in real time."""
-
-    def __init__(self, anchor: datetime = DEFAULT_ANCHOR) -> None:
-        self.anchor = anchor
-        self._start = time.monotonic()
-
-    def now(self) -> datetime:
-        return self.anchor + timedelta(seconds=time.monotonic() - self._start)
-
-    def today(self) -> date:
-        return self.now().astimezone(BERLIN).date()
-
-    def advance_to(self, moment: datetime) -> None:
-        """Never let time run backwards (used after loading persisted state)."""
-        if moment > self.now():
-            self.anchor, self._start = moment, time.monotonic()

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import math
-import sys
 import time
 from dataclasses import asdict
 
+from sandbox.faults import parse_spec
+
 from .config import DENY_STATUSES, PLANS, SandboxConfig, TenantSpec
-from .faults import parse_spec
 from .seed import SIZES, Counts
 
 COUNT_FLAGS = ("contacts", "invoices", "vouchers", "credit-notes")
@@ -331,31 +330,12 @@ def _counts(args: argparse.Namespace, tenant: str | None, default: Counts | None
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import uvicorn
+    from sandbox.serve import serve
 
-    from . import state
     from .app import Sandbox, build_asgi
     from .operator import build_operator_app
 
     config = config_from_args(args)
     started = time.perf_counter()
-    sb = Sandbox(config)
-    if config.state_file and state.load(sb, config.state_file):
-        print(f"sandbox: loaded state from {config.state_file}", file=sys.stderr)
-    app = build_asgi(sb, build_operator_app(sb))
-    print(
-        f"sandbox: seeded {', '.join(sb.tenants)} in {time.perf_counter() - started:.2f}s; "
-        f"listening on http://{args.host}:{args.port}",
-        file=sys.stderr,
-        flush=True,
-    )
-    logging.basicConfig(level=args.log_level.upper())
-    uvicorn.run(
-        app,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    return 0
+    return serve("sandbox", Sandbox(config), lambda sb: build_asgi(sb, build_operator_app(sb)),
+                 host=args.host, port=args.port, log_level=args.log_level, started=started)

@@ -6,7 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from . import names as N
+from sandbox import names as N
+
 from .articles import link_articles, seed_articles
 from .seed_docs import seed_credit_notes, seed_invoices, seed_vouchers
 from .util import fmt_dt, rng_uuid

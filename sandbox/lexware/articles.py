@@ -6,7 +6,8 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from . import names as N
+from sandbox import names as N
+
 from .util import fmt_dt, money, num, rng_uuid, whole
 
 LINK_SHARE = 0.7  # share of the invoice lines named like an article that reference it (the rest: custom)

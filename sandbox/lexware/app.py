@@ -9,6 +9,12 @@ import uuid
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from sandbox.churn import Churn
+from sandbox.faults import NOT_PERFORMED, FaultInjector
+from sandbox.ratelimit import RateLimiter
+from sandbox.stats import Stats
+
+from . import churn as churn_actions
 from . import (  # noqa: F401  (route modules register themselves)
     routes_articles,
     routes_contacts,
@@ -18,15 +24,11 @@ from . import (  # noqa: F401  (route modules register themselves)
     routes_voucherlist,
     routes_vouchers,
 )
-from .churn import Churn
 from .config import SandboxConfig
 from .errors import CLOCK, ApiError, denial, gateway, regular
-from .faults import NOT_PERFORMED, FaultInjector
 from .operations import EVENT_PREFIX
-from .ratelimit import RateLimiter
 from .routing import PARTNER_ONLY, Ctx, match
 from .seed import seed_tenant
-from .stats import Stats
 from .store import TenantStore
 from .util import DEFAULT_ANCHOR, Clock
 from .webhooks import Webhooks
@@ -45,7 +47,8 @@ class Sandbox:
             t.name: FaultInjector(config.faults_for(t), config.fault_seed, t.name) for t in config.tenants
         }
         self.webhooks = Webhooks(config)
-        self.churn = Churn(config.churn, config.seed)
+        self.churn = Churn(config.churn, config.seed, churn_actions.ACTIONS, churn_actions.step,
+                           churn_actions.SKIPPED)
         self._latency_rng = random.Random(f"latency:{config.seed}")
         self.tenants: dict[str, TenantStore] = {}
         self.dirty = False
