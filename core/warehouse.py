@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import duckdb
 from filelock import FileLock
@@ -58,7 +58,7 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def connect(warehouse: Path, config: dict | None = None) -> duckdb.DuckDBPyConnection:
+def connect(warehouse: Path, config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse for writing, waiting while another process holds the file; use as
     `with connect(path) as con:` (closes on exit)."""
     warehouse.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +71,14 @@ def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()}
 
 
+def scalar(con: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row of a query that always returns a row (a count, an update)."""
+    row = con.execute(query, params).fetchone()
+    if row is None:
+        raise ValueError(f"query returned no row: {query}")
+    return row[0]
+
+
 def publish_snapshot(warehouse: Path) -> Path:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
     Call while holding `warehouse_lock`."""
@@ -79,7 +87,7 @@ def publish_snapshot(warehouse: Path) -> Path:
     tmp.unlink(missing_ok=True)
 
     with connect(warehouse) as con:
-        source = con.execute("SELECT current_database()").fetchone()[0]
+        source = scalar(con, "SELECT current_database()")
         con.execute(f"ATTACH '{tmp}' AS kontor_snapshot")
         con.execute(f'COPY FROM DATABASE "{source}" TO kontor_snapshot')
         con.execute("DETACH kontor_snapshot")

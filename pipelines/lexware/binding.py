@@ -25,7 +25,7 @@ import duckdb
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, tables_in, warehouse_lock
+from core.warehouse import connect, scalar, tables_in, warehouse_lock
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotInPlanError, TenantBindingError
@@ -199,8 +199,8 @@ def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> l
 
 def _tenant_rows(con: duckdb.DuckDBPyConnection, tenant: str) -> dict[str, int]:
     existing = tables_in(con, settings.DATASET)
-    return {t: con.execute(f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
-                           [tenant]).fetchone()[0] for t in settings.TABLES if t in existing}
+    return {t: scalar(con, f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
+                      [tenant]) for t in settings.TABLES if t in existing}
 
 
 def _purge(con: duckdb.DuckDBPyConnection, tenant: str, pipeline_name: str) -> dict[str, int]:
@@ -215,8 +215,8 @@ def _purge(con: duckdb.DuckDBPyConnection, tenant: str, pipeline_name: str) -> d
             con.execute(
                 f'DELETE FROM {settings.DATASET}."{child}" WHERE _dlt_root_id IN (SELECT _dlt_id FROM '
                 f'{settings.DATASET}."{table}" WHERE tenant_id = ?)', [tenant])
-        purged[table] = con.execute(f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
-                                    [tenant]).fetchone()[0]
+        purged[table] = scalar(con, f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
+                               [tenant])
     if "_dlt_pipeline_state" in existing:
         con.execute(f"DELETE FROM {settings.DATASET}._dlt_pipeline_state WHERE pipeline_name = ?",
                     [pipeline_name])

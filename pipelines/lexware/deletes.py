@@ -16,7 +16,7 @@ import logging
 import os
 from pathlib import Path
 
-from core.warehouse import connect, tables_in
+from core.warehouse import connect, scalar, tables_in
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
@@ -117,11 +117,12 @@ def flag_deleted(warehouse: Path, dataset: str, tenant: str,
         con.execute("BEGIN")
         for table, ids in ids_by_table.items():
             if table in existing:
-                n = con.execute(
+                n = scalar(
+                    con,
                     f'UPDATE {dataset}."{table}" SET is_deleted = true '
                     "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
                     [tenant, ids],
-                ).fetchone()[0]
+                )
                 if n:
                     flagged[table] = n
         con.execute("COMMIT")

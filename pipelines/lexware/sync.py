@@ -18,7 +18,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
+from core.warehouse import connect, publish_snapshot, scalar, tables_in, warehouse_lock, when_free
 from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
@@ -219,9 +219,9 @@ def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
     """Rows of this tenant not flagged deleted, per raw table (after the load)."""
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
-        return {table: con.execute(
-            f'SELECT count(*) FROM {settings.DATASET}."{table}" '
-            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant]).fetchone()[0]
+        return {table: scalar(
+            con, f'SELECT count(*) FROM {settings.DATASET}."{table}" '
+            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant])
             for table in settings.TABLES if table in existing}
 
 
