@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 
 from core.config import ConfigError, KontorConfig, load_config
-from pipelines.lexware import binding
+from pipelines.lexware import Mode, binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import backfill_window
@@ -32,7 +32,7 @@ from pipelines.lexware.sync import sync_tenant
 DEFAULT_WORKERS = 64
 
 
-def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
+def _run(config_path: str, tenant: str, mode: Mode, start: str | None, end: str | None) -> dict:
     try:
         config = load_config(config_path)
         if config.tenant(tenant).system == "sevdesk":  # dispatch on the tenant's system
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def sync_all(config_path: str, tenants: list[str], mode: str, start: str | None, end: str | None,
+def sync_all(config_path: str, tenants: list[str], mode: Mode, start: str | None, end: str | None,
              workers: int = DEFAULT_WORKERS) -> list[dict]:
     """Sync `tenants` in a bounded thread pool; print each result line as its tenant finishes and return
     the results in the order of `tenants`."""

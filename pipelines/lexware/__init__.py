@@ -103,6 +103,12 @@ def lexware_source(
     report = report or RunReport(tenant)
     voucher_date_from, voucher_date_to = backfill_window(mode, voucher_date_from, voucher_date_to)
 
+    def api() -> LexwareClient:
+        """The tenant's client: a graph built without one (Dagster definitions) is never run."""
+        if client is None:
+            raise RuntimeError("lexware_source was built without a client: it only describes the graph")
+        return client
+
     def guarded(table: str, calls: Iterator) -> Iterator:
         """Run a resource's generator; a 403 skips that table (reported), the sync goes on."""
         if table in report.not_in_plan:
@@ -115,14 +121,14 @@ def lexware_source(
     @dlt.resource(**_merge("profile"))
     def profile() -> Iterator[dict]:
         def calls() -> Iterator[dict]:
-            body = client.profile()  # read once per run, shared with the tenant-binding check
+            body = api().profile()  # read once per run, shared with the tenant-binding check
             yield row(tenant, body, body["organizationId"])
         yield from guarded("profile", calls())
 
     @dlt.resource(**_merge("posting_categories"))
     def posting_categories() -> Iterator[list[dict]]:
         def calls() -> Iterator[list[dict]]:
-            items = client.get("/v1/posting-categories")
+            items = api().get("/v1/posting-categories")
             report.complete_scans["posting_categories"] = {i["id"] for i in items}
             yield [row(tenant, i) for i in items]
         yield from guarded("posting_categories", calls())
@@ -144,8 +150,8 @@ def lexware_source(
                     return  # events carry contact changes; the full scan is the daily safety net
                 known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
                 seen: dict[str, int | None] = {}
-                pages = (contact_pages(client, report) if table == "contacts"
-                         else complete_listing(client, settings.SCANNED_LISTS[table], {}))
+                pages = (contact_pages(api(), report) if table == "contacts"
+                         else complete_listing(api(), settings.SCANNED_LISTS[table], {}))
                 for page in pages:
                     seen.update((item["id"], item.get("version")) for item in page)
                     changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
@@ -165,8 +171,9 @@ def lexware_source(
         serialises runs (fetch and load), so a fetched version is never older than a stored one."""
         versions = state.setdefault("versions", {})
         fetched = []
-        contact_paths = (f"{settings.SCANNED_LISTS['contacts']}/{i}" for i in sorted(events.contacts))
-        for path, body in client.fetch_each(contact_paths):
+        named = sorted(events.contacts) if events else []
+        contact_paths = (f"{settings.SCANNED_LISTS['contacts']}/{i}" for i in named)
+        for path, body in api().fetch_each(contact_paths):
             contact_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotFoundError):
                 report.event_deletions.setdefault("contacts", []).append(contact_id)
@@ -185,7 +192,8 @@ def lexware_source(
             state = dlt.current.source_state()
             marks = dlt.current.resource_state()  # lwm + known, committed with the load package
             if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
-                pages = windowed_pages(client, VOUCHERLIST_QUERY, "voucher", voucher_date_from,
+                assert voucher_date_from is not None  # backfill_window requires both dates for a backfill
+                pages = windowed_pages(api(), VOUCHERLIST_QUERY, "voucher", voucher_date_from,
                                        voucher_date_to, report)
                 for page in pages:
                     yield [_listed(e) for e in page]
@@ -201,7 +209,7 @@ def lexware_source(
             since = EPOCH if full_scan else lwm
             listed: dict[str, str] = {}
             started = time.monotonic()
-            for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
+            for page in windowed_pages(api(), VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
                 listed.update((e["id"], e["updatedDate"]) for e in page)
                 changed = [_listed(e) for e in page if e["id"] in named or (
                            parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"])]
@@ -243,7 +251,7 @@ def lexware_source(
         def fetch(entries: list[dict]) -> Iterator[list[dict]]:
             def calls() -> Iterator[list[dict]]:
                 wanted = [e["id"] for e in entries
-                          if settings.DETAIL_ENDPOINTS.get(e.get("voucherType"), ("",))[0] == table]
+                          if settings.DETAIL_ENDPOINTS.get(e.get("voucherType", ""), ("", ""))[0] == table]
                 yield _details(table, wanted)
             yield from guarded(table, calls())
         return fetch
@@ -286,7 +294,7 @@ def lexware_source(
         """Ids of the documents with status sepadebit (one list page), or None if they fill more than one
         page (then the payments calls of overdue documents stay: they are cheaper)."""
         if "sepadebit" not in listed:
-            page = next(client.pages("/v1/voucherlist", SEPADEBIT_QUERY))
+            page = next(api().pages("/v1/voucherlist", SEPADEBIT_QUERY))
             listed["sepadebit"] = {e["id"] for e in page["content"]} if page.get("last", True) else None
         return listed["sepadebit"]
 
@@ -300,7 +308,7 @@ def lexware_source(
         skips the table, anything else (retries exhausted, malformed body) fails the run."""
         prefix = "/v1/payments" if table == "payments" else settings.DETAIL_ENDPOINTS_BY_TABLE[table]
         bodies: dict[str, dict] = {}
-        for path, body in client.fetch_each(f"{prefix}/{i}" for i in ids):
+        for path, body in api().fetch_each(f"{prefix}/{i}" for i in ids):
             record_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotInPlanError):
                 raise body

@@ -47,7 +47,7 @@ def unpaid_payments(entry: dict, sepadebit: set[str] | None = None) -> dict | No
     status = entry.get("voucherStatus")
     if status == "overdue" and sepadebit is not None and entry.get("id") not in sepadebit:
         status = "open"
-    side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType"))
+    side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType", ""))
     if status != "open" or side is None or not entry.get("currency"):
         return None
     try:

@@ -70,6 +70,12 @@ def sevdesk_source(
     tenant = client.name if client else "unbound"
     report = report or RunReport(tenant)
 
+    def api() -> SevdeskClient:
+        """The tenant's client: a graph built without one (Dagster definitions) is never run."""
+        if client is None:
+            raise RuntimeError("sevdesk_source was built without a client: it only describes the graph")
+        return client
+
     def guarded(table: str, calls: Callable[[], Iterator[list[dict]]]) -> Iterator[list[dict]]:
         """A 403 skips that table (reported); the sync goes on."""
         try:
@@ -92,7 +98,7 @@ def sevdesk_source(
             listed: dict[str, str] = {}
             prints: dict[str, str] = {}
             started = time.monotonic()
-            for page in complete_listing(client, path, query):
+            for page in complete_listing(api(), path, query):
                 listed.update((str(r["id"]), r["update"]) for r in page)
                 prints.update((str(r["id"]), fingerprint(r)) for r in page)
                 # re-checked client-side (a filter sevDesk ignores silently returns everything); `update`
@@ -122,7 +128,7 @@ def sevdesk_source(
             state = dlt.current.resource_state()
             known: dict[str, str] = {} if mode == "full" else state.get("fingerprints", {})
             seen: dict[str, str] = {}
-            pages = complete_listing(client, path, query) if paged else iter([client.objects(path, query)])
+            pages = complete_listing(api(), path, query) if paged else iter([api().objects(path, query)])
             for page in pages:
                 prints = {str(r["id"]): fingerprint(r) for r in page}
                 seen.update(prints)

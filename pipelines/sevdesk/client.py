@@ -36,10 +36,10 @@ class SevdeskClient(LexwareClient):
         """GET and return `objects`."""
         return self.get(path, params)["objects"]
 
-    def pages(
+    def pages(  # type: ignore[override]
         self,
         path: str,
-        params: dict | None = None,  # type: ignore[override]
+        params: dict | None = None,
         size: int = settings.PAGE_SIZE,
     ) -> Iterator[tuple[list[dict], int | None]]:
         """The one sevDesk paginator: (rows, total) per page via limit/offset with `countAll`, until a
