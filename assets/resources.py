@@ -12,7 +12,7 @@ from core.config import load_config
 from core.warehouse import connect
 
 
-class WarehouseResource(ConfigurableResource):
+class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]  # dagster: generic in name only
     """The DuckDB warehouse file: `path` if set, else `warehouse:` of kontor.yaml (or `$KONTOR_CONFIG`)."""
 
     path: str = Field(default="", description="path of the DuckDB warehouse file (empty: from kontor.yaml)")
