@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
@@ -66,7 +66,7 @@ VOUCHERLIST_QUERY = {"voucherType": "any", "voucherStatus": "any", "sort": "vouc
 SEPADEBIT_QUERY = {"voucherType": "any", "voucherStatus": "sepadebit"}
 
 
-def _merge(name: str, **kw: object) -> dict:
+def _merge(name: str, **kw: object) -> dict[str, Any]:
     return {"name": name, "primary_key": PRIMARY_KEY, "write_disposition": "merge", "columns": COLUMNS, **kw}
 
 
@@ -109,7 +109,7 @@ def lexware_source(
             raise RuntimeError("lexware_source was built without a client: it only describes the graph")
         return client
 
-    def guarded(table: str, calls: Iterator) -> Iterator:
+    def guarded(table: str, calls: Iterator[Any]) -> Iterator[Any]:
         """Run a resource's generator; a 403 skips that table (reported), the sync goes on."""
         if table in report.not_in_plan:
             return
@@ -119,15 +119,15 @@ def lexware_source(
             report.skip(table, str(exc))
 
     @dlt.resource(**_merge("profile"))
-    def profile() -> Iterator[dict]:
-        def calls() -> Iterator[dict]:
+    def profile() -> Iterator[dict[str, Any]]:
+        def calls() -> Iterator[dict[str, Any]]:
             body = api().profile()  # read once per run, shared with the tenant-binding check
             yield row(tenant, body, body["organizationId"])
         yield from guarded("profile", calls())
 
     @dlt.resource(**_merge("posting_categories"))
-    def posting_categories() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
+    def posting_categories() -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             items = api().get("/v1/posting-categories")
             report.complete_scans["posting_categories"] = {i["id"] for i in items}
             yield [row(tenant, i) for i in items]
@@ -138,8 +138,8 @@ def lexware_source(
         Contacts: split by role past the search window (slicing.contact_pages); fetched by id in mode
         `events`; with webhooks on, listed in full only every CONTACT_SCAN_EVERY (events carry the rest)."""
         @dlt.resource(**_merge(table))
-        def scan() -> Iterator[list[dict]]:
-            def calls() -> Iterator[list[dict]]:
+        def scan() -> Iterator[list[dict[str, Any]]]:
+            def calls() -> Iterator[list[dict[str, Any]]]:
                 state = dlt.current.resource_state()
                 if table == "contacts" and mode == "events":
                     yield from _contacts_by_id(state)
@@ -166,7 +166,7 @@ def lexware_source(
                 yield dlt.mark.materialize_table_schema()
         return scan
 
-    def _contacts_by_id(state: dict) -> Iterator[list[dict]]:
+    def _contacts_by_id(state: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """GET the contacts events named, as they are now; a 404 confirms a deletion. The tenant lock
         serialises runs (fetch and load), so a fetched version is never older than a stored one."""
         versions = state.setdefault("versions", {})
@@ -187,8 +187,8 @@ def lexware_source(
             yield fetched
 
     @dlt.resource(**_merge("voucherlist"))
-    def voucherlist() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
+    def voucherlist() -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             state = dlt.current.source_state()
             marks = dlt.current.resource_state()  # lwm + known, committed with the load package
             if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
@@ -237,19 +237,20 @@ def lexware_source(
             return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(min(days), datetime.min.time(), tzinfo=BERLIN).astimezone(UTC)
 
-    def _listed(entry: dict) -> dict:
+    def _listed(entry: dict[str, Any]) -> dict[str, Any]:
         return row(tenant, entry, updatedDate=parse_ts(entry["updatedDate"]))
 
     # Credit notes linked to an invoice carry no payment information (the API answers 406), which only
     # the credit note's detail tells. Whichever of `credit_notes` / `payments` meets a credit note
     # first fetches its detail; the other reuses it, so each detail is requested once.
-    credit_note_bodies: dict[str, dict] = {}  # fetched by `payments`, not yet emitted by `credit_notes`
+    # fetched by `payments`, not yet emitted by `credit_notes`
+    credit_note_bodies: dict[str, dict[str, Any]] = {}
     linked: dict[str, bool] = {}  # credit note id -> linked to an invoice
 
     def details(table: str) -> DltResource:
         @dlt.transformer(**_merge(table))
-        def fetch(entries: list[dict]) -> Iterator[list[dict]]:
-            def calls() -> Iterator[list[dict]]:
+        def fetch(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+            def calls() -> Iterator[list[dict[str, Any]]]:
                 wanted = [e["id"] for e in entries
                           if settings.DETAIL_ENDPOINTS.get(e.get("voucherType", ""), ("", ""))[0] == table]
                 yield _details(table, wanted)
@@ -257,8 +258,8 @@ def lexware_source(
         return fetch
 
     @dlt.transformer(**_merge("payments"))
-    def payments(entries: list[dict]) -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
+    def payments(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             candidates = [e for e in entries if e.get("voucherType") in settings.PAYMENT_TYPES
                           and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES]
             unknown = [e["id"] for e in candidates
@@ -298,16 +299,16 @@ def lexware_source(
             listed["sepadebit"] = {e["id"] for e in page["content"]} if page.get("last", True) else None
         return listed["sepadebit"]
 
-    def _details(table: str, ids: list[str]) -> list[dict]:
+    def _details(table: str, ids: list[str]) -> list[dict[str, Any]]:
         bodies = {i: credit_note_bodies.pop(i) for i in ids if i in credit_note_bodies}
         bodies.update(_fetch(table, [i for i in ids if i not in bodies]))
         return [row(tenant, bodies[i], i) for i in ids if i in bodies]
 
-    def _fetch(table: str, ids: list[str]) -> dict[str, dict]:
+    def _fetch(table: str, ids: list[str]) -> dict[str, dict[str, Any]]:
         """GET the records in parallel (bounded); a 404/406 on one record is counted and skipped, a 403
         skips the table, anything else (retries exhausted, malformed body) fails the run."""
         prefix = "/v1/payments" if table == "payments" else settings.DETAIL_ENDPOINTS_BY_TABLE[table]
-        bodies: dict[str, dict] = {}
+        bodies: dict[str, dict[str, Any]] = {}
         for path, body in api().fetch_each(f"{prefix}/{i}" for i in ids):
             record_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotInPlanError):

@@ -20,6 +20,7 @@ import logging
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 
@@ -179,7 +180,8 @@ def _bound_elsewhere(con: duckdb.DuckDBPyConnection, tenant: str, organization_i
     row = con.execute(f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? "
                       "ORDER BY tenant LIMIT 1", [organization_id, tenant]).fetchone()
     if row:
-        return row[0]
+        bound: str = row[0]
+        return bound
     recorded = {r[0] for r in con.execute(f"SELECT tenant FROM {TABLE}").fetchall()}
     if "profile" not in tables_in(con, settings.DATASET):
         return None
@@ -189,7 +191,7 @@ def _bound_elsewhere(con: duckdb.DuckDBPyConnection, tenant: str, organization_i
     return next((r[0] for r in legacy if r[0] not in recorded), None)
 
 
-def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[str]:
+def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list[Any]) -> list[str]:
     if "profile" not in tables_in(con, settings.DATASET):
         return []
     return [r[0] for r in con.execute(

@@ -15,6 +15,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from core.warehouse import connect, scalar, tables_in
 from pipelines.lexware import settings
@@ -23,10 +24,11 @@ from pipelines.lexware.errors import NotFoundError, NotInPlanError
 
 log = logging.getLogger(__name__)
 
-def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+def find_candidates(warehouse: Path, tenant: str,
+                    complete_scans: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
     """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
         for scanned, ids in complete_scans.items():
@@ -51,7 +53,7 @@ def _detail_path(scanned: str, rid: str, voucher_type: str | None) -> str | None
     return None
 
 
-def confirm(client: LexwareClient, candidates: dict[str, dict]) -> dict[str, list[str]]:
+def confirm(client: LexwareClient, candidates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """The candidates whose detail GET answers 404 (or that have no detail endpoint)."""
     deleted: dict[str, list[str]] = {}
     for scanned, paths in candidates.items():
@@ -72,7 +74,7 @@ def confirm(client: LexwareClient, candidates: dict[str, dict]) -> dict[str, lis
     return deleted
 
 
-def pending_path(pipeline_dir: str | os.PathLike) -> Path:
+def pending_path(pipeline_dir: str | os.PathLike[str]) -> Path:
     return Path(pipeline_dir) / "pending_deletes.json"
 
 

@@ -46,7 +46,7 @@ class SyncResult:
     live_rows: dict[str, int] = field(default_factory=dict)  # table -> the tenant's live rows after the run
     # table -> slices no filter could bring below the 10,000-row search window (RunReport.incomplete);
     # empty means every listing was proven complete
-    incomplete: dict[str, list[dict]] = field(default_factory=dict)
+    incomplete: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
