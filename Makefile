@@ -15,11 +15,12 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-lint: setup  ## ruff, plus sqlfluff on the dbt models (jinja templater: no database needed)
+lint: setup  ## ruff, sqlfluff on the dbt models (jinja templater: no database needed), mypy
 	$(PY) -m ruff check .
 	$(VENV)/bin/sqlfluff lint transforms/models transforms/tests --disable-progress-bar --nocolor
+	$(PY) -m mypy
 
-typecheck: setup  ## mypy on pipelines/, assets/, transforms/ (configuration in pyproject.toml)
+typecheck: setup  ## mypy on core/, pipelines/, assets/, transforms/ (configuration in pyproject.toml; part of lint)
 	$(PY) -m mypy
 
 docs: setup  ## regenerate docs/data-dictionary.md from the dbt YAML beside the models

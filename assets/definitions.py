@@ -1,10 +1,13 @@
 """The one Dagster code location of Kontor (loaded via workspace.yaml)."""
 
+from typing import Any, NoReturn
+
 from dagster import (
     AssetSelection,
     AutomationConditionSensorDefinition,
     DefaultSensorStatus,
     Definitions,
+    SensorDefinition,
     SensorEvaluationContext,
     in_process_executor,
     sensor,
@@ -31,20 +34,21 @@ from assets.writeback import (
 from core.config import ConfigError
 
 # --- extraction (raw_lexware/*): add its assets, jobs, schedules and resources here ---
-EXTRACTION_ASSETS: list = [lexware_raw, sevdesk_raw]
-EXTRACTION_CHECKS: list = listing_checks
-EXTRACTION_JOBS: list = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job,
+EXTRACTION_ASSETS: list[Any] = [lexware_raw, sevdesk_raw]
+EXTRACTION_CHECKS: list[Any] = listing_checks
+EXTRACTION_JOBS: list[Any] = [lexware_sync_job, lexware_backfill_job, lexware_full_refresh_job,
                          lexware_events_job, lexware_event_subscriptions, sevdesk_sync_job,
                          sevdesk_full_refresh_job]
-EXTRACTION_SCHEDULES: list = [lexware_hourly, lexware_subscriptions_every_15_min, sevdesk_hourly]
-EXTRACTION_SENSORS: list = [lexware_events_sensor]  # webhook events -> targeted runs
-EXTRACTION_RESOURCES: dict = {"kontor": KontorConfigResource()}
+EXTRACTION_SCHEDULES: list[Any] = [lexware_hourly, lexware_subscriptions_every_15_min, sevdesk_hourly]
+EXTRACTION_SENSORS: list[Any] = [lexware_events_sensor]  # webhook events -> targeted runs
+EXTRACTION_RESOURCES: dict[str, Any] = {"kontor": KontorConfigResource()}
 
 # --- write-back: add its assets, jobs and resources here ---
-WRITEBACK_ASSETS: list = []
-WRITEBACK_JOBS: list = [apply_corrections, apply_corrections_dry_run]
-WRITEBACK_SENSORS: list = [pending_corrections_sensor, sync_after_writeback, sync_sevdesk_after_writeback]
-WRITEBACK_RESOURCES: dict = {"kontor": KontorConfigResource()}
+WRITEBACK_ASSETS: list[Any] = []
+WRITEBACK_JOBS: list[Any] = [apply_corrections, apply_corrections_dry_run]
+WRITEBACK_SENSORS: list[Any] = [pending_corrections_sensor, sync_after_writeback,
+                                sync_sevdesk_after_writeback]
+WRITEBACK_RESOURCES: dict[str, Any] = {"kontor": KontorConfigResource()}
 
 # The SQL models rebuild after every sync (AutomationCondition.eager): this sensor evaluates that and is
 # on from the start, so `make ui` keeps the CDM and marts current without a toggle in the UI.
@@ -58,18 +62,18 @@ model_automation = AutomationConditionSensorDefinition(
 
 
 
-def config_error_sensor(error: str):
+def config_error_sensor(error: str) -> SensorDefinition:
     """A sensor named for a bad kontor.yaml: on from the start, every tick fails with the one-line error
     (Overview and Automation show it red); the catalogue still loads, without tenants."""
     @sensor(name="kontor_config_invalid", minimum_interval_seconds=30,
             default_status=DefaultSensorStatus.RUNNING,
             description=f"kontor.yaml is invalid - no tenant is synced until it is fixed: {error}")
-    def kontor_config_invalid(context: SensorEvaluationContext):
+    def kontor_config_invalid(context: SensorEvaluationContext) -> NoReturn:
         raise ConfigError(error)
     return kontor_config_invalid
 
 
-CONFIG_SENSORS: list = [config_error_sensor(CONFIG_ERROR)] if CONFIG_ERROR else []
+CONFIG_SENSORS: list[Any] = [config_error_sensor(CONFIG_ERROR)] if CONFIG_ERROR else []
 
 defs = Definitions(
     assets=[*EXTRACTION_ASSETS, kontor_models, *WRITEBACK_ASSETS],

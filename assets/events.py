@@ -14,6 +14,7 @@ from dagster import (
     OpExecutionContext,
     RunConfig,
     RunRequest,
+    ScheduleEvaluationContext,
     SensorEvaluationContext,
     SkipReason,
     define_asset_job,
@@ -55,7 +56,8 @@ lexware_events_job = define_asset_job(
     "all pending up to the newest). Runs of one tenant queue on its lock; events a failed run "
     "left pending get another run after 10 minutes (the hourly sync covers their data meanwhile).",
 )
-def lexware_events_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
+def lexware_events_sensor(context: SensorEvaluationContext,
+                          kontor: KontorConfigResource) -> list[RunRequest] | SkipReason:
     config = kontor.load()
     if config.webhooks is None:
         return SkipReason("no `webhooks:` section in kontor.yaml: polling only")
@@ -112,7 +114,7 @@ def ensure_event_subscriptions(context: OpExecutionContext, kontor: KontorConfig
 
 
 @job(description="Keep every tenant's Lexware event subscriptions pointing at the receiver.")
-def lexware_event_subscriptions():
+def lexware_event_subscriptions() -> None:
     ensure_event_subscriptions()
 
 
@@ -124,5 +126,5 @@ def lexware_event_subscriptions():
     description="Every 15 minutes: re-create event subscriptions Lexware removed (1 request per "
     "tenant when all are in place; does nothing without `webhooks:` in kontor.yaml).",
 )
-def lexware_subscriptions_every_15_min(context):
+def lexware_subscriptions_every_15_min(context: ScheduleEvaluationContext) -> RunRequest:
     return RunRequest(run_key=f"subscriptions-{context.scheduled_execution_time:%Y%m%dT%H%M}")

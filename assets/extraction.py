@@ -1,7 +1,8 @@
 """Raw extraction assets: one dlt asset per Lexware resource (`raw_lexware/<table>`), one partition
 per tenant from kontor.yaml; run config selects incremental (default), backfill or full refresh."""
 
-from typing import Literal
+from collections.abc import Iterator
+from typing import Any, Literal
 
 import dlt
 from dagster import (
@@ -61,7 +62,7 @@ RAW_DESCRIPTIONS = {
 }
 
 
-class KontorConfigResource(ConfigurableResource):
+class KontorConfigResource(ConfigurableResource):  # type: ignore[type-arg]  # dagster: generic in name only
     """Where kontor.yaml lives (empty: `KONTOR_CONFIG` or the repo root)."""
 
     path: str = ""
@@ -127,7 +128,8 @@ tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extr
     dagster_dlt_translator=KontorDltTranslator(),
     partitions_def=tenants_partitions,
 )
-def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor: KontorConfigResource):
+def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig,
+                kontor: KontorConfigResource) -> Iterator[MaterializeResult[None]]:
     """Sync the partition's tenant; writes are serialised by the warehouse lock inside `sync_tenant`."""
     try:
         window = backfill_window(config.mode, config.voucher_date_from, config.voucher_date_to)
@@ -151,7 +153,7 @@ def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig, kontor
         yield MaterializeResult(asset_key=key, metadata=materialization_metadata(result, key.path[-1]))
 
 
-def materialization_metadata(result: SyncResult, table: str) -> dict:
+def materialization_metadata(result: SyncResult, table: str) -> dict[str, Any]:
     """Per-table rows plus the run's request figures; never the API key."""
     stats = result.client
     meta = {

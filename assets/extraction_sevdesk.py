@@ -2,6 +2,7 @@
 (`raw_sevdesk/<table>`, asset group `raw_sevdesk`), one partition per sevDesk tenant of kontor.yaml;
 run config selects incremental (default) or full refresh (sevDesk needs no backfill window)."""
 
+from collections.abc import Iterator
 from typing import Literal
 
 import dlt
@@ -103,7 +104,7 @@ sevdesk_partitions = StaticPartitionsDefinition(
 )
 def sevdesk_raw(
     context: AssetExecutionContext, config: SevdeskExtractionConfig, kontor: KontorConfigResource
-):
+) -> Iterator[MaterializeResult[None]]:
     """Sync the partition's sevDesk tenant; writes are serialised by the warehouse lock."""
     result = sync_tenant(
         kontor.load(),
@@ -140,7 +141,7 @@ sevdesk_full_refresh_job = define_asset_job(
     default_status=DefaultScheduleStatus.RUNNING,
     description="Every hour, one incremental run of sevdesk_sync per sevDesk tenant.",
 )
-def sevdesk_hourly(context: ScheduleEvaluationContext):
+def sevdesk_hourly(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
     for tenant in sevdesk_partitions.get_partition_keys():
         yield RunRequest(
             run_key=f"{tenant}-{context.scheduled_execution_time:%Y%m%dT%H}", partition_key=tenant

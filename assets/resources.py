@@ -12,7 +12,7 @@ from core.config import load_config
 from core.warehouse import Warehouse, connect
 
 
-class WarehouseResource(ConfigurableResource):
+class WarehouseResource(ConfigurableResource):  # type: ignore[type-arg]  # dagster: generic in name only
     """The warehouse: the DuckDB file `path` if set, else `warehouse:` of kontor.yaml (or `$KONTOR_CONFIG`),
     a DuckDB file or a PostgreSQL database."""
 

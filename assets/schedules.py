@@ -2,6 +2,7 @@
 whose launchpad asks for tenant and window (nothing pre-filled, so no window runs unchosen), and a full
 refresh job with its run config pre-filled."""
 
+from collections.abc import Iterator
 from enum import Enum
 
 from dagster import (
@@ -43,7 +44,8 @@ lexware_sync_job = define_asset_job(
     "lexware_sync", selection=RAW,  # partitioned by tenant, like the assets it selects
     description="Incremental sync of the chosen tenants (partitions).",
 )
-TenantName = Enum("TenantName", {name: name for name in tenants_partitions.get_partition_keys()})
+# mypy cannot list the members of an enum built at run time (one per tenant in kontor.yaml)
+TenantName = Enum("TenantName", {name: name for name in tenants_partitions.get_partition_keys()})  # type: ignore[misc]
 
 
 class BackfillConfig(Config):
@@ -76,7 +78,7 @@ def backfill_tenant_window(context: OpExecutionContext, config: BackfillConfig,
                  "voucher_date_to in the launchpad (all required; there is no default window) and launch. "
                  "Re-extracts the vouchers dated in that window and their details; the voucher list's "
                  "low-water mark does not move. The run's tags show the tenant and window.")
-def lexware_backfill_job():
+def lexware_backfill_job() -> None:
     backfill_tenant_window()
 lexware_full_refresh_job = define_asset_job(
     "lexware_full_refresh", selection=RAW,
@@ -90,7 +92,7 @@ lexware_full_refresh_job = define_asset_job(
           description="Every hour, one incremental run of lexware_sync per tenant (each tenant has its own "
                       "rate budget). Backfills and full refreshes: the jobs lexware_backfill and "
                       "lexware_full_refresh.")
-def lexware_hourly(context: ScheduleEvaluationContext):
+def lexware_hourly(context: ScheduleEvaluationContext) -> Iterator[RunRequest]:
     for tenant in tenants_partitions.get_partition_keys():
         hour = f"{context.scheduled_execution_time:%Y%m%dT%H}"
         yield RunRequest(run_key=f"{tenant}-{hour}", partition_key=tenant)

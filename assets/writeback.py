@@ -6,6 +6,8 @@ sensor `sync_after_writeback` requests the normal incremental sync of each touch
 automation then rebuilds and tests the models and publishes the snapshot as after any sync.
 """
 
+from typing import Any
+
 from dagster import (
     Config,
     DagsterRunStatus,
@@ -56,7 +58,7 @@ class ApplyCorrectionsConfig(Config):
 
 @op(out=Out(dict, description="tenant -> resource -> remote id -> written version"))
 def apply_pending_corrections(context: OpExecutionContext, config: ApplyCorrectionsConfig,
-                              kontor: KontorConfigResource) -> dict:
+                              kontor: KontorConfigResource) -> dict[str, Any]:
     """Apply (or plan) every pending/in-flight correction; every attempt lands in writeback.audit."""
     cfg = kontor.load()
     store = WritebackStore.open(cfg.warehouse)
@@ -149,7 +151,7 @@ class DryRunConfig(Config):
 
 
 @config_mapping
-def dry_run_config(config: DryRunConfig) -> dict:
+def dry_run_config(config: DryRunConfig) -> dict[str, Any]:
     return {"ops": {"apply_pending_corrections": {"config": {"dry_run": True, "resync": False,
                                                              **({"tenant": config.tenant} if config.tenant
                                                                 else {})}}}}
@@ -160,7 +162,7 @@ def dry_run_config(config: DryRunConfig) -> dict:
      description="DRY RUN of apply_corrections: reads each open correction's record from Lexware and shows "
                  "the before/after diff (run tag kontor/plan, metadata \"changes\", writeback.audit); writes "
                  "nothing, and cannot be switched to writing.")
-def apply_corrections_dry_run():
+def apply_corrections_dry_run() -> None:
     apply_pending_corrections()
 
 
@@ -173,7 +175,8 @@ ACTIVE = [DagsterRunStatus.QUEUED, DagsterRunStatus.NOT_STARTED, DagsterRunStatu
                     "(pending, or in_flight after an interrupted run): one run per distinct set, none "
                     "while another apply_corrections run is active. Off by default: turn it on to write "
                     "back unattended.")
-def pending_corrections_sensor(context: SensorEvaluationContext, kontor: KontorConfigResource):
+def pending_corrections_sensor(context: SensorEvaluationContext,
+                               kontor: KontorConfigResource) -> RunRequest | SkipReason:
     summary = pending_summary(kontor.load().warehouse)
     if summary is None:
         return SkipReason("warehouse busy or no writeback schema yet")

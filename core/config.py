@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -365,7 +365,7 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
         elif key == "api_key":
             lines.append(f"{where} never put the key in the config; name its variable in 'api_key_env'")
         elif error["type"] == "missing":
-            lines.append(f"{where} field {key!r} is required: {_HINTS.get(key, '')}".rstrip(": "))
+            lines.append(f"{where} field {key!r} is required: {_HINTS.get(key or '', '')}".rstrip(": "))
         elif key is None:
             lines.append(f"{where} {'tenants entry' if where.endswith(']:') else 'file'} must be a mapping")
         else:
@@ -376,7 +376,7 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
     return lines or [f"{path}: invalid"]
 
 
-def _did_you_mean(key: str, allowed: dict) -> str:
+def _did_you_mean(key: str, allowed: dict[str, Any]) -> str:
     if key == "api_key":
         return "; never put the key in the config, name its variable in 'api_key_env'"
     if key in ("url", "password", "dsn") and "url_env" in allowed:

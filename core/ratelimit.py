@@ -127,12 +127,16 @@ class RateBudget:
         start = time.monotonic()
         with self._local:
             while not self.try_acquire():
-                time.sleep(max(self._bucket.waiting(self._item()), 1) / 1000)
+                waiting_ms = self._bucket.waiting(self._item())
+                assert isinstance(waiting_ms, int)  # a synchronous store never returns an awaitable
+                time.sleep(max(waiting_ms, 1) / 1000)
         return time.monotonic() - start
 
     def try_acquire(self, at_ms: int | None = None) -> bool:
         """Take a token if the model admits a request now (or at epoch-ms `at_ms`, if later)."""
-        return self._bucket.put(self._item(at_ms))
+        admitted = self._bucket.put(self._item(at_ms))
+        assert isinstance(admitted, bool)  # a synchronous store never returns an awaitable
+        return admitted
 
     def _item(self, at_ms: int | None = None) -> RateItem:
         return RateItem("requests", max(at_ms or 0, self._bucket.now()), weight=UNITS)

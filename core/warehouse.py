@@ -76,7 +76,7 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def connect(warehouse: Warehouse, config: dict | None = None) -> Any:
+def connect(warehouse: Warehouse, config: dict[str, Any] | None = None) -> Any:
     """Open the warehouse for writing, waiting while another process holds the DuckDB file; use as
     `with connect(warehouse) as con:` (closes on exit). `config`: DuckDB settings (ignored by PostgreSQL)."""
     if isinstance(warehouse, PostgresWarehouse):
@@ -108,7 +108,7 @@ def destination(warehouse: Warehouse) -> Any:
 
         credentials = PostgresCredentials(warehouse.url)
         if credentials.password is None:  # trust, peer or ~/.pgpass: dlt would otherwise ask for one
-            credentials.password = ""  # type: ignore[assignment]
+            credentials.password = ""
         return dlt.destinations.postgres(credentials=credentials)
     return dlt.destinations.duckdb(str(warehouse))
 
@@ -222,15 +222,17 @@ class _Cursor:
     def description(self) -> Any:
         return self._cur.description
 
-    def fetchone(self) -> tuple | None:
+    def fetchone(self) -> tuple[Any, ...] | None:
         if self._cur.description is None:
             return (self._cur.rowcount,)
-        return self._cur.fetchone()
+        row: tuple[Any, ...] | None = self._cur.fetchone()
+        return row
 
-    def fetchall(self) -> list[tuple]:
+    def fetchall(self) -> list[tuple[Any, ...]]:
         if self._cur.description is None:
             return [(self._cur.rowcount,)]
-        return self._cur.fetchall()
+        rows: list[tuple[Any, ...]] = self._cur.fetchall()
+        return rows
 
 
 def _placeholders(sql: str, with_params: bool) -> str:
@@ -263,6 +265,14 @@ def tables_in(con: Any, schema: str) -> set[str]:
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()}
 
 
+def scalar(con: Any, query: str, params: list[Any] | None = None) -> Any:
+    """The first column of the first row of a query that always returns a row (a count, an update)."""
+    row = con.execute(query, params).fetchone()
+    if row is None:
+        raise ValueError(f"query returned no row: {query}")
+    return row[0]
+
+
 def publish_snapshot(warehouse: Warehouse) -> Path | None:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
     Call while holding `warehouse_lock`. PostgreSQL: nothing to publish (analysts read the database, MVCC
@@ -274,7 +284,7 @@ def publish_snapshot(warehouse: Warehouse) -> Path | None:
     tmp.unlink(missing_ok=True)
 
     with connect(warehouse) as con:
-        source = con.execute("SELECT current_database()").fetchone()[0]
+        source = scalar(con, "SELECT current_database()")
         con.execute(f"ATTACH '{tmp}' AS kontor_snapshot")
         con.execute(f'COPY FROM DATABASE "{source}" TO kontor_snapshot')
         con.execute("DETACH kontor_snapshot")

@@ -19,10 +19,11 @@ import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
+from typing import Any
 
 from core.config import ConfigError, KontorConfig, PostgresWarehouse, load_config
 from core.warehouse import WarehouseUnreachable, connect
-from pipelines.lexware import binding
+from pipelines.lexware import Mode, binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
 from pipelines.lexware.helpers import backfill_window
@@ -33,7 +34,7 @@ from pipelines.lexware.sync import sync_tenant
 DEFAULT_WORKERS = 64
 
 
-def _run(config_path: str, tenant: str, mode: str, start: str | None, end: str | None) -> dict:
+def _run(config_path: str, tenant: str, mode: Mode, start: str | None, end: str | None) -> dict[str, Any]:
     try:
         config = load_config(config_path)
         if config.tenant(tenant).system == "sevdesk":  # dispatch on the tenant's system
@@ -100,8 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def sync_all(config_path: str, tenants: list[str], mode: str, start: str | None, end: str | None,
-             workers: int = DEFAULT_WORKERS) -> list[dict]:
+def sync_all(config_path: str, tenants: list[str], mode: Mode, start: str | None, end: str | None,
+             workers: int = DEFAULT_WORKERS) -> list[dict[str, Any]]:
     """Sync `tenants` in a bounded thread pool; print each result line as its tenant finishes and return
     the results in the order of `tenants`."""
     with ThreadPoolExecutor(max_workers=min(workers, len(tenants)), thread_name_prefix="tenant") as pool:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
@@ -66,7 +66,7 @@ VOUCHERLIST_QUERY = {"voucherType": "any", "voucherStatus": "any", "sort": "vouc
 SEPADEBIT_QUERY = {"voucherType": "any", "voucherStatus": "sepadebit"}
 
 
-def _merge(name: str, **kw: object) -> dict:
+def _merge(name: str, **kw: object) -> dict[str, Any]:
     return {"name": name, "primary_key": PRIMARY_KEY, "write_disposition": "merge", "columns": COLUMNS, **kw}
 
 
@@ -103,7 +103,13 @@ def lexware_source(
     report = report or RunReport(tenant)
     voucher_date_from, voucher_date_to = backfill_window(mode, voucher_date_from, voucher_date_to)
 
-    def guarded(table: str, calls: Iterator) -> Iterator:
+    def api() -> LexwareClient:
+        """The tenant's client: a graph built without one (Dagster definitions) is never run."""
+        if client is None:
+            raise RuntimeError("lexware_source was built without a client: it only describes the graph")
+        return client
+
+    def guarded(table: str, calls: Iterator[Any]) -> Iterator[Any]:
         """Run a resource's generator; a 403 skips that table (reported), the sync goes on."""
         if table in report.not_in_plan:
             return
@@ -113,16 +119,16 @@ def lexware_source(
             report.skip(table, str(exc))
 
     @dlt.resource(**_merge("profile"))
-    def profile() -> Iterator[dict]:
-        def calls() -> Iterator[dict]:
-            body = client.profile()  # read once per run, shared with the tenant-binding check
+    def profile() -> Iterator[dict[str, Any]]:
+        def calls() -> Iterator[dict[str, Any]]:
+            body = api().profile()  # read once per run, shared with the tenant-binding check
             yield row(tenant, body, body["organizationId"])
         yield from guarded("profile", calls())
 
     @dlt.resource(**_merge("posting_categories"))
-    def posting_categories() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
-            items = client.get("/v1/posting-categories")
+    def posting_categories() -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
+            items = api().get("/v1/posting-categories")
             report.complete_scans["posting_categories"] = {i["id"] for i in items}
             yield [row(tenant, i) for i in items]
         yield from guarded("posting_categories", calls())
@@ -132,8 +138,8 @@ def lexware_source(
         Contacts: split by role past the search window (slicing.contact_pages); fetched by id in mode
         `events`; with webhooks on, listed in full only every CONTACT_SCAN_EVERY (events carry the rest)."""
         @dlt.resource(**_merge(table))
-        def scan() -> Iterator[list[dict]]:
-            def calls() -> Iterator[list[dict]]:
+        def scan() -> Iterator[list[dict[str, Any]]]:
+            def calls() -> Iterator[list[dict[str, Any]]]:
                 state = dlt.current.resource_state()
                 if table == "contacts" and mode == "events":
                     yield from _contacts_by_id(state)
@@ -144,8 +150,8 @@ def lexware_source(
                     return  # events carry contact changes; the full scan is the daily safety net
                 known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
                 seen: dict[str, int | None] = {}
-                pages = (contact_pages(client, report) if table == "contacts"
-                         else complete_listing(client, settings.SCANNED_LISTS[table], {}))
+                pages = (contact_pages(api(), report) if table == "contacts"
+                         else complete_listing(api(), settings.SCANNED_LISTS[table], {}))
                 for page in pages:
                     seen.update((item["id"], item.get("version")) for item in page)
                     changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
@@ -160,13 +166,14 @@ def lexware_source(
                 yield dlt.mark.materialize_table_schema()
         return scan
 
-    def _contacts_by_id(state: dict) -> Iterator[list[dict]]:
+    def _contacts_by_id(state: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
         """GET the contacts events named, as they are now; a 404 confirms a deletion. The tenant lock
         serialises runs (fetch and load), so a fetched version is never older than a stored one."""
         versions = state.setdefault("versions", {})
         fetched = []
-        contact_paths = (f"{settings.SCANNED_LISTS['contacts']}/{i}" for i in sorted(events.contacts))
-        for path, body in client.fetch_each(contact_paths):
+        named = sorted(events.contacts) if events else []
+        contact_paths = (f"{settings.SCANNED_LISTS['contacts']}/{i}" for i in named)
+        for path, body in api().fetch_each(contact_paths):
             contact_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotFoundError):
                 report.event_deletions.setdefault("contacts", []).append(contact_id)
@@ -180,12 +187,13 @@ def lexware_source(
             yield fetched
 
     @dlt.resource(**_merge("voucherlist"))
-    def voucherlist() -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
+    def voucherlist() -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             state = dlt.current.source_state()
             marks = dlt.current.resource_state()  # lwm + known, committed with the load package
             if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
-                pages = windowed_pages(client, VOUCHERLIST_QUERY, "voucher", voucher_date_from,
+                assert voucher_date_from is not None  # backfill_window requires both dates for a backfill
+                pages = windowed_pages(api(), VOUCHERLIST_QUERY, "voucher", voucher_date_from,
                                        voucher_date_to, report)
                 for page in pages:
                     yield [_listed(e) for e in page]
@@ -201,7 +209,7 @@ def lexware_source(
             since = EPOCH if full_scan else lwm
             listed: dict[str, str] = {}
             started = time.monotonic()
-            for page in windowed_pages(client, VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
+            for page in windowed_pages(api(), VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
                 listed.update((e["id"], e["updatedDate"]) for e in page)
                 changed = [_listed(e) for e in page if e["id"] in named or (
                            parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"])]
@@ -229,28 +237,29 @@ def lexware_source(
             return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(min(days), datetime.min.time(), tzinfo=BERLIN).astimezone(UTC)
 
-    def _listed(entry: dict) -> dict:
+    def _listed(entry: dict[str, Any]) -> dict[str, Any]:
         return row(tenant, entry, updatedDate=parse_ts(entry["updatedDate"]))
 
     # Credit notes linked to an invoice carry no payment information (the API answers 406), which only
     # the credit note's detail tells. Whichever of `credit_notes` / `payments` meets a credit note
     # first fetches its detail; the other reuses it, so each detail is requested once.
-    credit_note_bodies: dict[str, dict] = {}  # fetched by `payments`, not yet emitted by `credit_notes`
+    # fetched by `payments`, not yet emitted by `credit_notes`
+    credit_note_bodies: dict[str, dict[str, Any]] = {}
     linked: dict[str, bool] = {}  # credit note id -> linked to an invoice
 
     def details(table: str) -> DltResource:
         @dlt.transformer(**_merge(table))
-        def fetch(entries: list[dict]) -> Iterator[list[dict]]:
-            def calls() -> Iterator[list[dict]]:
+        def fetch(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+            def calls() -> Iterator[list[dict[str, Any]]]:
                 wanted = [e["id"] for e in entries
-                          if settings.DETAIL_ENDPOINTS.get(e.get("voucherType"), ("",))[0] == table]
+                          if settings.DETAIL_ENDPOINTS.get(e.get("voucherType", ""), ("", ""))[0] == table]
                 yield _details(table, wanted)
             yield from guarded(table, calls())
         return fetch
 
     @dlt.transformer(**_merge("payments"))
-    def payments(entries: list[dict]) -> Iterator[list[dict]]:
-        def calls() -> Iterator[list[dict]]:
+    def payments(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             candidates = [e for e in entries if e.get("voucherType") in settings.PAYMENT_TYPES
                           and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES]
             unknown = [e["id"] for e in candidates
@@ -286,21 +295,21 @@ def lexware_source(
         """Ids of the documents with status sepadebit (one list page), or None if they fill more than one
         page (then the payments calls of overdue documents stay: they are cheaper)."""
         if "sepadebit" not in listed:
-            page = next(client.pages("/v1/voucherlist", SEPADEBIT_QUERY))
+            page = next(api().pages("/v1/voucherlist", SEPADEBIT_QUERY))
             listed["sepadebit"] = {e["id"] for e in page["content"]} if page.get("last", True) else None
         return listed["sepadebit"]
 
-    def _details(table: str, ids: list[str]) -> list[dict]:
+    def _details(table: str, ids: list[str]) -> list[dict[str, Any]]:
         bodies = {i: credit_note_bodies.pop(i) for i in ids if i in credit_note_bodies}
         bodies.update(_fetch(table, [i for i in ids if i not in bodies]))
         return [row(tenant, bodies[i], i) for i in ids if i in bodies]
 
-    def _fetch(table: str, ids: list[str]) -> dict[str, dict]:
+    def _fetch(table: str, ids: list[str]) -> dict[str, dict[str, Any]]:
         """GET the records in parallel (bounded); a 404/406 on one record is counted and skipped, a 403
         skips the table, anything else (retries exhausted, malformed body) fails the run."""
         prefix = "/v1/payments" if table == "payments" else settings.DETAIL_ENDPOINTS_BY_TABLE[table]
-        bodies: dict[str, dict] = {}
-        for path, body in client.fetch_each(f"{prefix}/{i}" for i in ids):
+        bodies: dict[str, dict[str, Any]] = {}
+        for path, body in api().fetch_each(f"{prefix}/{i}" for i in ids):
             record_id = path.rsplit("/", 1)[1]
             if isinstance(body, NotInPlanError):
                 raise body

@@ -24,7 +24,7 @@ from typing import Any
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, create_objects, tables_in, warehouse_lock
+from core.warehouse import connect, create_objects, scalar, tables_in, warehouse_lock
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotInPlanError, TenantBindingError
@@ -178,7 +178,8 @@ def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
     row = con.execute(f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? "
                       "ORDER BY tenant LIMIT 1", [organization_id, tenant]).fetchone()
     if row:
-        return row[0]
+        bound: str = row[0]
+        return bound
     recorded = {r[0] for r in con.execute(f"SELECT tenant FROM {TABLE}").fetchall()}
     if "profile" not in tables_in(con, settings.DATASET):
         return None
@@ -188,7 +189,7 @@ def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
     return next((r[0] for r in legacy if r[0] not in recorded), None)
 
 
-def _profile_rows(con: Any, where: str, params: list) -> list[str]:
+def _profile_rows(con: Any, where: str, params: list[Any]) -> list[str]:
     if "profile" not in tables_in(con, settings.DATASET):
         return []
     return [r[0] for r in con.execute(
@@ -198,8 +199,8 @@ def _profile_rows(con: Any, where: str, params: list) -> list[str]:
 
 def _tenant_rows(con: Any, tenant: str) -> dict[str, int]:
     existing = tables_in(con, settings.DATASET)
-    return {t: con.execute(f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
-                           [tenant]).fetchone()[0] for t in settings.TABLES if t in existing}
+    return {t: scalar(con, f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
+                      [tenant]) for t in settings.TABLES if t in existing}
 
 
 def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
@@ -214,8 +215,8 @@ def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
             con.execute(
                 f'DELETE FROM {settings.DATASET}."{child}" WHERE _dlt_root_id IN (SELECT _dlt_id FROM '
                 f'{settings.DATASET}."{table}" WHERE tenant_id = ?)', [tenant])
-        purged[table] = con.execute(f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
-                                    [tenant]).fetchone()[0]
+        purged[table] = scalar(con, f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
+                               [tenant])
     if "_dlt_pipeline_state" in existing:
         con.execute(f"DELETE FROM {settings.DATASET}._dlt_pipeline_state WHERE pipeline_name = ?",
                     [pipeline_name])

@@ -69,7 +69,7 @@ class ClientStats:
     requests: int = 0
     retries: int = 0
     rate_limited: int = 0  # 429s seen
-    by_status: Counter = field(default_factory=Counter)
+    by_status: Counter[int | str] = field(default_factory=Counter)
     waited: float = 0.0  # seconds spent waiting for rate-limit tokens
     started: float | None = None
     finished: float | None = None
@@ -109,7 +109,7 @@ class LexwareClient:
         self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps, tenant.burst)
         self.stats = ClientStats()
         self._lock = threading.Lock()
-        self._profile: dict | NotInPlanError | None = None  # read once per client (see `profile`)
+        self._profile: dict[str, Any] | NotInPlanError | None = None  # read once per client (see `profile`)
         self._http = httpx.Client(
             base_url=tenant.base_url,
             headers={"Authorization": f"Bearer {tenant.api_key}", "Accept": "application/json"},
@@ -120,19 +120,22 @@ class LexwareClient:
         )
 
     # -- public interface (docs/architecture.md) -------------------------------------------------
-    def get(self, path: str, params: dict | None = None) -> Any:
+    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET and parse JSON; transient failures retried."""
         return self._call("GET", path, params=params)
 
-    def put(self, path: str, json: dict) -> dict:
+    def put(self, path: str, json: dict[str, Any]) -> dict[str, Any]:
         """PUT a full record (with its current `version`); returns the action result."""
-        return self._call("PUT", path, json=json)
+        result: dict[str, Any] = self._call("PUT", path, json=json)
+        return result
 
-    def post(self, path: str, json: dict | None = None, files: dict | None = None) -> dict:
+    def post(self, path: str, json: dict[str, Any] | None = None,
+             files: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST a creation; retried only when it certainly was not executed (see module doc)."""
-        return self._call("POST", path, json=json, files=files)
+        result: dict[str, Any] = self._call("POST", path, json=json, files=files)
+        return result
 
-    def profile(self) -> dict:
+    def profile(self) -> dict[str, Any]:
         """GET /v1/profile once per client: the tenant-binding check and the `profile` resource share
         the answer (a 403 is remembered too), so binding costs no extra request."""
         if self._profile is None:
@@ -152,8 +155,8 @@ class LexwareClient:
         """DELETE a record (idempotent at the source: retried like a GET)."""
         return self._call("DELETE", path)
 
-    def pages(self, path: str, params: dict | None = None, size: int = settings.PAGE_SIZE,
-              start_page: int = 0) -> Iterator[dict]:
+    def pages(self, path: str, params: dict[str, Any] | None = None, size: int = settings.PAGE_SIZE,
+              start_page: int = 0) -> Iterator[dict[str, Any]]:
         """The one paginator: yield page objects (`content`, `last`, `totalElements`, ...) in order."""
         page = start_page
         while True:
@@ -165,8 +168,8 @@ class LexwareClient:
                 return
             page += 1
 
-    def paginate(self, path: str, params: dict | None = None,
-                 size: int = settings.PAGE_SIZE) -> Iterator[dict]:
+    def paginate(self, path: str, params: dict[str, Any] | None = None,
+                 size: int = settings.PAGE_SIZE) -> Iterator[dict[str, Any]]:
         """Yield every item of every page."""
         for page in self.pages(path, params, size):
             yield from page["content"]

@@ -15,8 +15,9 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
-from core.warehouse import Warehouse, connect, tables_in
+from core.warehouse import Warehouse, connect, scalar, tables_in
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
@@ -27,10 +28,10 @@ IN_IDS = "id = ANY(CAST(? AS VARCHAR[]))"
 
 
 def find_candidates(warehouse: Warehouse, tenant: str,
-                    complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+                    complete_scans: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
     """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
         for scanned, ids in complete_scans.items():
@@ -55,7 +56,7 @@ def _detail_path(scanned: str, rid: str, voucher_type: str | None) -> str | None
     return None
 
 
-def confirm(client: LexwareClient, candidates: dict[str, dict]) -> dict[str, list[str]]:
+def confirm(client: LexwareClient, candidates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """The candidates whose detail GET answers 404 (or that have no detail endpoint)."""
     deleted: dict[str, list[str]] = {}
     for scanned, paths in candidates.items():
@@ -76,7 +77,7 @@ def confirm(client: LexwareClient, candidates: dict[str, dict]) -> dict[str, lis
     return deleted
 
 
-def pending_path(pipeline_dir: str | os.PathLike) -> Path:
+def pending_path(pipeline_dir: str | os.PathLike[str]) -> Path:
     return Path(pipeline_dir) / "pending_deletes.json"
 
 
@@ -121,11 +122,12 @@ def flag_deleted(warehouse: Warehouse, dataset: str, tenant: str,
         con.execute("BEGIN")
         for table, ids in ids_by_table.items():
             if table in existing:
-                n = con.execute(
+                n = scalar(
+                    con,
                     f'UPDATE {dataset}."{table}" SET is_deleted = true '
                     f"WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND {IN_IDS}",
                     [tenant, ids],
-                ).fetchone()[0]
+                )
                 if n:
                     flagged[table] = n
         con.execute("COMMIT")

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from cryptography.exceptions import InvalidSignature
@@ -106,7 +107,7 @@ class EventStore:
         finally:
             con.close()
 
-    def add(self, tenant: str, payload: dict) -> bool:
+    def add(self, tenant: str, payload: dict[str, Any]) -> bool:
         """Store one event; False if it was stored before (a retried delivery)."""
         with self._connect() as con:
             cur = con.execute(

@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 BERLIN = ZoneInfo(settings.BERLIN)
 
 
-def row(tenant: str, payload: dict, id_: str | None = None, **extra: Any) -> dict:
+def row(tenant: str, payload: dict[str, Any], id_: str | None = None, **extra: Any) -> dict[str, Any]:
     """A raw-layer row: the payload's fields for dlt to flatten, plus the contract columns
     (`tenant_id`, `source_system`, `id`, `version`, `raw` = the payload exactly, `is_deleted`)."""
     return {
@@ -34,7 +34,7 @@ def row(tenant: str, payload: dict, id_: str | None = None, **extra: Any) -> dic
     }
 
 
-def unpaid_payments(entry: dict, sepadebit: set[str] | None = None) -> dict | None:
+def unpaid_payments(entry: dict[str, Any], sepadebit: set[str] | None = None) -> dict[str, Any] | None:
     """The `/v1/payments` answer a voucherlist entry already tells, or None when only the call can tell.
 
     Told only for an open document with `openAmount` equal to `totalAmount` (> 0): nothing was paid, so
@@ -47,7 +47,7 @@ def unpaid_payments(entry: dict, sepadebit: set[str] | None = None) -> dict | No
     status = entry.get("voucherStatus")
     if status == "overdue" and sepadebit is not None and entry.get("id") not in sepadebit:
         status = "open"
-    side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType"))
+    side = settings.OPEN_PAYMENT_STATUS.get(entry.get("voucherType", ""))
     if status != "open" or side is None or not entry.get("currency"):
         return None
     try:
@@ -105,8 +105,9 @@ def backfill_window(mode: str, start: str | date | None,
     return days[0], days[1]
 
 
-def complete_listing(client: LexwareClient, path: str, query: dict, first: dict | None = None,
-                     seen: set[str] | None = None, listed: set[str] | None = None) -> Iterator[list[dict]]:
+def complete_listing(client: LexwareClient, path: str, query: dict[str, Any],
+                     first: dict[str, Any] | None = None, seen: set[str] | None = None,
+                     listed: set[str] | None = None) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages of a list (as lists of items not in `seen`), complete even if the list changes
     meanwhile. `listed` collects the ids this listing returned, `seen` every id yielded so far (shared
     by the disjoint slices of one listing, so a row that moved between slices is yielded once).
@@ -146,14 +147,14 @@ class RunReport:
     skipped_details: dict[str, int] = field(default_factory=dict)  # table -> 404/406 detail calls
     # table -> slices still at the search window when no filter could split them further: rows beyond
     # their first 10,000 were not reachable (how many, the API does not say: totalElements is capped)
-    incomplete: dict[str, list[dict]] = field(default_factory=dict)
+    incomplete: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     event_deletions: dict[str, list[str]] = field(default_factory=dict)  # table -> ids an event run saw 404
 
     def skip(self, table: str, reason: str) -> None:
         log.warning("tenant %s: %s skipped - %s", self.tenant, table, reason)
         self.not_in_plan[table] = reason
 
-    def window_exceeded(self, table: str, filters: dict, listed: int) -> None:
+    def window_exceeded(self, table: str, filters: dict[str, Any], listed: int) -> None:
         log.error("tenant %s: %s cannot be listed completely: %s holds %d rows or more and no filter "
                   "splits it further; %d listed, the rest is beyond the search window",
                   self.tenant, table, filters, settings.SEARCH_WINDOW, listed)

@@ -17,6 +17,7 @@ import logging
 import threading
 
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -35,10 +36,10 @@ class _Key:
 
     def __init__(self, source: str | None) -> None:
         self.source = source
-        self._key = None
+        self._key: RSAPublicKey | None = None
         self._lock = threading.Lock()
 
-    def get(self):
+    def get(self) -> RSAPublicKey:
         with self._lock:
             if self._key is None:
                 self._key = load_public_key(self.source)

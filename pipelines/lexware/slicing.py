@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
+from typing import Any
 
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
@@ -33,7 +34,7 @@ from pipelines.lexware.helpers import RunReport, berlin_day, berlin_today, compl
 
 log = logging.getLogger(__name__)
 
-Splitter = Callable[[LexwareClient, dict, dict], list[dict] | None]
+Splitter = Callable[[LexwareClient, dict[str, Any], dict[str, Any]], list[dict[str, Any]] | None]
 VOUCHERLIST = "/v1/voucherlist"
 CONTACTS = "/v1/contacts"
 
@@ -41,12 +42,12 @@ CONTACTS = "/v1/contacts"
 def sliced_pages(
     client: LexwareClient,
     path: str,
-    query: dict,
+    query: dict[str, Any],
     splitters: list[Splitter],
     report: RunReport,
     table: str,
     seen: set[str] | None = None,
-) -> Iterator[list[dict]]:
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages (new rows only) of `query`, split while a part reaches the search window."""
     seen = set() if seen is None else seen
     first = next(client.pages(path, query))
@@ -73,8 +74,9 @@ def sliced_pages(
 
 
 def windowed_pages(
-    client: LexwareClient, params: dict, field_prefix: str, start: date, end: date | None, report: RunReport
-) -> Iterator[list[dict]]:
+    client: LexwareClient, params: dict[str, Any], field_prefix: str, start: date, end: date | None,
+    report: RunReport,
+) -> Iterator[list[dict[str, Any]]]:
     """Voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive), complete
     whatever the distribution of the rows (see the module doc)."""
     query = {**params, f"{field_prefix}DateFrom": start.isoformat()}
@@ -91,7 +93,7 @@ def windowed_pages(
     yield from sliced_pages(client, VOUCHERLIST, query, splitters, report, "voucherlist")
 
 
-def contact_pages(client: LexwareClient, report: RunReport) -> Iterator[list[dict]]:
+def contact_pages(client: LexwareClient, report: RunReport) -> Iterator[list[dict[str, Any]]]:
     """Every contact page (new rows only), split by role when the list reaches the window."""
     yield from sliced_pages(client, CONTACTS, {}, [split_roles], report, "contacts")
 
@@ -101,7 +103,8 @@ def halve_dates(prefix: str) -> Splitter:
     """Halve the `<prefix>Date` range of a query: [lo, mid] and [mid+1, hi] (whole Berlin days)."""
     lo_key, hi_key = f"{prefix}DateFrom", f"{prefix}DateTo"
 
-    def split(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
+    def split(client: LexwareClient, query: dict[str, Any],
+              first: dict[str, Any]) -> list[dict[str, Any]] | None:
         if prefix == "voucher" and not ({lo_key, hi_key} & query.keys() or _always_dated(query)):
             return None  # rows without a voucher date would fall out of every voucher-date range
         lo = _day(query.get(lo_key)) or _lowest(prefix, query, first)
@@ -121,7 +124,8 @@ def halve_dates(prefix: str) -> Splitter:
 def split_values(name: str, values: tuple[str, ...]) -> Splitter:
     """Halve a comma-list filter (`any` = every known value)."""
 
-    def split(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
+    def split(client: LexwareClient, query: dict[str, Any],
+              first: dict[str, Any]) -> list[dict[str, Any]] | None:
         current = values if query.get(name, "any") == "any" else tuple(query[name].split(","))
         if len(current) < 2:
             return None
@@ -131,13 +135,15 @@ def split_values(name: str, values: tuple[str, ...]) -> Splitter:
     return split
 
 
-def split_archived(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
+def split_archived(client: LexwareClient, query: dict[str, Any],
+                   first: dict[str, Any]) -> list[dict[str, Any]] | None:
     if "archived" in query:
         return None
     return [{**query, "archived": "false"}, {**query, "archived": "true"}]
 
 
-def split_roles(client: LexwareClient, query: dict, first: dict) -> list[dict] | None:
+def split_roles(client: LexwareClient, query: dict[str, Any],
+                first: dict[str, Any]) -> list[dict[str, Any]] | None:
     if "customer" in query:
         return None
     return [
@@ -148,7 +154,7 @@ def split_roles(client: LexwareClient, query: dict, first: dict) -> list[dict] |
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def _always_dated(query: dict) -> bool:
+def _always_dated(query: dict[str, Any]) -> bool:
     statuses = query.get("voucherStatus", "any")
     return statuses != "any" and not set(statuses.split(",")) & settings.UNDATED_STATUSES
 
@@ -157,7 +163,7 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _lowest(prefix: str, query: dict, first: dict) -> date | None:
+def _lowest(prefix: str, query: dict[str, Any], first: dict[str, Any]) -> date | None:
     """The lowest possible day: the first row's voucher date when sorted by it, else the floor."""
     if prefix == "voucher":
         if query.get("sort", "").lower() == "voucherdate,asc" and first["content"]:
@@ -167,7 +173,7 @@ def _lowest(prefix: str, query: dict, first: dict) -> date | None:
     return settings.DATE_FLOOR
 
 
-def _highest(client: LexwareClient, prefix: str, query: dict) -> date | None:
+def _highest(client: LexwareClient, prefix: str, query: dict[str, Any]) -> date | None:
     """The highest possible day: the last voucher date (one row sorted descending) or today."""
     if prefix != "voucher":
         return berlin_today()  # only picks the middle: the upper part stays open-ended
@@ -177,5 +183,5 @@ def _highest(client: LexwareClient, prefix: str, query: dict) -> date | None:
     return berlin_day(parse_ts(value)) if value else None
 
 
-def _filters(query: dict) -> dict:
+def _filters(query: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in query.items() if k not in ("sort", "page", "size")}

@@ -24,6 +24,7 @@ from core.warehouse import (
     create_objects,
     destination,
     publish_snapshot,
+    scalar,
     tables_in,
     warehouse_lock,
     when_free,
@@ -55,7 +56,7 @@ class SyncResult:
     live_rows: dict[str, int] = field(default_factory=dict)  # table -> the tenant's live rows after the run
     # table -> slices no filter could bring below the 10,000-row search window (RunReport.incomplete);
     # empty means every listing was proven complete
-    incomplete: dict[str, list[dict]] = field(default_factory=dict)
+    incomplete: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -230,9 +231,9 @@ def live_rows(warehouse: Warehouse, tenant: str) -> dict[str, int]:
     """Rows of this tenant not flagged deleted, per raw table (after the load)."""
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
-        return {table: con.execute(
-            f'SELECT count(*) FROM {settings.DATASET}."{table}" '
-            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant]).fetchone()[0]
+        return {table: scalar(
+            con, f'SELECT count(*) FROM {settings.DATASET}."{table}" '
+            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant])
             for table in settings.TABLES if table in existing}
 
 

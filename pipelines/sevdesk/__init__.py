@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import dlt
 from dlt.extract.resource import DltResource
@@ -44,16 +44,17 @@ COLUMNS = {
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
-def _merge(name: str) -> dict:
+def _merge(name: str) -> dict[str, Any]:
     return {"name": name, "primary_key": PRIMARY_KEY, "write_disposition": "merge", "columns": COLUMNS}
 
 
-def _resource(table: str, body: Callable[[], Iterator[list[dict]]]) -> DltResource:
+def _resource(table: str, body: Callable[[], Iterator[list[dict[str, Any]]]]) -> DltResource:
     @dlt.resource(**_merge(table))
-    def resource() -> Iterator[list[dict]]:
+    def resource() -> Iterator[list[dict[str, Any]]]:
         yield from body()
 
-    return resource()
+    bound: DltResource = resource()
+    return bound
 
 
 @dlt.source(name="sevdesk", max_table_nesting=1)
@@ -70,7 +71,15 @@ def sevdesk_source(
     tenant = client.name if client else "unbound"
     report = report or RunReport(tenant)
 
-    def guarded(table: str, calls: Callable[[], Iterator[list[dict]]]) -> Iterator[list[dict]]:
+    def api() -> SevdeskClient:
+        """The tenant's client: a graph built without one (Dagster definitions) is never run."""
+        if client is None:
+            raise RuntimeError("sevdesk_source was built without a client: it only describes the graph")
+        return client
+
+    def guarded(
+        table: str, calls: Callable[[], Iterator[list[dict[str, Any]]]]
+    ) -> Iterator[list[dict[str, Any]]]:
         """A 403 skips that table (reported); the sync goes on."""
         try:
             yield from calls()
@@ -80,7 +89,7 @@ def sevdesk_source(
     def incremental(table: str) -> DltResource:
         path, fixed = settings.INCREMENTAL[table]
 
-        def calls() -> Iterator[list[dict]]:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             marks = dlt.current.resource_state()
             reconciled = dlt.current.source_state().setdefault("reconciled_at", {})
             fresh = mode == "full" or "lwm" not in marks
@@ -92,7 +101,7 @@ def sevdesk_source(
             listed: dict[str, str] = {}
             prints: dict[str, str] = {}
             started = time.monotonic()
-            for page in complete_listing(client, path, query):
+            for page in complete_listing(api(), path, query):
                 listed.update((str(r["id"]), r["update"]) for r in page)
                 prints.update((str(r["id"]), fingerprint(r)) for r in page)
                 # re-checked client-side (a filter sevDesk ignores silently returns everything); `update`
@@ -117,12 +126,12 @@ def sevdesk_source(
 
         return _resource(table, lambda: guarded(table, calls))
 
-    def scanned(table: str, path: str, query: dict, paged: bool = True) -> DltResource:
-        def calls() -> Iterator[list[dict]]:
+    def scanned(table: str, path: str, query: dict[str, Any], paged: bool = True) -> DltResource:
+        def calls() -> Iterator[list[dict[str, Any]]]:
             state = dlt.current.resource_state()
             known: dict[str, str] = {} if mode == "full" else state.get("fingerprints", {})
             seen: dict[str, str] = {}
-            pages = complete_listing(client, path, query) if paged else iter([client.objects(path, query)])
+            pages = complete_listing(api(), path, query) if paged else iter([api().objects(path, query)])
             for page in pages:
                 prints = {str(r["id"]): fingerprint(r) for r in page}
                 seen.update(prints)

@@ -32,16 +32,16 @@ class SevdeskClient(LexwareClient):
         self._http.headers["Authorization"] = tenant.api_key  # raw token (reference §1.2)
         self._http.headers["User-Agent"] = settings.USER_AGENT
 
-    def objects(self, path: str, params: dict | None = None) -> Any:
+    def objects(self, path: str, params: dict[str, Any] | None = None) -> Any:
         """GET and return `objects`."""
         return self.get(path, params)["objects"]
 
-    def pages(
+    def pages(  # type: ignore[override]
         self,
         path: str,
-        params: dict | None = None,  # type: ignore[override]
+        params: dict[str, Any] | None = None,
         size: int = settings.PAGE_SIZE,
-    ) -> Iterator[tuple[list[dict], int | None]]:
+    ) -> Iterator[tuple[list[dict[str, Any]], int | None]]:
         """The one sevDesk paginator: (rows, total) per page via limit/offset with `countAll`, until a
         short page."""
         offset = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 from core.warehouse import Warehouse, connect, tables_in
 from pipelines.lexware.deletes import IN_IDS, flag_deleted, load_pending, pending_path, save_pending
@@ -23,9 +24,9 @@ __all__ = ["apply_pending", "confirm", "find_candidates", "pending_path", "save_
 
 
 def find_candidates(warehouse: Warehouse, tenant: str,
-                    complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+                    complete_scans: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
     """{table: {id: last payload}} of live warehouse rows missing from the table's complete scan."""
-    found: dict[str, dict] = {}
+    found: dict[str, dict[str, Any]] = {}
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
         for table, ids in complete_scans.items():
@@ -41,7 +42,7 @@ def find_candidates(warehouse: Warehouse, tenant: str,
     return found
 
 
-def confirm(client: SevdeskClient, candidates: dict[str, dict]) -> dict[str, list[str]]:
+def confirm(client: SevdeskClient, candidates: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     """The candidates sevDesk confirms gone (or that have no way to ask)."""
     deleted: dict[str, list[str]] = {}
     parents: dict[tuple[str, str], set[str]] = {}  # (table, parent id) -> its position ids
@@ -54,7 +55,9 @@ def confirm(client: SevdeskClient, candidates: dict[str, dict]) -> dict[str, lis
     return deleted
 
 
-def _gone(client: SevdeskClient, table: str, rid: str, raw: dict, parents: dict) -> bool:
+def _gone(
+    client: SevdeskClient, table: str, rid: str, raw: dict[str, Any], parents: dict[tuple[str, str], set[str]]
+) -> bool:
     try:
         if table in settings.DETAIL_PATHS:
             found = client.objects(f"{settings.DETAIL_PATHS[table]}/{rid}")

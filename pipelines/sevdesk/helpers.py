@@ -15,7 +15,7 @@ from pipelines.sevdesk.client import SevdeskClient
 log = logging.getLogger(__name__)
 
 
-def row(tenant: str, payload: dict) -> dict:
+def row(tenant: str, payload: dict[str, Any]) -> dict[str, Any]:
     """A raw-layer row: the payload's fields for dlt to flatten, plus the contract columns (`tenant_id`,
     `source_system`, `id`, `version` = null (sevDesk has none), `raw` = the payload exactly, `is_deleted`)."""
     return {
@@ -41,7 +41,9 @@ def fingerprint(payload: Any) -> str:
     return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()[:16]
 
 
-def complete_listing(client: SevdeskClient, path: str, query: dict) -> Iterator[list[dict]]:
+def complete_listing(
+    client: SevdeskClient, path: str, query: dict[str, Any]
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages of a list (as lists of rows not yet yielded), complete even if it changes meanwhile.
 
     Offset paging over a list that changes while it is read can skip a row (a deletion on an earlier page

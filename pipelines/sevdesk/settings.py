@@ -23,7 +23,7 @@ INCREMENTAL = {
 }
 # Everything else is read in full every run and diffed against the last run (positions, transactions
 # and payment links have no update filter; master data is small).
-SCANNED = {
+SCANNED: dict[str, tuple[str, dict[str, str]]] = {
     "contact_addresses": ("/ContactAddress", {}),
     "communication_ways": ("/CommunicationWay", {}),
     "parts": ("/Part", {}),

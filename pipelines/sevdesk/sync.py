@@ -12,7 +12,15 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, destination, publish_snapshot, tables_in, warehouse_lock, when_free
+from core.warehouse import (
+    connect,
+    destination,
+    publish_snapshot,
+    scalar,
+    tables_in,
+    warehouse_lock,
+    when_free,
+)
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import SyncResult, _lexware_cause
 from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
@@ -104,11 +112,12 @@ def live_rows(config: KontorConfig, tenant: str) -> dict[str, int]:
     with connect(config.warehouse) as con:
         existing = tables_in(con, settings.DATASET)
         return {
-            table: con.execute(
+            table: scalar(
+                con,
                 f'SELECT count(*) FROM {settings.DATASET}."{table}" '
                 "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)",
                 [tenant],
-            ).fetchone()[0]
+            )
             for table in settings.TABLES
             if table in existing
         }

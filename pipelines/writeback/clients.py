@@ -8,6 +8,8 @@ gets a `SevdeskClient` (sevDesk has no profile binding to check).
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.config import KontorConfig
 from pipelines.lexware import binding
 from pipelines.lexware.client import LexwareClient
@@ -48,7 +50,7 @@ class TenantClients:
         return {t.name: t.system for t in self.config.tenants}
 
     @property
-    def stats(self) -> list[dict]:
+    def stats(self) -> list[dict[str, Any]]:
         return [c.stats.as_dict() for c in self._clients.values()]
 
     def close(self) -> None:

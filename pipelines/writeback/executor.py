@@ -30,6 +30,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
@@ -73,7 +74,7 @@ class Hooks:
     """Observation points around the PUT (tests interleave concurrent edits or kill the job here)."""
 
     before_put: Callable[[ValidCorrection, int], None] | None = None  # (correction, attempt)
-    after_put: Callable[[ValidCorrection, dict], None] | None = None  # (correction, action result)
+    after_put: Callable[[ValidCorrection, dict[str, Any]], None] | None = None  # (correction, action result)
 
 
 @dataclass
@@ -192,7 +193,7 @@ class CorrectionExecutor:
         except InvalidValue as exc:
             outcome = Outcome(correction, REJECTED, str(exc))
             if not dry_run:
-                self.store.set_status(correction.id, REJECTED, str(exc), run_id=self.run_id)
+                self.store.set_status(correction.stored_id, REJECTED, str(exc), run_id=self.run_id)
             self._audit(outcome, "validate", started, detail=str(exc))
             return outcome
         owners = self.store.record_tenants(vc.entity.resource, vc.remote_id)
@@ -202,7 +203,7 @@ class CorrectionExecutor:
                       "for the tenant it belongs to")
             outcome = Outcome(correction, REJECTED, reason, resource=vc.resource_path)
             if not dry_run:
-                self.store.set_status(correction.id, REJECTED, reason, run_id=self.run_id)
+                self.store.set_status(correction.stored_id, REJECTED, reason, run_id=self.run_id)
             self._audit(outcome, "validate", started, detail=reason)
             return outcome
         blocked = self._blocked(vc, dry_run)
@@ -239,12 +240,12 @@ class CorrectionExecutor:
             outcome = Outcome(c, c.status, str(exc), resource=vc.resource_path, path=vc.field.path,
                               blocked=True)
             if not dry_run:
-                self.store.set_status(c.id, c.status, str(exc), run_id=self.run_id)
+                self.store.set_status(c.stored_id, c.status, str(exc), run_id=self.run_id)
             self._audit(outcome, "bind", started, detail=str(exc))
             return outcome
         return None
 
-    def _read(self, vc: ValidCorrection, outcome: Outcome) -> dict | None:
+    def _read(self, vc: ValidCorrection, outcome: Outcome) -> dict[str, Any] | None:
         """GET the record into ``outcome``; None (with outcome status/reason set) when it cannot be read."""
         started = now()
         try:
@@ -272,7 +273,7 @@ class CorrectionExecutor:
         return (f"Lexware Office has no {vc.entity.resource[:-1]} {vc.remote_id} in tenant {c.tenant!r}'s "
                 f"organisation (404), and Kontor never synced one with this id: check record_id")
 
-    def _judge(self, vc: ValidCorrection, doc: dict, outcome: Outcome) -> bool:
+    def _judge(self, vc: ValidCorrection, doc: dict[str, Any], outcome: Outcome) -> bool:
         """Compare the record with the correction; sets the outcome and returns True if a PUT is due."""
         spec, c = vc.field, vc.correction
         outcome.after = vc.new_value
@@ -336,9 +337,9 @@ class CorrectionExecutor:
                 self._audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
             return self._finish(vc, outcome)
         body = put_body(vc.entity.resource, doc)
-        set_path(body, outcome.path, vc.new_value)
+        set_path(body, outcome.path or vc.field.path, vc.new_value)
         # the intent, durable before the request: an interrupted run is resolved by the next one
-        self.store.set_status(c.id, IN_FLIGHT, None, run_id=self.run_id,
+        self.store.set_status(c.stored_id, IN_FLIGHT, None, run_id=self.run_id,
                               version_before=outcome.version_before, attempts=attempt)
         c.status, c.version_before = IN_FLIGHT, outcome.version_before
         if self.hooks.before_put:
@@ -356,7 +357,7 @@ class CorrectionExecutor:
             self._audit(outcome, "put", started, http_status=exc.status,
                         detail="version conflict: refetch, re-check, retry")
             # refused, so nothing landed: the retry (or the next run) judges it as pending again
-            self.store.set_status(c.id, PENDING, None, run_id=self.run_id)
+            self.store.set_status(c.stored_id, PENDING, None, run_id=self.run_id)
             c.status = PENDING
             raise
         except ValidationError as exc:
@@ -404,14 +405,14 @@ class CorrectionExecutor:
         return True
 
     def _finish(self, vc: ValidCorrection, outcome: Outcome) -> Outcome:
-        self.store.set_status(vc.correction.id, outcome.status, outcome.reason, run_id=self.run_id,
+        self.store.set_status(vc.correction.stored_id, outcome.status, outcome.reason, run_id=self.run_id,
                               version_before=outcome.version_before, applied_version=outcome.version_after
                               if outcome.status == APPLIED else None, attempts=outcome.attempts or None)
         if outcome.status == GAVE_UP:
             self._audit(outcome, "give_up", now(), detail=outcome.reason)
         return outcome
 
-    def _audit(self, outcome: Outcome, action: str, started, *, http_status: int | None = None,
+    def _audit(self, outcome: Outcome, action: str, started: datetime, *, http_status: int | None = None,
                detail: str | None = None) -> None:
         c = outcome.correction
         self.store.audit(

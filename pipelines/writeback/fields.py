@@ -35,6 +35,7 @@ entities Lexware cannot update (invoices and credit notes are create-only in the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ NOT_WRITABLE_ENTITIES: dict[str, str] = {
 SYSTEMS = ("lexware",)
 
 
-def locate(spec: FieldSpec, doc: dict) -> str:
+def locate(spec: FieldSpec, doc: dict[str, Any]) -> str:
     """The path the field currently lives at: `spec.path`, or its fallback where only that holds a value."""
     from pipelines.writeback.paths import get_path
 

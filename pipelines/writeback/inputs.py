@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -52,7 +53,7 @@ def read_corrections_file(path: str | Path) -> list[Correction]:
     if suffix == ".csv":
         reader = csv.DictReader(text.splitlines())
         _check_keys(path, "the header", {(h or "").strip() for h in reader.fieldnames or []})
-        rows = []
+        rows: list[dict[str, Any]] = []
         for line, row in enumerate(reader, start=2):
             if None in row:
                 raise CorrectionFileError(f"{path}: line {line} has more cells than the header")
@@ -69,7 +70,8 @@ def read_corrections_file(path: str | Path) -> list[Correction]:
         for i, row in enumerate(data, start=1):
             _check_keys(path, f"correction #{i}", {str(k) for k in row})
         rows = data
-    return [Correction(**{c: row.get(c) for c in COLUMNS}) for row in rows]
+    values: list[dict[str, Any]] = [{c: row.get(c) for c in COLUMNS} for row in rows]
+    return [Correction(**v) for v in values]
 
 
 def import_corrections_file(store: WritebackStore, path: str | Path,

@@ -35,3 +35,10 @@ class Correction:
     attempts: int = 0
     applied_version: int | None = None
     version_before: int | None = None  # while in_flight: the version our unconfirmed PUT was based on
+
+    @property
+    def stored_id(self) -> int:
+        """The row id in ``writeback.corrections``; a correction read from a file has none until imported."""
+        if self.id is None:
+            raise ValueError("correction is not stored yet (no id)")
+        return self.id

@@ -28,7 +28,9 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import (
@@ -62,19 +64,19 @@ class OperationResult:
     resumed: bool  # did this call continue an earlier, unfinished one?
 
 
-def _collective(voucher: dict) -> bool:
+def _collective(voucher: dict[str, Any]) -> bool:
     """Is the voucher with the collective contact (Lexware then ignores any contactId)?"""
     return bool(voucher.get("useCollectiveContact")) or not voucher.get("contactId")
 
 
-def supplier_key(voucher: dict) -> str:
+def supplier_key(voucher: dict[str, Any]) -> str:
     """Who the voucher is with: the contactId, or the collective contact (with its custom name, if any)."""
     if _collective(voucher):
         return "collective" + (f":{voucher['contactName']}" if voucher.get("contactName") else "")
     return str(voucher["contactId"])
 
 
-def default_operation_id(tenant: str, voucher: dict) -> str:
+def default_operation_id(tenant: str, voucher: dict[str, Any]) -> str:
     """The default journal key: one operation per tenant, supplier and voucher number."""
     return f"{KIND}:{tenant}:{supplier_key(voucher)}:{voucher['voucherNumber']}"
 
@@ -86,7 +88,7 @@ def _money(value: object) -> Decimal | None:
         return None
 
 
-def is_ours(entry: dict, voucher: dict) -> bool:
+def is_ours(entry: dict[str, Any], voucher: dict[str, Any]) -> bool:
     """Does a voucherlist entry with our number also match the fields that identify the voucher we send?"""
     if entry.get("voucherType") != voucher.get("type"):
         return False
@@ -98,10 +100,10 @@ def is_ours(entry: dict, voucher: dict) -> bool:
     if _collective(voucher):  # the list shows a null contactId for it
         name = voucher.get("contactName")
         return entry.get("contactId") is None and (not name or entry.get("contactName") == name)
-    return entry.get("contactId") == voucher["contactId"]
+    return bool(entry.get("contactId") == voucher["contactId"])
 
 
-def request_digest(voucher: dict, content: bytes) -> str:
+def request_digest(voucher: dict[str, Any], content: bytes) -> str:
     payload = json.dumps(voucher, sort_keys=True, separators=(",", ":")).encode() + b"\0" + content
     return hashlib.sha256(payload).hexdigest()
 
@@ -118,8 +120,8 @@ class CreateVoucherWithFile:
         self.max_rounds = max_rounds
         self.round_pause = round_pause
 
-    def run(self, voucher: dict, file_name: str, content: bytes, *, content_type: str = "application/pdf",
-            operation_id: str | None = None) -> OperationResult:
+    def run(self, voucher: dict[str, Any], file_name: str, content: bytes, *,
+            content_type: str = "application/pdf", operation_id: str | None = None) -> OperationResult:
         number = voucher.get("voucherNumber")
         if not number or not voucher.get("type"):
             raise OperationError("the voucher needs a 'type' and a 'voucherNumber' (the retry lookup key)")
@@ -131,7 +133,7 @@ class CreateVoucherWithFile:
                                  "use a new operation id")
         resumed = journal["status"] != "started"
         for round_no in range(1, self.max_rounds + 1):
-            journal = self.store.operation(op_id)
+            journal = self._journal(op_id)
             if journal["status"] == "completed":
                 break
             try:
@@ -148,13 +150,20 @@ class CreateVoucherWithFile:
             except LexwareError as exc:
                 self.store.update_operation(op_id, status="failed", error=str(exc))
                 raise OperationError(f"operation {op_id!r} failed: {exc}") from exc
-        journal = self.store.operation(op_id)
+        journal = self._journal(op_id)
         return OperationResult(op_id, journal["status"], journal["voucher_id"], journal["file_id"],
                                journal["voucher_version"], resumed)
 
+    def _journal(self, op_id: str) -> dict[str, Any]:
+        """The journal row of an operation `run` has started."""
+        journal = self.store.operation(op_id)
+        if journal is None:
+            raise OperationError(f"operation {op_id!r} has no journal row")
+        return journal
+
     # -- the steps --------------------------------------------------------------------------------
-    def _advance(self, op_id: str, journal: dict, voucher: dict, file_name: str, content: bytes,
-                 content_type: str) -> None:
+    def _advance(self, op_id: str, journal: dict[str, Any], voucher: dict[str, Any], file_name: str,
+                 content: bytes, content_type: str) -> None:
         status, voucher_id, file_id = journal["status"], journal["voucher_id"], journal["file_id"]
         if status == "failed":
             raise OperationError(f"operation {op_id!r} failed earlier: {journal['error']}")
@@ -165,7 +174,7 @@ class CreateVoucherWithFile:
                                    check_first=status == "uploading")
         self._verify(op_id, voucher_id, file_id)
 
-    def _create(self, op_id: str, voucher: dict, *, adopt: bool) -> str:
+    def _create(self, op_id: str, voucher: dict[str, Any], *, adopt: bool) -> str:
         existing = self._lookup(op_id, voucher)
         if existing and not adopt:
             self.store.update_operation(op_id, status="failed",
@@ -185,10 +194,11 @@ class CreateVoucherWithFile:
             raise
         self._audit(op_id, "/v1/vouchers", "post", "created", started, 201, result.get("id"),
                     version_after=result.get("version"))
-        self.store.update_operation(op_id, status="voucher_created", voucher_id=result["id"], error=None)
-        return result["id"]
+        voucher_id: str = result["id"]
+        self.store.update_operation(op_id, status="voucher_created", voucher_id=voucher_id, error=None)
+        return voucher_id
 
-    def _lookup(self, op_id: str, voucher: dict) -> str | None:
+    def _lookup(self, op_id: str, voucher: dict[str, Any]) -> str | None:
         """The id of our voucher: this voucherNumber (exact match) and the same contact, date and total."""
         started = now()
         number = html.escape(voucher["voucherNumber"], quote=False)  # Lexware wants &<> HTML-escaped
@@ -213,8 +223,9 @@ class CreateVoucherWithFile:
         if check_first:  # an earlier upload may have landed without us hearing back
             files = self.client.get(f"/v1/vouchers/{voucher_id}").get("files") or []
             if files:
-                self.store.update_operation(op_id, status="file_attached", file_id=files[0], error=None)
-                return files[0]
+                attached: str = files[0]
+                self.store.update_operation(op_id, status="file_attached", file_id=attached, error=None)
+                return attached
         self.store.update_operation(op_id, status="uploading")
         started = now()
         try:
@@ -223,8 +234,9 @@ class CreateVoucherWithFile:
             self._audit(op_id, path, "upload", "error", started, exc.status, str(exc))
             raise
         self._audit(op_id, path, "upload", "uploaded", started, 202, result.get("id"))
-        self.store.update_operation(op_id, status="file_attached", file_id=result["id"], error=None)
-        return result["id"]
+        file_id: str = result["id"]
+        self.store.update_operation(op_id, status="file_attached", file_id=file_id, error=None)
+        return file_id
 
     def _verify(self, op_id: str, voucher_id: str, file_id: str) -> None:
         """Check the link; if the file is not in the voucher's `files`, link it with a versioned PUT."""
@@ -241,7 +253,8 @@ class CreateVoucherWithFile:
         self._audit(op_id, path, "verify", "completed", started, 200, version_after=doc.get("version"))
         self.store.update_operation(op_id, status="completed", voucher_version=doc.get("version"), error=None)
 
-    def _audit(self, op_id: str, resource: str, action: str, outcome: str, started, http_status, detail=None,
+    def _audit(self, op_id: str, resource: str, action: str, outcome: str, started: datetime,
+               http_status: int | None, detail: str | None = None,
                *, version_before: int | None = None, version_after: int | None = None) -> None:
         self.store.audit(tenant=self.tenant, resource=resource, action=action, outcome=outcome,
                          started_at=started, operation_id=op_id, run_id=self.run_id, http_status=http_status,

@@ -34,7 +34,7 @@ def _segments(path: str) -> list[tuple[list[str], str | None]]:
     return out
 
 
-def _pick_key(node: dict, keys: list[str], idx: str | None) -> str | None:
+def _pick_key(node: dict[str, Any], keys: list[str], idx: str | None) -> str | None:
     """The alternative that currently holds a value, else None."""
     for key in keys:
         value = node.get(key)
@@ -68,12 +68,12 @@ def get_path(doc: Any, path: str) -> Any:
     return next(iter(values.values()), None)
 
 
-def set_path(doc: dict, path: str, value: Any) -> None:
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
     """Set (or, for ``None``, remove) the value at ``path`` in ``doc`` in place."""
     _set(doc, _segments(path), value)
 
 
-def _set(node: dict, segs: list[tuple[list[str], str | None]], value: Any) -> None:
+def _set(node: dict[str, Any], segs: list[tuple[list[str], str | None]], value: Any) -> None:
     (keys, idx), rest = segs[0], segs[1:]
     key = _pick_key(node, keys, idx) or keys[0]
     if idx is None:

@@ -22,14 +22,14 @@ class NotUpdatable(ValueError):
     """Lexware does not allow the API to update this record (the message says why)."""
 
 
-def _lists(doc: dict, path: str) -> list:
+def _lists(doc: dict[str, Any], path: str) -> list[Any]:
     node: Any = doc
     for key in path.split("."):
         node = node.get(key) if isinstance(node, dict) else None
     return node if isinstance(node, list) else []
 
 
-def check_updatable(resource: str, doc: dict) -> None:
+def check_updatable(resource: str, doc: dict[str, Any]) -> None:
     """Raise `NotUpdatable` for records Lexware refuses to update through the API."""
     if resource == "contacts":
         crowded = [p for p in _SINGLE_ENTRY_LISTS if len(_lists(doc, p)) > 1]
@@ -47,7 +47,7 @@ def check_updatable(resource: str, doc: dict) -> None:
             raise NotUpdatable(f"voucher is {status!r}; Lexware Office only allows finalising such vouchers")
 
 
-def put_body(resource: str, doc: dict) -> dict:
+def put_body(resource: str, doc: dict[str, Any]) -> dict[str, Any]:
     """The fetched record prepared for a PUT (version kept; for vouchers `files` kept, status dropped)."""
     body = copy.deepcopy(doc)
     if resource == "vouchers":

@@ -204,7 +204,7 @@ def validate(c: Correction, known_tenants: set[str] | None = None) -> SevCorrect
     return SevCorrection(c, entity, spec, remote_id, new_value, expected)
 
 
-def update_seconds(doc: dict) -> int | None:
+def update_seconds(doc: dict[str, Any]) -> int | None:
     """The record's `update` timestamp as unix seconds: the closest thing to a version sevDesk has."""
     try:
         return int(datetime.fromisoformat(str(doc["update"])).timestamp())
@@ -281,7 +281,7 @@ class SevdeskWriter:
         raise AssertionError("unreachable")
 
     # -- steps ------------------------------------------------------------------------------------
-    def _read(self, sc: SevCorrection, outcome: Outcome) -> dict | None:
+    def _read(self, sc: SevCorrection, outcome: Outcome) -> dict[str, Any] | None:
         """GET the record into ``outcome``; None (outcome status/reason set) when it cannot be read."""
         started = now()
         try:
@@ -306,7 +306,7 @@ class SevdeskWriter:
         outcome.version_before = update_seconds(doc)
         return doc
 
-    def _judge(self, sc: SevCorrection, doc: dict, outcome: Outcome) -> bool:
+    def _judge(self, sc: SevCorrection, doc: dict[str, Any], outcome: Outcome) -> bool:
         """Compare the record with the correction; sets the outcome and returns True if a write is due."""
         spec, c = sc.field, sc.correction
         outcome.after, outcome.path = sc.new_value, spec.path
@@ -353,7 +353,7 @@ class SevdeskWriter:
         return True
 
     @staticmethod
-    def _locked(sc: SevCorrection, doc: dict) -> str | None:
+    def _locked(sc: SevCorrection, doc: dict[str, Any]) -> str | None:
         """Why sevDesk will not let this document change (enshrined, or not a draft), else None."""
         model = sc.entity.model
         if doc.get("enshrined"):
@@ -381,7 +381,7 @@ class SevdeskWriter:
             return self._finish(sc, outcome)
         judged = outcome.version_before
         self.store.set_status(
-            c.id, IN_FLIGHT, None, run_id=self.x.run_id, version_before=judged, attempts=attempt
+            c.stored_id, IN_FLIGHT, None, run_id=self.x.run_id, version_before=judged, attempts=attempt
         )
         c.status, c.version_before = IN_FLIGHT, judged
         if self.x.hooks.before_put:
@@ -413,7 +413,7 @@ class SevdeskWriter:
         self._audit(outcome_copy(outcome, "written"), action, started, http_status=200, detail=CAVEAT)
         return self._confirm(sc, outcome, landed_despite=None)
 
-    def _write(self, sc: SevCorrection, doc: dict) -> None:
+    def _write(self, sc: SevCorrection, doc: dict[str, Any]) -> None:
         client, key, value = self._client(sc), sc.field.path, sc.new_value
         if sc.entity.model == "Contact":
             client.put(sc.resource_path, {key: value})
@@ -449,7 +449,7 @@ class SevdeskWriter:
         )
 
     def _after_failed_write(
-        self, sc: SevCorrection, outcome: Outcome, action: str, started, exc: LexwareError
+        self, sc: SevCorrection, outcome: Outcome, action: str, started: datetime, exc: LexwareError
     ) -> Outcome:
         """A failed write may have landed in sevDesk (§6.3): re-read before anything else."""
         self._audit(
@@ -494,7 +494,7 @@ class SevdeskWriter:
         outcome: Outcome,
         *,
         landed_despite: LexwareError | None,
-        doc: dict | None = None,
+        doc: dict[str, Any] | None = None,
     ) -> Outcome:
         """Re-read (unless given) and check the field holds the new value: only then ``applied``."""
         started = now()
@@ -534,18 +534,20 @@ class SevdeskWriter:
         return self.x.client_for(sc.correction.tenant)
 
     def _back_to_pending(self, c: Correction) -> None:
-        self.store.set_status(c.id, PENDING, None, run_id=self.x.run_id)
+        self.store.set_status(c.stored_id, PENDING, None, run_id=self.x.run_id)
         c.status = PENDING
 
-    def _final(self, outcome: Outcome, action: str, started, dry_run: bool) -> Outcome:
+    def _final(self, outcome: Outcome, action: str, started: datetime, dry_run: bool) -> Outcome:
         if not dry_run:
-            self.store.set_status(outcome.correction.id, outcome.status, outcome.reason, run_id=self.x.run_id)
+            self.store.set_status(
+                outcome.correction.stored_id, outcome.status, outcome.reason, run_id=self.x.run_id
+            )
         self._audit(outcome, action, started, detail=outcome.reason)
         return outcome
 
     def _finish(self, sc: SevCorrection, outcome: Outcome) -> Outcome:
         self.store.set_status(
-            sc.correction.id,
+            sc.correction.stored_id,
             outcome.status,
             outcome.reason,
             run_id=self.x.run_id,
@@ -559,7 +561,7 @@ class SevdeskWriter:
         self,
         outcome: Outcome,
         action: str,
-        started,
+        started: datetime,
         *,
         http_status: int | None = None,
         detail: str | None = None,
@@ -589,7 +591,7 @@ def outcome_copy(outcome: Outcome, status: str) -> Outcome:
     return replace(outcome, status=status)
 
 
-def _position(pos: dict) -> dict:
+def _position(pos: dict[str, Any]) -> dict[str, Any]:
     """A voucher position resent unchanged with its id (sevDesk totals only the positions of the call)."""
     body = {"id": pos["id"], "objectName": "VoucherPos", "mapAll": True}
     account = "accountDatev" if pos.get("accountDatev") else "accountingType"

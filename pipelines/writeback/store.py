@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,11 +25,12 @@ from core.warehouse import (
     connect,
     create_objects,
     engine_of,
+    scalar,
     tables_in,
     warehouse_lock,
 )
 from pipelines.lexware.settings import DATASET
-from pipelines.writeback.fields import ENTITIES
+from pipelines.writeback.fields import ENTITIES, EntitySpec
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 
 
@@ -41,10 +42,10 @@ def _known_fields_check(engine: str = "duckdb") -> str:
     field = "lower(trim(field))"
     specs = {spec.name: spec for spec in ENTITIES.values()}  # bill and voucher share one spec
 
-    def quoted(names) -> str:
+    def quoted(names: Iterable[str]) -> str:
         return ", ".join(f"'{n}'" for n in sorted(names))
 
-    def aliases(spec) -> str:
+    def aliases(spec: EntitySpec) -> str:
         return quoted(a for a, s in ENTITIES.items() if s is spec)
 
     known = " OR ".join(f"({entity} IN ({aliases(spec)}) AND {field} IN "
@@ -146,7 +147,7 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def warehouse_path(path: str | os.PathLike | PostgresWarehouse | None = None) -> Warehouse:
+def warehouse_path(path: str | os.PathLike[str] | PostgresWarehouse | None = None) -> Warehouse:
     """The warehouse: an explicit DuckDB path (or PostgreSQL warehouse), else `warehouse:` of kontor.yaml
     (or `$KONTOR_CONFIG`)."""
     if isinstance(path, PostgresWarehouse):
@@ -161,7 +162,7 @@ class WritebackStore:
     path: Warehouse
 
     @classmethod
-    def open(cls, path: str | os.PathLike | PostgresWarehouse | None = None) -> WritebackStore:
+    def open(cls, path: str | os.PathLike[str] | PostgresWarehouse | None = None) -> WritebackStore:
         store = cls(warehouse_path(path))
         if isinstance(store.path, Path):
             store.path.parent.mkdir(parents=True, exist_ok=True)
@@ -190,15 +191,15 @@ class WritebackStore:
         ids = []
         with self.connect() as con:
             for c in corrections:
-                row = con.execute(
+                ids.append(scalar(
+                    con,
                     "INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
                     "expected_old_value, source, status, reason, updated_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     [_text(c.tenant) or "", _text(c.entity) or "", _text(c.record_id) or "",
                      _text(c.field) or "", _text(c.new_value), _text(c.expected_old_value), source,
                      c.status, c.reason, now()],
-                ).fetchone()
-                ids.append(row[0])
+                ))
         return ids
 
     def open_corrections(self, tenant: str | None = None, ids: list[int] | None = None) -> list[Correction]:
@@ -269,8 +270,10 @@ class WritebackStore:
                  version_after, http_status, outcome, detail, started_at, now(), guarantee],
             )
 
-    def audit_rows(self, correction_id: int | None = None, operation_id: str | None = None) -> list[dict]:
-        sql, params = "SELECT * FROM writeback.audit WHERE true", []
+    def audit_rows(self, correction_id: int | None = None,
+                   operation_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM writeback.audit WHERE true"
+        params: list[Any] = []
         if correction_id is not None:
             sql, params = sql + " AND correction_id = ?", [*params, correction_id]
         if operation_id is not None:
@@ -281,14 +284,14 @@ class WritebackStore:
             return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
     # --- operation journal -------------------------------------------------------------------
-    def operation(self, op_id: str) -> dict | None:
+    def operation(self, op_id: str) -> dict[str, Any] | None:
         with self.connect() as con:
             cur = con.execute("SELECT * FROM writeback.operations WHERE id = ?", [op_id])
             row = cur.fetchone()
             return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
 
     def start_operation(self, op_id: str, tenant: str, kind: str, voucher_number: str | None,
-                        request_sha256: str) -> dict:
+                        request_sha256: str) -> dict[str, Any]:
         """The journal row for ``op_id``, created on first call."""
         with self.connect() as con:
             con.execute(
@@ -296,7 +299,10 @@ class WritebackStore:
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'started', ?, ?) ON CONFLICT DO NOTHING",
                 [op_id, tenant, kind, voucher_number, request_sha256, now(), now()],
             )
-        return self.operation(op_id)
+        journal = self.operation(op_id)
+        if journal is None:
+            raise RuntimeError(f"operation {op_id!r}: journal row missing right after its insert")
+        return journal
 
     def update_operation(self, op_id: str, **values: Any) -> None:
         allowed = {"status", "voucher_id", "file_id", "voucher_version", "error"}
@@ -316,7 +322,7 @@ def _text(value: Any) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _correction(row: tuple) -> Correction:
+def _correction(row: tuple[Any, ...]) -> Correction:
     (cid, tenant, entity, record_id, field, new, expected, status, reason, source, attempts, applied,
      version_before) = row
     return Correction(tenant=tenant, entity=entity, record_id=record_id, field=field, new_value=new,
@@ -327,7 +333,7 @@ def _correction(row: tuple) -> Correction:
 __all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "schema_sql", "warehouse_path"]
 
 
-def pending_summary(path: str | os.PathLike | PostgresWarehouse) -> tuple[int, str] | None:
+def pending_summary(path: str | os.PathLike[str] | PostgresWarehouse) -> tuple[int, str] | None:
     """(number of corrections still to do - pending, or in_flight after an interrupted run -, a digest
     of their ids, statuses and attempts), or None if the file is busy/not set up. The digest changes
     whenever that set changes, also when a `gave_up` row is put back to `pending`. Never waits: for

@@ -89,7 +89,7 @@ def normalize_vat_id(value: str) -> str:
     return compact
 
 
-def normalize_value(spec: FieldSpec, value: Any) -> str | None:
+def normalize_value(spec: FieldSpec, value: object) -> str | None:
     """Check ``value`` against ``spec`` and return the form to write (``None`` = clear the field)."""
     if value is None or (isinstance(value, str) and value.strip() == ""):
         if not spec.nullable:
