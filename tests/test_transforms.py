@@ -48,7 +48,8 @@ def test_dependencies_come_from_the_sql():
         "raw_lexware.credit_notes",
         "raw_lexware._dlt_loads",
     }
-    assert {"stg_lexware__documents", "stg_sevdesk__documents"} <= reads("invoices") and "invoices" in reads("document_balances")
+    assert {"stg_lexware__documents", "stg_sevdesk__documents"} <= reads("invoices")
+    assert "invoices" in reads("document_balances")
 
 
 def test_contacts_are_typed_and_flattened(wh):

@@ -1,4 +1,4 @@
--- Rows that could not be mapped cleanly (Lexware and sevDesk staging), one row per problem. severity "rejected": the row is left out
+-- Rows that could not be mapped cleanly, one row per problem. severity "rejected": the row is left out
 -- of the CDM (missing required field, malformed date or amount; a blocking problem on a document line or
 -- voucher position leaves the whole document out, one on a payment item that payment); "flagged": the row is
 -- in the CDM with the value mapped to "unknown"

@@ -1,4 +1,3 @@
--- noqa: disable=LT05
 WITH src AS (
     SELECT
         r.tenant_id, r.source_system, r.id AS remote_id, coalesce(r.is_deleted, FALSE) AS is_deleted,
