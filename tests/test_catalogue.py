@@ -29,7 +29,8 @@ def test_every_layer_is_a_group_named_like_the_key_prefix():
         by_group.setdefault(node.group_name, set()).add(key.path[-1])
     assert set(by_group) == set(LAYERS)
     assert by_group["raw_lexware"] == RAW_TABLES
-    assert by_group["staging"] and all(name.startswith("stg_lexware__") for name in by_group["staging"])
+    assert by_group["staging"] and all(name.startswith(("stg_lexware__", "stg_sevdesk__"))
+                                       for name in by_group["staging"])
     assert {"invoices", "contacts", "payments"} <= by_group["cdm"]
     assert {"ar_aging", "revenue_by_month"} <= by_group["marts"]
     assert by_group["quarantine"] == {"issues"}
@@ -43,7 +44,7 @@ def test_asset_has_owner_kinds_tags_and_description(key):
     assert node.kinds == ({"dlt", "duckdb"} if group.startswith("raw_") else {"dbt", "duckdb"})
     assert node.tags["layer"] == LAYERS[group]
     source = (group.removeprefix("raw_") if group.startswith("raw_")
-              else "lexware" if group == "staging" else "all")
+              else key.path[-1].split("__")[0].removeprefix("stg_") if group == "staging" else "all")
     assert node.tags["source"] == source
     assert node.description and len(node.description) > 30, node.description
 
