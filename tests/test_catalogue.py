@@ -169,12 +169,15 @@ def test_models_rebuild_after_a_sync_without_a_toggle_in_the_ui():
                 instance.report_runless_asset_event(AssetMaterialization(key, partition=partition))
 
     result, requested = tick()
-    assert requested == {AssetKey(["marts", "as_of"]), AssetKey(["staging", "stg_lexware__voucher_statuses"])}
+    # models that read nothing, or only raw tables of a system no tenant uses (kontor.yaml: no sevDesk
+    # tenant, so the sevDesk staging models are built empty right away instead of waiting forever)
+    roots = {k for k in models if all(p.path[0] == "raw_sevdesk" for p in GRAPH.get(k).parent_keys)}
+    assert {AssetKey(["marts", "as_of"]), AssetKey(["staging", "stg_sevdesk__contacts"])} <= roots
+    assert requested == roots
     materialized(requested)
     materialized(raw, tenants_partitions.get_partition_keys())
     result, requested = tick(result.cursor)
-    assert requested == models - {AssetKey(["marts", "as_of"]),
-                                  AssetKey(["staging", "stg_lexware__voucher_statuses"])}
+    assert requested == models - roots, sorted(k.to_user_string() for k in (models - roots) ^ requested)
     materialized(requested)
     result, requested = tick(result.cursor)
     assert requested == set()  # nothing changed since
