@@ -90,6 +90,18 @@ ROOT_CONDITION = (
 ) | AutomationCondition.on_cron("5 0 * * *", cron_timezone="Europe/Berlin")
 
 
+def _unfed_source(unique_id: str) -> bool:
+    """A raw table of a source system no tenant of kontor.yaml uses (e.g. raw_sevdesk in a Lexware-only
+    project): nothing ever loads it, so a model reading only such tables is built like a root model (when
+    missing: empty, see transforms/macros/source.sql) instead of waiting forever for its raw data."""
+    if not unique_id.startswith("source."):
+        return False
+    from assets.extraction import CONFIG_AT_LOAD
+
+    systems = {t.system for t in CONFIG_AT_LOAD.tenants} if CONFIG_AT_LOAD else set()
+    return unique_id.split(".")[2].removeprefix("raw_") not in systems
+
+
 class KontorDbtTranslator(DagsterDbtTranslator):
     """Asset keys ``<schema>/<model>`` grouped by layer; sources keep the dlt assets' keys
     (``meta.dagster.asset_key`` in the sources YAML); owners, layer tags and eager automation."""
@@ -127,7 +139,7 @@ class KontorDbtTranslator(DagsterDbtTranslator):
                                  ) -> AutomationCondition[Any] | None:
         if dbt_resource_props["resource_type"] != "model":
             return None
-        reads = dbt_resource_props.get("depends_on", {}).get("nodes", [])
+        reads = [n for n in dbt_resource_props.get("depends_on", {}).get("nodes", []) if not _unfed_source(n)]
         return AutomationCondition.eager() if reads else ROOT_CONDITION
 
     def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None

@@ -40,14 +40,16 @@ def test_dependencies_come_from_the_sql():
                 for n in nodes[f"model.kontor.{model}"]["depends_on"]["nodes"]}
 
     assert reads("invoice_lines") == {
-        "invoices", "stg_lexware__document_lines", "stg_lexware__posting_categories"
+        "invoices", "stg_lexware__document_lines", "stg_lexware__posting_categories",
+        "stg_sevdesk__document_lines",
     }
     assert {r for r in reads("stg_lexware__sales_vouchers") if "." in r} == {  # the sources it reads
         "raw_lexware.invoices",
         "raw_lexware.credit_notes",
         "raw_lexware._dlt_loads",
     }
-    assert "stg_lexware__documents" in reads("invoices") and "invoices" in reads("document_balances")
+    assert {"stg_lexware__documents", "stg_sevdesk__documents"} <= reads("invoices")
+    assert "invoices" in reads("document_balances")
 
 
 def test_contacts_are_typed_and_flattened(wh):

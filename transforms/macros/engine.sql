@@ -309,3 +309,64 @@
 {% macro _pg_array(expr) -%}
     CASE WHEN jsonb_typeof({{ expr }}) = 'array' THEN {{ expr }} END
 {%- endmacro %}
+
+{#- Text at a dotted path of a JSON value (`'contact.id'`): NULL when absent; numbers come back as text. -#}
+{% macro json_raw_text(expr, path) -%}
+    {{ return(adapter.dispatch('json_raw_text', 'kontor')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_raw_text(expr, path) -%}
+    json_extract_string({{ expr }}, '$.{{ path }}')
+{%- endmacro %}
+
+{% macro postgres__json_raw_text(expr, path) -%}
+    ({{ expr }} #>> '{ {{- path.split('.') | join(',') -}} }')
+{%- endmacro %}
+
+{#- A decimal (precision `spec`) from text, NULL when the text is no number. -#}
+{% macro try_decimal(expr, spec='18, 2') -%}
+    {{ return(adapter.dispatch('try_decimal', 'kontor')(expr, spec)) }}
+{%- endmacro %}
+
+{% macro default__try_decimal(expr, spec) -%}
+    TRY_CAST({{ expr }} AS DECIMAL({{ spec }}))
+{%- endmacro %}
+
+{% macro postgres__try_decimal(expr, spec) -%}
+    CASE WHEN trim({{ expr }}) ~ '^[-+]?[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?$' THEN CAST(trim({{ expr }}) AS NUMERIC({{ spec }})) END
+{%- endmacro %}
+
+{#- A timestamp with time zone from ISO text, NULL when the text is no timestamp. -#}
+{% macro try_timestamptz(expr) -%}
+    {{ return(adapter.dispatch('try_timestamptz', 'kontor')(expr)) }}
+{%- endmacro %}
+
+{% macro default__try_timestamptz(expr) -%}
+    TRY_CAST({{ expr }} AS TIMESTAMPTZ)
+{%- endmacro %}
+
+{% macro postgres__try_timestamptz(expr) -%}
+    CASE WHEN {{ expr }} ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+([+-][0-9:]+|Z)?)?$' THEN CAST({{ expr }} AS TIMESTAMPTZ) END
+{%- endmacro %}
+
+{#- An empty list of text (the type of the contacts' email_addresses / phone_numbers). -#}
+{% macro empty_text_list() -%}
+    {{ return(adapter.dispatch('empty_text_list', 'kontor')()) }}
+{%- endmacro %}
+
+{% macro default__empty_text_list() -%}
+    CAST([] AS VARCHAR[])
+{%- endmacro %}
+
+{% macro postgres__empty_text_list() -%}
+    CAST(ARRAY[] AS VARCHAR[])
+{%- endmacro %}
+
+{#- The column type dlt gives a `json` column (the raw payload). -#}
+{% macro json_type() -%}
+    {{ return(adapter.dispatch('json_type', 'kontor')()) }}
+{%- endmacro %}
+
+{% macro default__json_type() -%} JSON {%- endmacro %}
+
+{% macro postgres__json_type() -%} JSONB {%- endmacro %}

@@ -45,7 +45,35 @@ SELECT
     g.net_amount::DECIMAL(18, 2) AS net_amount,
     g.tax_amount::DECIMAL(18, 2) AS tax_amount,
     g.gross_amount::DECIMAL(18, 2) AS gross_amount,
-    g.amount_source
+    g.amount_source,
+    d.raw_table = 'raw_lexware.vouchers' AND NOT d.is_deleted
+        AND coalesce(d.source_status, '') NOT IN ('unchecked', 'blank') AS changeable_at_source
 FROM groups AS g
 JOIN {{ ref('stg_lexware__documents') }} AS d
     ON d.tenant_id = g.tenant_id AND d.remote_id = g.remote_id AND NOT d.is_rejected
+UNION ALL
+SELECT
+    d.id || ':' || coalesce(CAST(g.tax_rate_percent AS VARCHAR), '?'),
+    d.tenant_id, d.source_system, g.remote_id || ':' || coalesce(CAST(g.tax_rate_percent AS VARCHAR), '?'),
+    d.remote_version, d.remote_created_at, d.remote_updated_at, d.loaded_at, d.is_deleted, d.raw_table,
+    d.id,
+    CASE d.document_family
+        WHEN 'invoice' THEN 'invoices' WHEN 'credit_note' THEN 'credit_notes' WHEN 'bill' THEN 'bills'
+    END,
+    d.document_kind,
+    g.tax_rate_percent,
+    d.currency_code,
+    CAST(g.net_amount AS DECIMAL(18, 2)),
+    CAST(g.tax_amount AS DECIMAL(18, 2)),
+    CAST(g.gross_amount AS DECIMAL(18, 2)),
+    'lines',
+    d.changeable_at_source
+FROM (
+    SELECT tenant_id, raw_table, remote_id, tax_rate_percent, sum(net_amount) AS net_amount,
+        sum(tax_amount) AS tax_amount, sum(gross_amount) AS gross_amount
+    FROM {{ ref('stg_sevdesk__document_lines') }}
+    WHERE net_amount IS NOT NULL
+    GROUP BY tenant_id, raw_table, remote_id, tax_rate_percent
+) AS g
+JOIN {{ ref('stg_sevdesk__documents') }} AS d
+    ON d.tenant_id = g.tenant_id AND d.raw_table = g.raw_table AND d.remote_id = g.remote_id AND NOT d.is_rejected

@@ -28,10 +28,40 @@ SELECT
     i.payment_type,
     i.payment_date,
     i.amount,
-    i.currency_code
+    i.currency_code,
+    FALSE AS changeable_at_source
 FROM {{ ref('stg_lexware__payment_items') }} AS i
 JOIN {{ ref('stg_lexware__payments') }} AS p ON p.tenant_id = i.tenant_id AND p.remote_id = i.remote_id
 JOIN {{ ref('stg_lexware__documents') }} AS d
     ON d.tenant_id = i.tenant_id AND d.remote_id = i.remote_id AND NOT d.is_rejected
 WHERE NOT {{ has_blocking_issue('i._issues') }}
     AND NOT {{ has_blocking_issue('p._issues') }}
+UNION ALL
+SELECT
+    p.source_system || ':' || p.tenant_id || ':' || p.remote_id,
+    d.tenant_id,
+    d.source_system,
+    p.remote_id,
+    NULL::BIGINT,
+    p.remote_created_at,
+    NULL::TIMESTAMPTZ,
+    p.loaded_at,
+    p.is_deleted OR p.is_transaction_deleted OR d.is_deleted,
+    'raw_sevdesk.check_account_transaction_logs',
+    d.id,
+    CASE d.document_family
+        WHEN 'invoice' THEN 'invoices' WHEN 'credit_note' THEN 'credit_notes' WHEN 'bill' THEN 'bills'
+    END,
+    d.document_number,
+    d.contact_id,
+    p.direction,
+    p.payment_type,
+    p.payment_date,
+    p.amount,
+    p.currency_code,
+    FALSE
+FROM {{ ref('stg_sevdesk__payments') }} AS p
+JOIN {{ ref('stg_sevdesk__documents') }} AS d
+    ON d.tenant_id = p.tenant_id AND d.raw_table = p.document_raw_table AND d.remote_id = p.document_remote_id
+    AND NOT d.is_rejected
+WHERE NOT {{ has_blocking_issue('p._issues') }}

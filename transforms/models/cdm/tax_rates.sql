@@ -6,6 +6,12 @@ WITH used AS (
     FROM {{ ref('stg_lexware__document_lines') }} AS l
     JOIN {{ ref('stg_lexware__documents') }} AS d ON d.tenant_id = l.tenant_id AND d.remote_id = l.remote_id
     WHERE l.tax_rate_percent IS NOT NULL AND NOT d.is_rejected AND NOT d.is_deleted
+    UNION ALL
+    SELECT d.tenant_id, d.source_system, d.tax_type, l.tax_rate_percent, d.issue_date
+    FROM {{ ref('stg_sevdesk__document_lines') }} AS l
+    JOIN {{ ref('stg_sevdesk__documents') }} AS d
+        ON d.tenant_id = l.tenant_id AND d.raw_table = l.raw_table AND d.remote_id = l.remote_id
+    WHERE l.tax_rate_percent IS NOT NULL AND NOT d.is_rejected AND NOT d.is_deleted
 )
 
 SELECT
@@ -28,10 +34,19 @@ SELECT
         WHEN tax_type IN ('constructionService13b', 'externalService13b') THEN 'Reverse charge §13b (0%)'
         WHEN tax_type IN ('thirdPartyCountryService', 'thirdPartyCountryDelivery') THEN 'Third-country export (0%)'
         WHEN tax_type = 'photovoltaicEquipment' THEN 'Photovoltaic equipment (0%)'
+        WHEN tax_type = 'taxExempt4' THEN 'Tax-exempt revenue §4 UStG (0%)'
+        WHEN tax_type = 'intraCommunityAcquisition' THEN 'Intra-community acquisition'
+        WHEN tax_type = 'nonDeductibleExpense' THEN 'Expense without input-tax deduction'
+        WHEN tax_type = 'reverseCharge13bExpense' THEN 'Reverse charge §13b, expense side'
+        WHEN tax_type = 'reverseCharge18b' THEN 'Reverse charge §18b UStG (0%)'
+        WHEN tax_type = 'notTaxable' THEN 'Not taxable'
+        WHEN tax_type = 'oneStopShop' THEN 'One-Stop-Shop (EU destination VAT)'
+        WHEN tax_type = 'customTaxSet' THEN 'Custom tax set (sevDesk bookkeeping 1.0)'
         ELSE 'Unknown tax type ' || coalesce(tax_type, '?')
     END AS name,
     tax_rate_percent > 0 AS is_vat_charged,
     count(*) AS line_count,
-    max(issue_date) AS last_used_on
+    max(issue_date) AS last_used_on,
+    FALSE AS changeable_at_source
 FROM used
 GROUP BY tenant_id, source_system, tax_type, tax_rate_percent

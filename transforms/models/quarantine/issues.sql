@@ -37,6 +37,46 @@ WITH issues AS (
     SELECT 'staging.stg_lexware__payment_items', 'raw_lexware.payments', tenant_id, source_system, remote_id,
         item_number, _issues
     FROM {{ ref('stg_lexware__payment_items') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__contacts', 'raw_sevdesk.contacts', tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__contacts') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__invoices', raw_table, tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__invoices') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__invoice_positions', 'raw_sevdesk.invoices', tenant_id, source_system, remote_id,
+        line_number, _issues
+    FROM {{ ref('stg_sevdesk__invoice_positions') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__credit_notes', raw_table, tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__credit_notes') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__credit_note_positions', 'raw_sevdesk.credit_notes', tenant_id, source_system, remote_id,
+        line_number, _issues
+    FROM {{ ref('stg_sevdesk__credit_note_positions') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__vouchers', raw_table, tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__vouchers') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__voucher_positions', 'raw_sevdesk.vouchers', tenant_id, source_system, remote_id,
+        line_number, _issues
+    FROM {{ ref('stg_sevdesk__voucher_positions') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__documents', raw_table, tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__documents') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__payments', 'raw_sevdesk.check_account_transaction_logs', tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__payments') }}
+    UNION ALL
+    SELECT 'staging.stg_sevdesk__tax_rules', 'raw_sevdesk.tax_rules', tenant_id, source_system, remote_id,
+        NULL, _issues
+    FROM {{ ref('stg_sevdesk__tax_rules') }}
 )
 
 SELECT
