@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -275,8 +276,10 @@ def scalar(con: Any, query: str, params: list[Any] | None = None) -> Any:
 
 def publish_snapshot(warehouse: Warehouse) -> Path | None:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
-    Call while holding `warehouse_lock`. PostgreSQL: nothing to publish (analysts read the database, MVCC
-    shows them each committed transaction whole); returns None."""
+    Call while holding `warehouse_lock`. A checkpoint writes everything into the file (the WAL is then
+    empty), and the open connection keeps every other process out while the file is copied byte for
+    byte (far cheaper than re-encoding every table through COPY FROM DATABASE). PostgreSQL: nothing to
+    publish (analysts read the database, MVCC shows them each committed transaction whole); returns None."""
     if isinstance(warehouse, PostgresWarehouse):
         return None
     target = snapshot_path(warehouse)
@@ -284,9 +287,7 @@ def publish_snapshot(warehouse: Warehouse) -> Path | None:
     tmp.unlink(missing_ok=True)
 
     with connect(warehouse) as con:
-        source = scalar(con, "SELECT current_database()")
-        con.execute(f"ATTACH '{tmp}' AS kontor_snapshot")
-        con.execute(f'COPY FROM DATABASE "{source}" TO kontor_snapshot')
-        con.execute("DETACH kontor_snapshot")
+        con.execute("CHECKPOINT")
+        shutil.copyfile(warehouse, tmp)
     os.replace(tmp, target)
     return target
