@@ -98,6 +98,9 @@ def test_rows_per_source_system_in_the_summary_are_the_warehouse_rows(demo):
             assert counts == [actual.get(s, 0) for s in systems], table
     assert {"cdm.invoices", "cdm.contacts", "marts.revenue_by_month"} <= printed.keys()
     assert printed["cdm.invoices"][1][0] > 0  # the Lexware tenants' invoices
+    # the sevDesk tenant is modelled into the same cdm and marts
+    assert printed["cdm.invoices"][1][1] > 0 and printed["cdm.contacts"][1][1] > 0
+    assert printed["marts.revenue_by_month"][1][1] > 0
 
 
 def test_the_sevdesk_tenant_is_synced_exactly(demo, seeded):
