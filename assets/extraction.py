@@ -111,13 +111,15 @@ def _config_at_load() -> tuple[KontorConfig | None, str | None]:
 
 
 CONFIG_AT_LOAD, CONFIG_ERROR = _config_at_load()
+WAREHOUSE_ENGINE = CONFIG_AT_LOAD.engine if CONFIG_AT_LOAD else "duckdb"  # the raw assets' kind (the
+# destination itself comes from core.warehouse.destination when a run syncs)
 tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extraction_sevdesk.py
     [t.name for t in CONFIG_AT_LOAD.tenants if t.system == "lexware"] if CONFIG_AT_LOAD else [])
 
 
 @dlt_assets(
     dlt_source=lexware_source(),
-    dlt_pipeline=dlt.pipeline(pipeline_name="kontor_lexware", destination="duckdb",
+    dlt_pipeline=dlt.pipeline(pipeline_name="kontor_lexware", destination=WAREHOUSE_ENGINE,
                               dataset_name=settings.DATASET,
                               pipelines_dir=str((CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD
                                                  else config_path().parent / "data") / ".dlt")),

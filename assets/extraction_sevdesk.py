@@ -25,7 +25,13 @@ from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 from pydantic import Field
 
-from assets.extraction import CONFIG_AT_LOAD, RAW_COLUMNS, KontorConfigResource, materialization_metadata
+from assets.extraction import (
+    CONFIG_AT_LOAD,
+    RAW_COLUMNS,
+    WAREHOUSE_ENGINE,
+    KontorConfigResource,
+    materialization_metadata,
+)
 from assets.meta import OWNERS, layer_tags
 from core.config import config_path
 from pipelines.sevdesk import settings, sevdesk_source
@@ -86,7 +92,7 @@ sevdesk_partitions = StaticPartitionsDefinition(
     dlt_source=sevdesk_source(),
     dlt_pipeline=dlt.pipeline(
         pipeline_name="kontor_sevdesk",
-        destination="duckdb",
+        destination=WAREHOUSE_ENGINE,
         dataset_name=settings.DATASET,
         pipelines_dir=str((CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data")
                           / ".dlt"),

@@ -41,8 +41,8 @@ from pydantic import Field
 from assets.meta import OWNERS, layer_tags
 from assets.resources import WarehouseResource
 from core.config import ConfigError, load_config
-from core.warehouse import warehouse_lock
-from pipelines.writeback.store import SCHEMA_SQL as WRITEBACK_SCHEMA
+from core.warehouse import create_objects, engine_of, warehouse_lock
+from pipelines.writeback.store import schema_sql as writeback_schema
 from transforms.project import (
     PROFILES_DIR,
     PROJECT_DIR,
@@ -180,11 +180,11 @@ def _quarantine_metadata(con: Any) -> tuple[dict[str, dict[str, int]], dict[str,
     if not exists:
         return {}, {}
     per_model: dict[str, dict[str, int]] = {}
-    rows = con.execute("SELECT model, severity, count(*) FROM quarantine.issues GROUP BY ALL").fetchall()
+    rows = con.execute("SELECT model, severity, count(*) FROM quarantine.issues GROUP BY 1, 2").fetchall()
     for model, severity, n in rows:
         per_model.setdefault(model, {})[severity] = n
     by_reason = dict(con.execute(
-        "SELECT severity || ': ' || reason, count(*) FROM quarantine.issues GROUP BY ALL ORDER BY 1"
+        "SELECT severity || ': ' || reason, count(*) FROM quarantine.issues GROUP BY 1 ORDER BY 1"
     ).fetchall())
     return per_model, by_reason
 
@@ -242,7 +242,8 @@ def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse:
             if table == "quarantine.issues":
                 extra["issues_by_reason"] = MetadataValue.json(by_reason)
             yield event.with_metadata({**event.metadata, **extra})
-        con.execute(WRITEBACK_SCHEMA)  # analysts can record corrections once the models exist
+        # analysts can record corrections once the models exist
+        create_objects(con, writeback_schema(engine_of(con)))
 
 
 @dbt_assets(manifest=prepare_manifest(), project=KONTOR_DBT, dagster_dbt_translator=TRANSLATOR,

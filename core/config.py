@@ -15,7 +15,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -100,16 +100,44 @@ class WebhooksEntry(BaseModel):
     store: _Text | None = None  # the event store's SQLite file (default: beside the warehouse)
 
 
+ENGINES = ("duckdb", "postgres")
+DEFAULT_DUCKDB = "data/warehouse.duckdb"
 _EnvName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class WarehouseEntry(BaseModel):
+    """`warehouse:` as a mapping: the engine and where it lives (a plain string is a DuckDB file's path).
+    PostgreSQL's connection URL (with its password) comes from the environment variable `url_env`."""
+
+    model_config = _STRICT
+
+    engine: Literal["duckdb", "postgres"] = "duckdb"
+    path: _Text | None = None  # duckdb: the file
+    url_env: _EnvName | None = None  # postgres: the NAME of the variable holding the URL
+    data_dir: _Text | None = None  # postgres: local state (dlt folders, rate-limit buckets, events)
+
+    @model_validator(mode="after")
+    def _fits_engine(self) -> WarehouseEntry:
+        if self.engine == "postgres":
+            if self.url_env is None:
+                raise ValueError("engine 'postgres' needs 'url_env': the NAME of the environment variable "
+                                 "holding the connection URL (e.g. KONTOR_WAREHOUSE_URL)")
+            if self.path is not None:
+                raise ValueError("'path' is the DuckDB file; engine 'postgres' reads its URL from 'url_env' "
+                                 "(local state goes to 'data_dir')")
+        elif self.url_env is not None:
+            raise ValueError("'url_env' is for engine 'postgres'; engine 'duckdb' takes 'path'")
+        return self
 
 
 class CoordinationEntry(BaseModel):
     """`coordination:`: where the processes of every host meet (optional; default: this host only).
 
     `backend` holds the tenants' rate budgets: `local` (a SQLite file per tenant beside the warehouse),
-    `redis` or `postgres` (one shared bucket per tenant, reached through the URL in `url_env`). Tenant
-    locks are PostgreSQL advisory locks when a Postgres URL is known (`lock_url_env`, or `url_env` with
-    the postgres backend), file locks otherwise."""
+    `redis` or `postgres` (one shared bucket per tenant, reached through the URL in `url_env`; postgres
+    defaults to a PostgreSQL warehouse's URL). Tenant locks are PostgreSQL advisory locks when a Postgres
+    URL is known (`lock_url_env`, the postgres backend's URL, or a PostgreSQL warehouse's), file locks
+    otherwise."""
 
     model_config = _STRICT
 
@@ -118,23 +146,25 @@ class CoordinationEntry(BaseModel):
     lock_url_env: _EnvName | None = None
     key_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_:.-]{1,64}$")] = "kontor:"
 
-    @model_validator(mode="after")
-    def _url_for_shared_backends(self) -> CoordinationEntry:
-        if self.backend != "local" and self.url_env is None:
-            raise ValueError(f"backend {self.backend!r} needs 'url_env': the NAME of the environment "
-                             f"variable holding its URL")
-        return self
-
 
 class KontorFile(BaseModel):
     """The whole file: where the warehouse lives, the tenants and (optionally) webhooks."""
 
     model_config = _STRICT
 
-    warehouse: _Text = "data/warehouse.duckdb"
+    warehouse: WarehouseEntry = WarehouseEntry()
     tenants: list[TenantEntry] = Field(min_length=1)
     webhooks: WebhooksEntry | None = None
     coordination: CoordinationEntry | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warehouse_path(cls, data: object) -> object:
+        """`warehouse: <path>` (the original form) is a DuckDB file."""
+        if isinstance(data, dict) and isinstance(data.get("warehouse"), str):
+            path = data["warehouse"].strip()
+            data = {**data, "warehouse": {"engine": "duckdb", "path": path} if path else path}
+        return data
 
 
 _HINTS = {
@@ -147,10 +177,13 @@ _HINTS = {
     "max_in_flight": f"a whole number from 1 to {MAX_IN_FLIGHT}",
     "organization_id": "the organizationId of GET /v1/profile (a lowercase UUID)",
     "warehouse": "a path to the DuckDB file (a string)",
+    "engine": f"one of {list(ENGINES)}",
+    "url_env": "the NAME of an environment variable ([A-Za-z_][A-Za-z0-9_]*) holding the URL, not the URL",
+    "path": "a path to the DuckDB file (a string)",
+    "data_dir": "a folder for local state (a string)",
     "tenants": "a non-empty list of tenants",
     "public_url": "the receiver's public URL, starting with http:// or https://",
     "backend": "one of ['local', 'redis', 'postgres']",
-    "url_env": "the NAME of the environment variable holding the server's URL, not the URL",
     "lock_url_env": "the NAME of the environment variable holding a PostgreSQL URL, not the URL",
     "key_prefix": "1-64 characters of [A-Za-z0-9_:.-] (the Redis keys' or table rows' prefix)",
 }
@@ -237,15 +270,45 @@ class WebhookConfig:
 
 
 @dataclass(frozen=True)
+class PostgresWarehouse:
+    """`warehouse: {engine: postgres, url_env: VAR}`: the database at the URL in `$VAR`. Holds the variable's
+    name only; the URL (with its password) is read when a connection is made and never shown."""
+
+    url_env: str
+    data_dir: Path  # local state: dlt working folders, rate-limit buckets, the events store
+    engine: ClassVar[str] = "postgres"
+
+    @property
+    def url(self) -> str:
+        """The connection URL from the environment; `ConfigError` naming the variable if it is unset."""
+        url = os.environ.get(self.url_env, "").strip()
+        if not url:
+            raise ConfigError(f"warehouse: environment variable {self.url_env} (url_env) is not set; "
+                              "export the PostgreSQL URL there, e.g. postgresql://kontor:...@host:5432/kontor")
+        if not re.match(r"^postgres(ql)?://", url):
+            raise ConfigError(f"warehouse: environment variable {self.url_env} must hold a postgresql:// URL")
+        return url
+
+    def __str__(self) -> str:
+        return f"PostgreSQL (URL in ${self.url_env})"
+
+
+@dataclass(frozen=True)
 class KontorConfig:
     path: Path
-    warehouse: Path
+    warehouse: Path | PostgresWarehouse  # a DuckDB file, or a PostgreSQL database
     tenants: tuple[TenantConfig, ...]
     webhooks: WebhookConfig | None = None  # None: no event subscriptions, polling only
     coordination: CoordinationConfig = CoordinationConfig()  # default: budgets and locks on this host
 
     @property
+    def engine(self) -> str:
+        return "postgres" if isinstance(self.warehouse, PostgresWarehouse) else "duckdb"
+
+    @property
     def data_dir(self) -> Path:
+        if isinstance(self.warehouse, PostgresWarehouse):
+            return self.warehouse.data_dir
         return self.warehouse.parent
 
     def tenant(self, name: str) -> TenantConfig:
@@ -273,19 +336,44 @@ def load_config(path: str | Path | None = None) -> KontorConfig:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ConfigError(f"{path}: duplicate tenant names {duplicates}")
-    warehouse = path.parent / parsed.warehouse
-    _check_warehouse(path, warehouse)
-    coordination = CoordinationConfig(**parsed.coordination.model_dump()) if parsed.coordination \
-        else CoordinationConfig()
+    warehouse = _warehouse(path, parsed.warehouse)
+    data_dir = warehouse.data_dir if isinstance(warehouse, PostgresWarehouse) else warehouse.parent
+    coordination = _coordination(path, parsed.coordination, warehouse)
     tenants = tuple(
         TenantConfig(name=t.name, base_url=t.base_url.rstrip("/"), api_key_env=t.api_key_env,
                      system=t.system, rps=t.rps, burst=t.burst, max_in_flight=t.max_in_flight,
-                     state_dir=warehouse.parent, organization_id=t.organization_id,
+                     state_dir=data_dir, organization_id=t.organization_id,
                      coordination=coordination)
         for t in parsed.tenants)
     return KontorConfig(path=path, warehouse=warehouse, tenants=tenants,
-                        webhooks=_webhooks(path, parsed.webhooks, warehouse.parent),
-                        coordination=coordination)
+                        webhooks=_webhooks(path, parsed.webhooks, data_dir), coordination=coordination)
+
+
+def _coordination(path: Path, entry: CoordinationEntry | None,
+                  warehouse: Path | PostgresWarehouse) -> CoordinationConfig:
+    """`coordination:` with the PostgreSQL warehouse's URL as the default for Postgres budgets and locks."""
+    entry = entry or CoordinationEntry()
+    pg_env = warehouse.url_env if isinstance(warehouse, PostgresWarehouse) else None
+    url_env = entry.url_env or (pg_env if entry.backend == "postgres" else None)
+    if entry.backend != "local" and url_env is None:
+        raise ConfigError(f"{path}: coordination: backend {entry.backend!r} needs 'url_env': the NAME of the "
+                          f"environment variable holding its URL"
+                          + (" (or a PostgreSQL warehouse, whose URL it then uses)"
+                             if entry.backend == "postgres" else ""))
+    lock_env = entry.lock_url_env or (url_env if entry.backend == "postgres" else pg_env)
+    return CoordinationConfig(backend=entry.backend, url_env=url_env, lock_url_env=lock_env,
+                              key_prefix=entry.key_prefix)
+
+
+def _warehouse(path: Path, entry: WarehouseEntry) -> Path | PostgresWarehouse:
+    """The DuckDB file (checked: it can be created), or the PostgreSQL database and its local state."""
+    if entry.engine == "postgres":
+        data_dir = path.parent / (entry.data_dir or "data")
+        _check_folder(path, data_dir, "data_dir")
+        return PostgresWarehouse(url_env=entry.url_env or "", data_dir=data_dir)
+    warehouse = path.parent / (entry.path or DEFAULT_DUCKDB)
+    _check_warehouse(path, warehouse)
+    return warehouse
 
 
 def _webhooks(path: Path, entry: WebhooksEntry | None, data_dir: Path) -> WebhookConfig | None:
@@ -342,6 +430,13 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
             where += " coordination:"
             loc = loc[1:]
             allowed = CoordinationEntry.model_fields
+        elif loc[:1] == ["warehouse"] and isinstance(doc, dict) and isinstance(doc.get("warehouse"), dict):
+            where += " warehouse:"
+            loc = loc[1:]
+            allowed = WarehouseEntry.model_fields
+            if not loc and error["type"] == "value_error":  # the engine's fields do not fit together
+                lines.append(f"{where} {str(error['msg']).removeprefix('Value error, ')}")
+                continue
         else:
             allowed = KontorFile.model_fields
         key = str(loc[0]) if loc else None
@@ -367,6 +462,8 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
 def _did_you_mean(key: str, allowed: dict) -> str:
     if key == "api_key":
         return "; never put the key in the config, name its variable in 'api_key_env'"
+    if key in ("url", "password", "dsn") and "url_env" in allowed:
+        return "; never put the URL or password in the config, name its variable in 'url_env'"
     close = difflib.get_close_matches(key, list(allowed), n=1, cutoff=0.6)
     known = ", ".join(allowed)
     return f" - did you mean {close[0]!r}? (known: {known})" if close else f" (known: {known})"
@@ -383,6 +480,16 @@ def _check_warehouse(path: Path, warehouse: Path) -> None:
         raise ConfigError(f"{where}: {existing} is a file, so {folder} cannot be a folder")
     if not os.access(existing, os.W_OK | os.X_OK) or _pseudo_filesystem(existing):
         raise ConfigError(f"{where}: cannot create {warehouse} (no write access to {existing})")
+
+
+def _check_folder(path: Path, folder: Path, name: str) -> None:
+    """A folder Kontor can create or write to (checked, not created)."""
+    where = f"{path}: warehouse field {name!r}"
+    existing = next(p for p in (folder, *folder.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{where}: {existing} is a file, so {folder} cannot be a folder")
+    if not os.access(existing, os.W_OK | os.X_OK) or _pseudo_filesystem(existing):
+        raise ConfigError(f"{where}: cannot create {folder} (no write access to {existing})")
 
 
 def _pseudo_filesystem(folder: Path) -> bool:

@@ -1,10 +1,17 @@
-"""The DuckDB warehouse file: one writer at a time, and a read-only snapshot for analysts.
+"""The warehouse: a DuckDB file (the embedded default) or a PostgreSQL database (`warehouse:` of
+kontor.yaml). The one place that knows the engine: the dlt destination (`destination`), a DB-API
+connection (`connect`) and dbt's target (`dbt_env`); everything else passes `config.warehouse` along.
 
 DuckDB lets one process hold the file for writing (and then nobody else may even read it). Every
 writer in Kontor takes `warehouse_lock` only around its short write step; extraction (HTTP, the slow
 part) runs outside it, so tenants extract in parallel and queue only to load. After each successful
 run a consistent copy is published to `<warehouse>.snapshot.duckdb` by atomic rename: analysts query
 that file and never see a half-applied run.
+
+PostgreSQL serves many writers and readers at once (MVCC), so there `warehouse_lock` holds nothing and no
+snapshot is published: analysts query the database directly (docs/postgres.md). The connection behaves
+like DuckDB's where Kontor relies on it (`?` placeholders, `execute(...).fetchone()`, the affected row
+count as the result of a DML, JSON as text), so the SQL of the pipelines runs unchanged on both.
 """
 
 from __future__ import annotations
@@ -12,16 +19,20 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import duckdb
 from filelock import FileLock
 
+from core.config import PostgresWarehouse
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Warehouse = Path | PostgresWarehouse  # `config.warehouse`: a DuckDB file or a PostgreSQL database
 BUSY_TIMEOUT = 600.0  # seconds to wait for a writer that does not use the lock (e.g. a DuckDB shell)
 
 
@@ -33,9 +44,16 @@ def snapshot_path(warehouse: Path) -> Path:
     return warehouse.with_name(warehouse.stem + ".snapshot.duckdb")
 
 
+def is_postgres(warehouse: Warehouse) -> bool:
+    return isinstance(warehouse, PostgresWarehouse)
+
+
 @contextmanager
-def warehouse_lock(warehouse: Path, timeout: float = -1) -> Iterator[None]:
-    """Hold the cross-process write lock of this warehouse file."""
+def warehouse_lock(warehouse: Warehouse, timeout: float = -1) -> Iterator[None]:
+    """Hold the cross-process write lock of this warehouse file (PostgreSQL: none, MVCC serves all)."""
+    if isinstance(warehouse, PostgresWarehouse):
+        yield
+        return
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(lock_path(warehouse)), timeout=timeout, thread_local=False):
         yield
@@ -58,22 +76,199 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             delay = min(delay * 2, 5.0)
 
 
-def connect(warehouse: Path, config: dict | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse for writing, waiting while another process holds the file; use as
-    `with connect(path) as con:` (closes on exit)."""
+def connect(warehouse: Warehouse, config: dict | None = None) -> Any:
+    """Open the warehouse for writing, waiting while another process holds the DuckDB file; use as
+    `with connect(warehouse) as con:` (closes on exit). `config`: DuckDB settings (ignored by PostgreSQL)."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return PostgresConnection(warehouse)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
     return when_free(lambda: duckdb.connect(str(warehouse), config=config or {}))
 
 
-def tables_in(con: duckdb.DuckDBPyConnection, schema: str) -> set[str]:
+def create_objects(con: Any, ddl: str) -> None:
+    """Run idempotent DDL (CREATE ... IF NOT EXISTS). PostgreSQL: under a transaction-scoped advisory
+    lock, since concurrent runs creating the same schema or table collide even with IF NOT EXISTS."""
+    if isinstance(con, PostgresConnection):
+        con.create_objects(ddl)
+    else:
+        con.execute(ddl)
+
+
+def engine_of(con: Any) -> str:
+    """`postgres` or `duckdb`: the engine behind a connection of `connect`."""
+    return "postgres" if isinstance(con, PostgresConnection) else "duckdb"
+
+
+def destination(warehouse: Warehouse) -> Any:
+    """dlt's destination for this warehouse (the raw layer's datasets become schemas in either engine)."""
+    import dlt
+
+    if isinstance(warehouse, PostgresWarehouse):
+        from dlt.destinations.impl.postgres.configuration import PostgresCredentials
+
+        credentials = PostgresCredentials(warehouse.url)
+        if credentials.password is None:  # trust, peer or ~/.pgpass: dlt would otherwise ask for one
+            credentials.password = ""  # type: ignore[assignment]
+        return dlt.destinations.postgres(credentials=credentials)
+    return dlt.destinations.duckdb(str(warehouse))
+
+
+def dbt_env(warehouse: Warehouse) -> dict[str, str]:
+    """The environment that points `transforms/profiles.yml` at this warehouse (its target and where)."""
+    if not isinstance(warehouse, PostgresWarehouse):
+        return {"KONTOR_DBT_TARGET": "duckdb", "KONTOR_WAREHOUSE": str(Path(warehouse).resolve())}
+    return postgres_profile_env(warehouse.url)
+
+
+def postgres_profile_env(url: str) -> dict[str, str]:
+    """The ``postgres`` target of ``transforms/profiles.yml`` (KONTOR_DBT_TARGET and the KONTOR_PG_* parts
+    it reads) for a ``postgresql://user[:password]@host[:port]/database`` URL."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
+        raise ValueError("a PostgreSQL warehouse needs a URL postgresql://user[:password]@host[:port]/database")
+    return {
+        "KONTOR_DBT_TARGET": "postgres",
+        "KONTOR_PG_HOST": parts.hostname or "127.0.0.1",
+        "KONTOR_PG_PORT": str(parts.port or 5432),
+        "KONTOR_PG_USER": unquote(parts.username or "postgres"),
+        "KONTOR_PG_PASSWORD": unquote(parts.password or ""),
+        "KONTOR_PG_DATABASE": unquote(parts.path.strip("/")),
+    }
+
+
+def redact(url: str) -> str:
+    """The URL without its password (for messages and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = f"{parts.username}:***@{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class WarehouseUnreachable(RuntimeError):
+    """The PostgreSQL warehouse refused or did not answer the connection (message without secrets)."""
+
+
+DDL_LOCK = 0x4B4F4E544F52  # the advisory lock key of Kontor's schema changes ("KONTOR")
+
+
+class PostgresConnection:
+    """psycopg2 behind the part of DuckDB's connection API Kontor uses: `?` placeholders, `execute`
+    returning something to fetch from (a DML answers its affected row count, as DuckDB does), JSON as
+    text, autocommit unless the SQL says BEGIN ... COMMIT."""
+
+    def __init__(self, warehouse: PostgresWarehouse, connect_timeout: int = 10) -> None:
+        import psycopg2
+        import psycopg2.extras
+
+        url = warehouse.url
+        try:
+            self._con = psycopg2.connect(url, connect_timeout=connect_timeout,
+                                         application_name="kontor")
+        except psycopg2.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise WarehouseUnreachable(
+                f"PostgreSQL warehouse {redact(url)} (from ${warehouse.url_env}) not reachable: "
+                f"{first.replace(url, redact(url))}") from None
+        self._con.autocommit = True
+        for register in (psycopg2.extras.register_default_json, psycopg2.extras.register_default_jsonb):
+            register(self._con, loads=lambda text: text)  # as DuckDB returns JSON: the text
+
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> _Cursor:
+        cur = self._con.cursor()
+        cur.execute(_placeholders(sql, params is not None), _adapt(params))
+        return _Cursor(cur)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> _Cursor:
+        cur = self._con.cursor()
+        cur.executemany(_placeholders(sql, True), [_adapt(r) for r in rows])
+        return _Cursor(cur)
+
+    def create_objects(self, ddl: str) -> None:
+        """`ddl` in a transaction (the caller's, if one is open) holding Kontor's DDL advisory lock."""
+        from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+        own = self._con.get_transaction_status() == TRANSACTION_STATUS_IDLE
+        cur = self._con.cursor()
+        if own:
+            cur.execute("BEGIN")
+        try:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (DDL_LOCK,))
+            cur.execute(ddl)
+        except BaseException:
+            if own:
+                cur.execute("ROLLBACK")
+            raise
+        if own:
+            cur.execute("COMMIT")
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> PostgresConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Cursor:
+    """A psycopg2 cursor that, like DuckDB, answers a DML's affected row count when fetched."""
+
+    def __init__(self, cur: Any) -> None:
+        self._cur = cur
+
+    @property
+    def description(self) -> Any:
+        return self._cur.description
+
+    def fetchone(self) -> tuple | None:
+        if self._cur.description is None:
+            return (self._cur.rowcount,)
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[tuple]:
+        if self._cur.description is None:
+            return [(self._cur.rowcount,)]
+        return self._cur.fetchall()
+
+
+def _placeholders(sql: str, with_params: bool) -> str:
+    """DuckDB's `?` placeholders as psycopg2's `%s` (outside string literals; `%` doubled)."""
+    if not with_params:
+        return sql
+    out, quoted = [], False
+    for char in sql:
+        if char == "'":
+            quoted = not quoted
+        if char == "%":
+            out.append("%%")
+        elif char == "?" and not quoted:
+            out.append("%s")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _adapt(params: Sequence[Any] | None) -> Sequence[Any] | None:
+    """Tuples/sets as lists (psycopg2 passes a list as an ARRAY, as DuckDB a LIST)."""
+    if params is None:
+        return None
+    return [sorted(p) if isinstance(p, (set, frozenset)) else p for p in params]
+
+
+def tables_in(con: Any, schema: str) -> set[str]:
     """Names of the tables that exist in `schema` (empty before the first load)."""
     return {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()}
 
 
-def publish_snapshot(warehouse: Path) -> Path:
+def publish_snapshot(warehouse: Warehouse) -> Path | None:
     """Copy the warehouse consistently to a temp file, then atomically rename it over the snapshot.
-    Call while holding `warehouse_lock`."""
+    Call while holding `warehouse_lock`. PostgreSQL: nothing to publish (analysts read the database, MVCC
+    shows them each committed transaction whole); returns None."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return None
     target = snapshot_path(warehouse)
     tmp = target.with_name(target.name + ".tmp")
     tmp.unlink(missing_ok=True)

@@ -20,7 +20,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict
 
-from core.config import ConfigError, KontorConfig, load_config
+from core.config import ConfigError, KontorConfig, PostgresWarehouse, load_config
+from core.warehouse import WarehouseUnreachable, connect
 from pipelines.lexware import binding
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
@@ -145,6 +146,12 @@ def _warehouse_problems(config: KontorConfig) -> list[str]:
             pass
     except OSError as exc:
         return [f"{config.path}: field 'warehouse': cannot write to {config.data_dir} ({exc.strerror})"]
+    if isinstance(config.warehouse, PostgresWarehouse):  # the URL is set and the database answers
+        try:
+            with connect(config.warehouse) as con:
+                con.execute("SELECT 1").fetchone()
+        except (ConfigError, WarehouseUnreachable) as exc:
+            return [f"{config.path}: {exc}"]
     return []
 
 

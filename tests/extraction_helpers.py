@@ -4,33 +4,38 @@ kontor.yaml writer and request predictions live in `bench.sandbox_sync`, shared 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import duckdb
 
-from core.config import KontorConfig
+from core.config import KontorConfig, PostgresWarehouse
+from core.warehouse import connect
+
+
+def _query(config: KontorConfig, sql: str, params: list | None = None) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query on the warehouse (DuckDB opened read-only, or PostgreSQL)."""
+    if isinstance(config.warehouse, PostgresWarehouse):
+        with connect(config.warehouse) as pg:
+            return pg.execute(sql, params).fetchall()
+    con = duckdb.connect(str(config.warehouse), read_only=True)
+    try:
+        return con.execute(sql, params).fetchall()
+    finally:
+        con.close()
 
 
 def rows(config: KontorConfig, table: str, tenant: str, deleted: bool = False) -> dict[str, dict]:
     """{id: raw payload} of a raw table for one tenant (live rows, or the deleted ones)."""
-    con = duckdb.connect(str(config.warehouse), read_only=True)
-    try:
-        result = con.execute(
-            f"SELECT id, raw FROM raw_lexware.{table} "
-            "WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?",
-            [tenant, deleted]).fetchall()
-    finally:
-        con.close()
+    result = _query(config, f"SELECT id, raw FROM raw_lexware.{table} "
+                            "WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?", [tenant, deleted])
     return {i: json.loads(raw) for i, raw in result}
 
 
 def count_rows(config: KontorConfig, table: str) -> tuple[int, int]:
     """(rows, distinct (tenant, id)) of a raw table: equal when there are no duplicates."""
-    con = duckdb.connect(str(config.warehouse), read_only=True)
-    try:
-        return con.execute(
-            f"SELECT count(*), count(DISTINCT (tenant_id, id)) FROM raw_lexware.{table}").fetchone()
-    finally:
-        con.close()
+    total, distinct = _query(config, f"SELECT count(*), count(DISTINCT (tenant_id, id)) "
+                                     f"FROM raw_lexware.{table}")[0]
+    return total, distinct
 
 
 def _same(loaded: dict, truth: dict) -> bool:

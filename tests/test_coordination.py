@@ -174,6 +174,15 @@ def test_coordination_config_errors(tmp_path: Path, monkeypatch) -> None:
     assert config.coordination.backend == "postgres"
     assert config.tenant("acme").coordination == config.coordination
     monkeypatch.delenv("KONTOR_NO_PG", raising=False)
-    with pytest.raises(ConfigError, match=r"environment variable KONTOR_NO_PG \(url_env\) is not set"):
+    with pytest.raises(ConfigError, match=r"environment variable KONTOR_NO_PG \(\w+\) is not set"):
         _ = config.coordination.lock_url
     assert load_config(_config(tmp_path, "http://127.0.0.1:9", "")).coordination.backend == "local"
+    # a PostgreSQL warehouse: its URL holds the tenant locks, and the postgres budgets by default
+    pg_warehouse = "warehouse:\n  engine: postgres\n  url_env: KONTOR_WH_URL\n"
+    path = _config(tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: postgres\n")
+    path.write_text(path.read_text().replace("warehouse: data/warehouse.duckdb\n", pg_warehouse))
+    monkeypatch.setenv("KONTOR_WH_URL", "postgresql://kontor@db.example/kontor")
+    coordination = load_config(path).coordination
+    assert coordination.url == coordination.lock_url == "postgresql://kontor@db.example/kontor"
+    path.write_text(path.read_text().replace("coordination:\n  backend: postgres\n", ""))
+    assert load_config(path).coordination.lock_url == "postgresql://kontor@db.example/kontor"

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.warehouse import publish_snapshot
+from core.warehouse import Warehouse, dbt_env, publish_snapshot
 
 PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
@@ -77,9 +77,10 @@ def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
     ]
 
 
-def publish_if_complete(warehouse: Path, nodes: Sequence[NodeOutcome]) -> bool:
+def publish_if_complete(warehouse: Warehouse, nodes: Sequence[NodeOutcome]) -> bool:
     """Publish the analysts' snapshot when nothing blocks; else keep the last complete one (returns
-    whether it published). Call while holding the warehouse lock."""
+    whether it published; PostgreSQL has no snapshot: true when complete). Call while holding the
+    warehouse lock."""
     if any(n.blocks for n in nodes):
         return False
     publish_snapshot(warehouse)
@@ -88,10 +89,11 @@ def publish_if_complete(warehouse: Path, nodes: Sequence[NodeOutcome]) -> bool:
 
 @contextmanager
 def dbt_environment(
-    warehouse: Path, threads: int | None = None, memory_limit: str | None = None
+    warehouse: Warehouse, threads: int | None = None, memory_limit: str | None = None
 ) -> Iterator[None]:
-    """Point ``profiles.yml`` at this warehouse for dbt invocations made inside the block."""
-    values = {"KONTOR_WAREHOUSE": str(Path(warehouse).resolve()), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    """Point ``profiles.yml`` at this warehouse (its target: duckdb or postgres) for dbt invocations made
+    inside the block."""
+    values = {**dbt_env(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if threads:
         values["DBT_THREADS"] = str(threads)
     if memory_limit:
@@ -175,7 +177,7 @@ class Build:
 
 
 def build(
-    warehouse: Path,
+    warehouse: Warehouse,
     as_of: dt.date | None = None,
     select: Sequence[str] = (),
     threads: int | None = None,

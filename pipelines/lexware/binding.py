@@ -20,12 +20,11 @@ import logging
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-import duckdb
+from typing import Any
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, tables_in, warehouse_lock
+from core.warehouse import connect, create_objects, tables_in, warehouse_lock
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotInPlanError, TenantBindingError
@@ -103,7 +102,7 @@ def check(config: KontorConfig, tenant: TenantConfig, client: LexwareClient) -> 
 def bindings(config: KontorConfig) -> dict[str, Organisation]:
     """tenant -> the organisation recorded for it."""
     with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
-        con.execute(SCHEMA_SQL)
+        create_objects(con, SCHEMA_SQL)
         rows = con.execute(f"SELECT tenant, organization_id, company_name FROM {TABLE}").fetchall()
     return {t: Organisation(o, c) for t, o, c in rows}
 
@@ -153,7 +152,7 @@ def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *,
 
 
 # -- internals -----------------------------------------------------------------------------------------
-def _expected(con: duckdb.DuckDBPyConnection, tenant: TenantConfig,
+def _expected(con: Any, tenant: TenantConfig,
               pinned: bool = True) -> tuple[Organisation | None, str | None]:
     if pinned and tenant.organization_id:
         return Organisation(tenant.organization_id), "pinned as organization_id in kontor.yaml"
@@ -168,14 +167,14 @@ def _expected(con: duckdb.DuckDBPyConnection, tenant: TenantConfig,
     return None, None
 
 
-def _recorded(con: duckdb.DuckDBPyConnection, tenant: str) -> Organisation | None:
-    con.execute(SCHEMA_SQL)
+def _recorded(con: Any, tenant: str) -> Organisation | None:
+    create_objects(con, SCHEMA_SQL)
     row = con.execute(f"SELECT organization_id, company_name FROM {TABLE} WHERE tenant = ?",
                       [tenant]).fetchone()
     return Organisation(*row) if row else None
 
 
-def _bound_elsewhere(con: duckdb.DuckDBPyConnection, tenant: str, organization_id: str) -> str | None:
+def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
     row = con.execute(f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? "
                       "ORDER BY tenant LIMIT 1", [organization_id, tenant]).fetchone()
     if row:
@@ -189,7 +188,7 @@ def _bound_elsewhere(con: duckdb.DuckDBPyConnection, tenant: str, organization_i
     return next((r[0] for r in legacy if r[0] not in recorded), None)
 
 
-def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> list[str]:
+def _profile_rows(con: Any, where: str, params: list) -> list[str]:
     if "profile" not in tables_in(con, settings.DATASET):
         return []
     return [r[0] for r in con.execute(
@@ -197,13 +196,13 @@ def _profile_rows(con: duckdb.DuckDBPyConnection, where: str, params: list) -> l
         "AND NOT coalesce(is_deleted, false) ORDER BY 1", params).fetchall()]
 
 
-def _tenant_rows(con: duckdb.DuckDBPyConnection, tenant: str) -> dict[str, int]:
+def _tenant_rows(con: Any, tenant: str) -> dict[str, int]:
     existing = tables_in(con, settings.DATASET)
     return {t: con.execute(f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
                            [tenant]).fetchone()[0] for t in settings.TABLES if t in existing}
 
 
-def _purge(con: duckdb.DuckDBPyConnection, tenant: str, pipeline_name: str) -> dict[str, int]:
+def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
     """Delete the tenant's raw rows (and their nested child rows) and its dlt state, in one transaction."""
     existing = tables_in(con, settings.DATASET)
     purged = {}
@@ -224,7 +223,9 @@ def _purge(con: duckdb.DuckDBPyConnection, tenant: str, pipeline_name: str) -> d
     return purged
 
 
-def _record(con: duckdb.DuckDBPyConnection, tenant: str, org: Organisation, how: str) -> None:
-    con.execute(SCHEMA_SQL)
-    con.execute(f"INSERT OR REPLACE INTO {TABLE} VALUES (?, ?, ?, ?, ?)",
+def _record(con: Any, tenant: str, org: Organisation, how: str) -> None:
+    create_objects(con, SCHEMA_SQL)
+    con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET "
+                "organization_id = excluded.organization_id, company_name = excluded.company_name, "
+                "bound_at = excluded.bound_at, bound_by = excluded.bound_by",
                 [tenant, org.id, org.company, datetime.now(UTC), how])

@@ -16,14 +16,18 @@ import logging
 import os
 from pathlib import Path
 
-from core.warehouse import connect, tables_in
+from core.warehouse import Warehouse, connect, tables_in
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
 
 log = logging.getLogger(__name__)
+# `id` is one of a list parameter, on DuckDB and PostgreSQL alike
+IN_IDS = "id = ANY(CAST(? AS VARCHAR[]))"
 
-def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+
+def find_candidates(warehouse: Warehouse, tenant: str,
+                    complete_scans: dict[str, set[str]]) -> dict[str, dict]:
     """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
     found: dict[str, dict] = {}
@@ -32,10 +36,10 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
         for scanned, ids in complete_scans.items():
             if scanned not in existing:
                 continue
-            kind = "raw->>'$.voucherType'" if scanned == "voucherlist" else "NULL"
+            kind = "raw->>'voucherType'" if scanned == "voucherlist" else "NULL"
             missing = con.execute(
                 f'SELECT id, {kind} FROM {settings.DATASET}."{scanned}" '
-                "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
+                f"WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT {IN_IDS}",
                 [tenant, sorted(ids)],
             ).fetchall()
             if missing:
@@ -93,7 +97,7 @@ def load_pending(path: Path) -> dict[str, list[str]]:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
+def apply_pending(warehouse: Warehouse, tenant: str, path: Path) -> dict[str, int]:
     """Flag the recorded deletions `is_deleted` (a vanished voucherlist id flags its detail rows too),
     then forget them. Call while holding the warehouse lock. Returns rows flagged per table."""
     by_table: dict[str, list[str]] = {}
@@ -105,7 +109,7 @@ def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
     return flagged
 
 
-def flag_deleted(warehouse: Path, dataset: str, tenant: str,
+def flag_deleted(warehouse: Warehouse, dataset: str, tenant: str,
                  ids_by_table: dict[str, list[str]]) -> dict[str, int]:
     """Set `is_deleted` on the tenant's rows with these ids, per table of `dataset` (one transaction; the
     last payload stays). Call while holding the warehouse lock. Returns rows flagged per table."""
@@ -119,7 +123,7 @@ def flag_deleted(warehouse: Path, dataset: str, tenant: str,
             if table in existing:
                 n = con.execute(
                     f'UPDATE {dataset}."{table}" SET is_deleted = true '
-                    "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND list_contains(?, id)",
+                    f"WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND {IN_IDS}",
                     [tenant, ids],
                 ).fetchone()[0]
                 if n:

@@ -18,7 +18,16 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
+from core.warehouse import (
+    Warehouse,
+    connect,
+    create_objects,
+    destination,
+    publish_snapshot,
+    tables_in,
+    warehouse_lock,
+    when_free,
+)
 from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
@@ -60,7 +69,7 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"kontor_lexware_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
-        destination=dlt.destinations.duckdb(str(config.warehouse)),
+        destination=destination(config.warehouse),
         dataset_name=settings.DATASET,
     )
 
@@ -205,17 +214,19 @@ CREATE TABLE IF NOT EXISTS {ACCESS_TABLE} (
 """
 
 
-def record_access(warehouse: Path, tenant: str, tables: list[str], not_in_plan: dict[str, str]) -> None:
+def record_access(warehouse: Warehouse, tenant: str, tables: list[str], not_in_plan: dict[str, str]) -> None:
     """Per raw table this run read: could the tenant's key read it? (`in_plan` false: the endpoint
     answered 403/402, so the table holds nothing for this tenant and the reason says why)."""
     with connect(warehouse) as con:
-        con.execute(ACCESS_DDL)
+        create_objects(con, ACCESS_DDL)
         con.executemany(
-            f"INSERT OR REPLACE INTO {ACCESS_TABLE} VALUES (?, 'lexware', ?, ?, ?, now())",
+            f"INSERT INTO {ACCESS_TABLE} VALUES (?, 'lexware', ?, ?, ?, now()) "
+            "ON CONFLICT (tenant_id, source_system, table_name) DO UPDATE SET in_plan = excluded.in_plan, "
+            "reason = excluded.reason, checked_at = excluded.checked_at",
             [[tenant, table, table not in not_in_plan, not_in_plan.get(table)] for table in tables])
 
 
-def live_rows(warehouse: Path, tenant: str) -> dict[str, int]:
+def live_rows(warehouse: Warehouse, tenant: str) -> dict[str, int]:
     """Rows of this tenant not flagged deleted, per raw table (after the load)."""
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)

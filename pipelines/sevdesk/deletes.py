@@ -12,8 +12,8 @@ import json
 import logging
 from pathlib import Path
 
-from core.warehouse import connect, tables_in
-from pipelines.lexware.deletes import flag_deleted, load_pending, pending_path, save_pending
+from core.warehouse import Warehouse, connect, tables_in
+from pipelines.lexware.deletes import IN_IDS, flag_deleted, load_pending, pending_path, save_pending
 from pipelines.lexware.errors import NotFoundError, NotInPlanError
 from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 __all__ = ["apply_pending", "confirm", "find_candidates", "pending_path", "save_pending"]
 
 
-def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[str]]) -> dict[str, dict]:
+def find_candidates(warehouse: Warehouse, tenant: str,
+                    complete_scans: dict[str, set[str]]) -> dict[str, dict]:
     """{table: {id: last payload}} of live warehouse rows missing from the table's complete scan."""
     found: dict[str, dict] = {}
     with connect(warehouse) as con:
@@ -32,7 +33,7 @@ def find_candidates(warehouse: Path, tenant: str, complete_scans: dict[str, set[
                 continue
             missing = con.execute(
                 f'SELECT id, raw FROM {settings.DATASET}."{table}" '
-                "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT list_contains(?, id)",
+                f"WHERE tenant_id = ? AND NOT coalesce(is_deleted, false) AND NOT {IN_IDS}",
                 [tenant, sorted(ids)],
             ).fetchall()
             if missing:
@@ -72,7 +73,7 @@ def _gone(client: SevdeskClient, table: str, rid: str, raw: dict, parents: dict)
     return True
 
 
-def apply_pending(warehouse: Path, tenant: str, path: Path) -> dict[str, int]:
+def apply_pending(warehouse: Warehouse, tenant: str, path: Path) -> dict[str, int]:
     """Flag the recorded deletions `is_deleted` (the last payload stays), then forget them. Call while
     holding the warehouse lock. Returns rows flagged per table."""
     flagged = flag_deleted(warehouse, settings.DATASET, tenant, load_pending(path))

@@ -12,7 +12,7 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, publish_snapshot, tables_in, warehouse_lock, when_free
+from core.warehouse import connect, destination, publish_snapshot, tables_in, warehouse_lock, when_free
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import SyncResult, _lexware_cause
 from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
@@ -26,7 +26,7 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"kontor_sevdesk_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
-        destination=dlt.destinations.duckdb(str(config.warehouse)),
+        destination=destination(config.warehouse),
         dataset_name=settings.DATASET,
     )
 

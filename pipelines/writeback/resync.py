@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from core.config import KontorConfig
 from core.warehouse import connect
 from pipelines.lexware import settings
+from pipelines.lexware.deletes import IN_IDS
 from pipelines.lexware.sync import sync_tenant
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,6 @@ def raw_versions(config: KontorConfig, tenant: str, table: str, ids: list[str]) 
     with connect(config.warehouse) as con:
         return dict(con.execute(
             f'SELECT id, version FROM {settings.DATASET}."{table}" '
-            "WHERE tenant_id = ? AND list_contains(?, id)",
+            f"WHERE tenant_id = ? AND {IN_IDS}",
             [tenant, ids],
         ).fetchall())

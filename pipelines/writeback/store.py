@@ -18,14 +18,22 @@ from typing import Any
 
 import duckdb
 
-from core.config import load_config
-from core.warehouse import connect, tables_in, warehouse_lock
+from core.config import PostgresWarehouse, load_config
+from core.warehouse import (
+    Warehouse,
+    WarehouseUnreachable,
+    connect,
+    create_objects,
+    engine_of,
+    tables_in,
+    warehouse_lock,
+)
 from pipelines.lexware.settings import DATASET
 from pipelines.writeback.fields import ENTITIES
 from pipelines.writeback.model import FINAL, IN_FLIGHT, PENDING, STATUSES, Correction
 
 
-def _known_fields_check() -> str:
+def _known_fields_check(engine: str = "duckdb") -> str:
     """CHECK of writeback.corrections: a pending row names a field the field map knows (writable or
     read-only with a reason), else the insert fails with the writable fields listed. Rows of entities
     that are not writable, and rejected rows (file imports keep their reason), pass: validation says why."""
@@ -45,11 +53,30 @@ def _known_fields_check() -> str:
                         for spec in specs.values())
     message = (f"'unknown field ''' || field || ''' for ' || {entity} || ' (writable: ' || "
                f"CASE {writable} END || ')'")
+    fail = "writeback.refuse" if engine == "postgres" else "error"  # raise with the message
     return (f"CHECK (CASE WHEN status <> 'pending' OR {entity} NOT IN ({quoted(ENTITIES)}) OR {known} "
-            f"THEN true ELSE error({message}) END)")
+            f"THEN true ELSE {fail}({message}) END)")
 
 
-SCHEMA_SQL = f"""
+# PostgreSQL has no error(): the CHECK calls this function, which raises the message
+_PG_REFUSE = """
+CREATE OR REPLACE FUNCTION writeback.refuse(message TEXT) RETURNS BOOLEAN LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%', message USING ERRCODE = 'check_violation';
+END $$;
+"""
+
+
+def schema_sql(engine: str = "duckdb") -> str:
+    """The DDL of the ``writeback`` schema for the warehouse's engine (idempotent)."""
+    sql = _SCHEMA_TEMPLATE.replace("{known_fields_check}", _known_fields_check(engine))
+    if engine == "postgres":
+        head, _, rest = sql.partition("CREATE SEQUENCE")
+        return head + _PG_REFUSE + "CREATE SEQUENCE" + rest
+    return sql
+
+
+_SCHEMA_TEMPLATE = f"""
 CREATE SCHEMA IF NOT EXISTS writeback;
 CREATE SEQUENCE IF NOT EXISTS writeback.corrections_id_seq;
 CREATE TABLE IF NOT EXISTS writeback.corrections (
@@ -70,7 +97,7 @@ CREATE TABLE IF NOT EXISTS writeback.corrections (
     version_before      BIGINT,                -- the version our (last) PUT was based on
     applied_version     BIGINT,                -- the version after our change
     run_id              VARCHAR,               -- the job run that last worked on it
-    {_known_fields_check()}
+    {{known_fields_check}}
 );
 CREATE SEQUENCE IF NOT EXISTS writeback.audit_id_seq;
 CREATE TABLE IF NOT EXISTS writeback.audit (
@@ -108,6 +135,7 @@ CREATE TABLE IF NOT EXISTS writeback.operations (
 );
 """
 
+SCHEMA_SQL = schema_sql("duckdb")
 _CORRECTION_COLS = (
     "id, tenant, entity, record_id, field, new_value, expected_old_value, status, reason, source, "
     "attempts, applied_version, version_before"
@@ -118,27 +146,31 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def warehouse_path(path: str | os.PathLike | None = None) -> Path:
-    """The warehouse file: explicit path, else `warehouse:` of kontor.yaml (or `$KONTOR_CONFIG`)."""
+def warehouse_path(path: str | os.PathLike | PostgresWarehouse | None = None) -> Warehouse:
+    """The warehouse: an explicit DuckDB path (or PostgreSQL warehouse), else `warehouse:` of kontor.yaml
+    (or `$KONTOR_CONFIG`)."""
+    if isinstance(path, PostgresWarehouse):
+        return path
     return Path(path) if path else load_config().warehouse
 
 
 @dataclass(frozen=True)
 class WritebackStore:
-    """Short-lived DuckDB transactions against the ``writeback`` schema of one warehouse file."""
+    """Short-lived transactions against the ``writeback`` schema of one warehouse (DuckDB or PostgreSQL)."""
 
-    path: Path
+    path: Warehouse
 
     @classmethod
-    def open(cls, path: str | os.PathLike | None = None) -> WritebackStore:
+    def open(cls, path: str | os.PathLike | PostgresWarehouse | None = None) -> WritebackStore:
         store = cls(warehouse_path(path))
-        store.path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(store.path, Path):
+            store.path.parent.mkdir(parents=True, exist_ok=True)
         with store.connect() as con:
-            con.execute(SCHEMA_SQL)
+            create_objects(con, schema_sql(engine_of(con)))
         return store
 
     @contextmanager
-    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connect(self) -> Iterator[Any]:
         """One short transaction under the warehouse's write lock (waits while a load holds it)."""
         with warehouse_lock(self.path):
             con = connect(self.path)
@@ -208,7 +240,7 @@ class WritebackStore:
 
     def count_by_status(self) -> dict[str, int]:
         with self.connect() as con:
-            rows = con.execute("SELECT status, count(*) FROM writeback.corrections GROUP BY ALL").fetchall()
+            rows = con.execute("SELECT status, count(*) FROM writeback.corrections GROUP BY 1").fetchall()
         return dict(rows)
 
     def record_tenants(self, table: str, remote_id: str, dataset: str = DATASET) -> list[str]:
@@ -292,24 +324,39 @@ def _correction(row: tuple) -> Correction:
                       attempts=attempts, applied_version=applied, version_before=version_before)
 
 
-__all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "warehouse_path"]
+__all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "schema_sql", "warehouse_path"]
 
 
-def pending_summary(path: str | os.PathLike) -> tuple[int, str] | None:
+def pending_summary(path: str | os.PathLike | PostgresWarehouse) -> tuple[int, str] | None:
     """(number of corrections still to do - pending, or in_flight after an interrupted run -, a digest
     of their ids, statuses and attempts), or None if the file is busy/not set up. The digest changes
     whenever that set changes, also when a `gave_up` row is put back to `pending`. Never waits: for
     sensors that poll."""
+    sql = ("SELECT count(*), md5(coalesce(string_agg(CAST(id AS VARCHAR) || ':' || status || ':' || "
+           "CAST(attempts AS VARCHAR), ',' ORDER BY id), '')) "
+           "FROM writeback.corrections WHERE status IN (?, ?)")
+    if isinstance(path, PostgresWarehouse):
+        return _pending_summary_postgres(path, sql)
     try:
         con = duckdb.connect(str(path), read_only=True)
     except duckdb.Error:
         return None
     try:
-        return con.execute(
-            "SELECT count(*), md5(coalesce(string_agg(id || ':' || status || ':' || attempts, ',' "
-            "ORDER BY id), '')) FROM writeback.corrections WHERE status IN (?, ?)", [PENDING, IN_FLIGHT]
-        ).fetchone()
+        return con.execute(sql, [PENDING, IN_FLIGHT]).fetchone()
     except duckdb.Error:
         return None
     finally:
         con.close()
+
+
+def _pending_summary_postgres(warehouse: PostgresWarehouse, sql: str) -> tuple[int, str] | None:
+    import psycopg2
+
+    try:
+        with connect(warehouse) as con:
+            if "corrections" not in tables_in(con, "writeback"):
+                return None
+            row = con.execute(sql, [PENDING, IN_FLIGHT]).fetchone()
+    except (psycopg2.Error, WarehouseUnreachable):
+        return None
+    return (int(row[0]), row[1]) if row else None
