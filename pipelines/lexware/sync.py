@@ -69,7 +69,7 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"kontor_lexware_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
-        destination=destination(config.warehouse),
+        destination=destination(config.warehouse, tenant.name),
         dataset_name=settings.DATASET,
     )
 
