@@ -61,6 +61,17 @@ def warehouse_lock(warehouse: Warehouse, timeout: float = -1) -> Iterator[None]:
 
 
 _SCHEMA_RACE = retry_schema_update()
+# dlt loads a package's tables with up to 20 threads, each on its own connection: with many tenants
+# loading at once that exhausts PostgreSQL's connections, and Kontor's packages are small
+POSTGRES_LOAD_WORKERS = 2
+
+
+def load_step(pipeline: Any, warehouse: Warehouse) -> Any:
+    """dlt's load step for this warehouse (few connections per tenant on PostgreSQL), retried like
+    `when_free` retries."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return when_free(lambda: pipeline.load(workers=POSTGRES_LOAD_WORKERS))
+    return when_free(pipeline.load)
 
 
 def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:

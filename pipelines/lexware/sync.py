@@ -23,6 +23,7 @@ from core.warehouse import (
     connect,
     create_objects,
     destination,
+    load_step,
     publish_snapshot,
     tables_in,
     warehouse_lock,
@@ -104,7 +105,7 @@ def sync_tenant(
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
                     log.info("tenant %s: completing a pending load package", tenant.name)
                     pipeline.normalize()
-                    when_free(pipeline.load)
+                    load_step(pipeline, config.warehouse)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
             sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
             source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile,
@@ -130,7 +131,7 @@ def sync_tenant(
                 announced = {"voucherlist": events.deleted_documents}
                 deletes.save_pending(pending, deletes.confirm(client, announced))
             with warehouse_lock(config.warehouse):
-                load_info = when_free(pipeline.load)
+                load_info = load_step(pipeline, config.warehouse)
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n

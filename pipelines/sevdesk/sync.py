@@ -12,7 +12,15 @@ from dlt.pipeline.exceptions import PipelineStepFailed
 
 from core.config import KontorConfig, TenantConfig
 from core.locks import tenant_lock
-from core.warehouse import connect, destination, publish_snapshot, tables_in, warehouse_lock, when_free
+from core.warehouse import (
+    connect,
+    destination,
+    load_step,
+    publish_snapshot,
+    tables_in,
+    warehouse_lock,
+    when_free,
+)
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import SyncResult, _lexware_cause
 from pipelines.sevdesk import Mode, deletes, settings, sevdesk_source
@@ -58,7 +66,7 @@ def sync_tenant(
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
                     log.info("tenant %s: completing a pending load package", tenant.name)
                     pipeline.normalize()
-                    when_free(pipeline.load)
+                    load_step(pipeline, config.warehouse)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)
             source = sevdesk_source(client, report, mode, reconcile)  # type: ignore[arg-type]
             if tables is not None:
@@ -73,7 +81,7 @@ def sync_tenant(
                     candidates = deletes.find_candidates(config.warehouse, tenant.name, report.complete_scans)
                 deletes.save_pending(pending, deletes.confirm(client, candidates))
             with warehouse_lock(config.warehouse):
-                load_info = when_free(pipeline.load)
+                load_info = load_step(pipeline, config.warehouse)
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
