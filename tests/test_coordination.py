@@ -4,6 +4,7 @@ every host sees (a PostgreSQL advisory lock) that serialises contending processe
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -186,3 +187,36 @@ def test_coordination_config_errors(tmp_path: Path, monkeypatch) -> None:
     assert coordination.url == coordination.lock_url == "postgresql://kontor@db.example/kontor"
     path.write_text(path.read_text().replace("coordination:\n  backend: postgres\n", ""))
     assert load_config(path).coordination.lock_url == "postgresql://kontor@db.example/kontor"
+
+
+def test_advisory_lock_serialises_threads_of_one_process(tmp_path: Path, monkeypatch) -> None:
+    """One session holds the process's advisory locks (re-entrant in PostgreSQL): threads of the process
+    still take a tenant one at a time."""
+    import threading
+
+    from core.locks import tenant_lock
+
+    with postgres_database("threadlock") as url:
+        cfg = _config(tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: postgres\n"
+                      "  url_env: KONTOR_COORD_PG\n")
+        monkeypatch.setenv("KONTOR_COORD_PG", url)
+        config = load_config(cfg)
+        spans: list[tuple[float, float]] = []
+
+        def hold() -> None:
+            with tenant_lock(config, "acme"):
+                got = time.monotonic()
+                time.sleep(0.5)
+                spans.append((got, time.monotonic()))
+
+        threads = [threading.Thread(target=hold) for _ in range(3)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+        from core.locks import AdvisorySession
+
+        AdvisorySession.at(url)._conn.close()  # the database is dropped next
+    spans.sort()
+    assert len(spans) == 3
+    assert all(b[0] >= a[1] for a, b in itertools.pairwise(spans)), spans
