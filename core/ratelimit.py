@@ -47,8 +47,10 @@ from pyrate_limiter.buckets.redis_state import RedisStateStore
 
 from core.config import CoordinationConfig, TenantConfig
 
-# Arrival jitter the model absorbs: a request's network path and thread scheduling vary by less than this
-JITTER_S = 0.1
+# Arrival jitter the model absorbs: a request's network path and thread scheduling vary by less than this.
+# 0.1 s held for one process on a quiet host; four worker processes on a loaded 2-core host (load 15)
+# delayed sends by more and drew 429s (tests/test_multi_worker.py), so a quarter of a second.
+JITTER_S = 0.25
 # A request is this many units of the model's bucket, so the jitter margin can be a fraction of a token
 UNITS = 100
 _BUDGETS: dict[tuple[object, float, int], RateBudget] = {}

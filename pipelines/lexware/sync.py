@@ -93,12 +93,14 @@ def sync_tenant(
         raise ValueError("mode 'events' needs the events' targets")
     tenant = config.tenant(tenant_name)
     started = time.monotonic()
-    pipeline = pipeline_for(config, tenant)
     client = client or LexwareClient(tenant)
     report = RunReport(tenant.name)
-    pending = deletes.pending_path(pipeline.working_dir)
     try:
         with tenant_lock(config, tenant.name):
+            # the tenant's dlt working folder is touched only under its lock (another process may be
+            # running this tenant's pipeline right now)
+            pipeline = pipeline_for(config, tenant)
+            pending = deletes.pending_path(pipeline.working_dir)
             binding.check(config, tenant, client)  # the key's organisation, before any data request
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
@@ -140,9 +142,9 @@ def sync_tenant(
                 live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
             prune_loaded_packages(pipeline)
+            state = pipeline.state.get("sources", {}).get("lexware", {})
     finally:
         client.close()
-    state = pipeline.state.get("sources", {}).get("lexware", {})
     cursor = state.get("resources", {}).get("voucherlist", {}).get("lwm")  # the low-water mark
     return SyncResult(
         tenant=tenant.name,

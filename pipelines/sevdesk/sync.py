@@ -55,12 +55,14 @@ def sync_tenant(
     if tenant.system != "sevdesk":
         raise ValueError(f"tenant {tenant.name!r} is a {tenant.system} tenant, not sevdesk")
     started = time.monotonic()
-    pipeline = pipeline_for(config, tenant)
     client = client or SevdeskClient(tenant)
     report = RunReport(tenant.name)
-    pending = deletes.pending_path(pipeline.working_dir)
     try:
         with tenant_lock(config, tenant.name):
+            # the tenant's dlt working folder is touched only under its lock (another process may be
+            # running this tenant's pipeline right now)
+            pipeline = pipeline_for(config, tenant)
+            pending = deletes.pending_path(pipeline.working_dir)
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
@@ -87,9 +89,9 @@ def sync_tenant(
                     flagged[table] = flagged.get(table, 0) + n
                 live = live_rows(config, tenant.name)
                 publish_snapshot(config.warehouse)
+            resources = pipeline.state.get("sources", {}).get("sevdesk", {}).get("resources", {})
     finally:
         client.close()
-    resources = pipeline.state.get("sources", {}).get("sevdesk", {}).get("resources", {})
     cursor = resources.get("invoices", {}).get("lwm")
     return SyncResult(
         tenant=tenant.name,
