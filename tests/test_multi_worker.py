@@ -56,7 +56,8 @@ WRITEBACK = textwrap.dedent("""
                                     systems=clients.systems).run(tenant=tenant)
         requests = sum(s["requests"] for s in clients.stats)
     resync = resync_touched(config, report.touched())
-    print(json.dumps({"counts": report.counts(), "reasons": [o.reason for o in report.outcomes], "touched": report.touched(), "requests": requests,
+    print(json.dumps({"counts": report.counts(), "reasons": [o.reason for o in report.outcomes],
+                      "touched": report.touched(), "requests": requests,
                       "resync_requests": sum(r.requests for r in resync),
                       "stale": [s for r in resync for s in r.stale]}))
 """)
