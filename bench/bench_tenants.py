@@ -140,12 +140,14 @@ def _common_span(samples: list[tuple[float, dict[str, int]]], tenants: list[str]
 def _sync(cfg: Path, workers: int, sb, sample: bool, mode: str = "incremental") -> dict:
     """Run one `pipelines.cli sync` of every tenant; sample its tree's RSS (and the sandbox's counters)."""
     sb.reset_stats()
+    # stdout to a file too: a pipe read only at the end fills up (64 KiB of result lines) and stalls the sync
     log = (cfg.parent / f"sync-{mode}.log").open("w")
+    out_file = (cfg.parent / f"sync-{mode}.out").open("w+")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg),
                              "--workers", str(workers), "--mode", mode],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True)
+                            cwd=ROOT, stdout=out_file, stderr=log, text=True)
     watched = psutil.Process(proc.pid)
     samples: list[tuple[float, dict[str, int]]] = []
     peak_rss, most_processes = 0, 0
@@ -159,9 +161,12 @@ def _sync(cfg: Path, workers: int, sb, sample: bool, mode: str = "incremental") 
             samples.append((time.monotonic() - started, {t: s["requests"]
                                                         for t, s in sb.stats()["tenants"].items()}))
         time.sleep(SAMPLE_S)
-    out, _ = proc.communicate()
+    proc.wait()
     wall = time.monotonic() - started
     log.close()
+    out_file.seek(0)
+    out = out_file.read()
+    out_file.close()
     if proc.returncode != 0 or not out.strip():
         tail = (cfg.parent / f"sync-{mode}.log").read_text()[-3000:]
         print(f"sync exit code {proc.returncode}; its log ends:\n{tail}", file=sys.stderr)
