@@ -285,8 +285,9 @@ class PostgresWarehouse:
         if not url:
             raise ConfigError(f"warehouse: environment variable {self.url_env} (url_env) is not set; "
                               "export the PostgreSQL URL there, e.g. postgresql://kontor:...@host:5432/kontor")
-        if not re.match(r"^postgres(ql)?://", url):
-            raise ConfigError(f"warehouse: environment variable {self.url_env} must hold a postgresql:// URL")
+        if not re.match(r"^postgres(ql)?://[^/]*/[^/?]+", url):
+            raise ConfigError(f"warehouse: environment variable {self.url_env} must hold a URL "
+                              "postgresql://user[:password]@host[:port]/database")
         return url
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.warehouse import Warehouse, dbt_env, publish_snapshot
+from core.warehouse import Warehouse, dbt_env, postgres_profile_env, publish_snapshot
 
 PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
@@ -63,7 +63,8 @@ def build_args(as_of: dt.date | None = None, select: Sequence[str] = ()) -> list
 
 
 def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
-    """Every node of a ``run_results.json`` (models, tests), in execution order."""
+    """Every node of a ``run_results.json`` (models, tests), in execution order; the project's on-run-start
+    hook (an ``operation.`` node) only when it failed."""
     return [
         NodeOutcome(
             r["unique_id"],
@@ -74,6 +75,7 @@ def outcomes(run_results: Mapping[str, Any]) -> list[NodeOutcome]:
             r.get("relation_name"),
         )
         for r in run_results.get("results", [])
+        if not (r["unique_id"].startswith("operation.") and r["status"] == "success")
     ]
 
 
@@ -89,15 +91,20 @@ def publish_if_complete(warehouse: Warehouse, nodes: Sequence[NodeOutcome]) -> b
 
 @contextmanager
 def dbt_environment(
-    warehouse: Warehouse, threads: int | None = None, memory_limit: str | None = None
+    warehouse: Warehouse,
+    threads: int | None = None,
+    memory_limit: str | None = None,
+    postgres_url: str | None = None,
 ) -> Iterator[None]:
     """Point ``profiles.yml`` at this warehouse (its target: duckdb or postgres) for dbt invocations made
-    inside the block."""
+    inside the block (``postgres_url``: build on that PostgreSQL database instead)."""
     values = {**dbt_env(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     if threads:
         values["DBT_THREADS"] = str(threads)
     if memory_limit:
         values["KONTOR_DUCKDB_MEMORY_LIMIT"] = memory_limit
+    if postgres_url:
+        values.update(postgres_profile_env(postgres_url))
     saved = {k: os.environ.get(k) for k in values}
     os.environ.update(values)
     try:

@@ -105,5 +105,207 @@
 {%- endmacro %}
 
 {% macro postgres__berlin_date(expr) -%}
-    CAST(CAST({{ expr }} AS TIMESTAMPTZ) AT TIME ZONE 'Europe/Berlin' AS DATE)
+    CAST({{ kontor.postgres__try_cast(expr, 'TIMESTAMPTZ') }} AT TIME ZONE 'Europe/Berlin' AS DATE)
+{%- endmacro %}
+
+{#- ---- JSON documents of the raw layer ----
+    dlt loads each payload as `raw`: JSON on DuckDB, JSONB on PostgreSQL. json_parse reads it once per row
+    (DuckDB: from_json into a typed struct, `schema` its JSON structure; PostgreSQL: the JSONB as is); the
+    other macros read the parsed document or a part of it. `path` is dotted ("totalPrice.currency";
+    a numeric segment is a 0-based array index, "addresses.billing.0"). Values read as text are the JSON
+    text (strings as they are, numbers as written); the models cast them with try_cast. -#}
+{% macro json_parse(expr, schema) -%}
+    {{ return(adapter.dispatch('json_parse', 'kontor')(expr, schema)) }}
+{%- endmacro %}
+
+{% macro default__json_parse(expr, schema) -%}
+    from_json({{ expr }}, '{{ schema }}')
+{%- endmacro %}
+
+{% macro postgres__json_parse(expr, schema) -%}
+    CAST({{ expr }} AS JSONB)
+{%- endmacro %}
+
+{#- A part of a parsed document (object or array; DuckDB: struct or list), NULL when absent. -#}
+{% macro json_get(expr, path) -%}
+    {{ return(adapter.dispatch('json_get', 'kontor')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_get(expr, path) -%}
+    {{ kontor._duckdb_path(expr, path) }}
+{%- endmacro %}
+
+{% macro postgres__json_get(expr, path) -%}
+    ({{ expr }} #> '{{ kontor._pg_path(path) }}')
+{%- endmacro %}
+
+{#- A scalar of a parsed document as text (NULL when absent or JSON null; DuckDB: the struct's VARCHAR
+    field). Also tells whether an object is present: json_text(j, 'company') IS NOT NULL. -#}
+{% macro json_text(expr, path) -%}
+    {{ return(adapter.dispatch('json_text', 'kontor')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_text(expr, path) -%}
+    {{ kontor._duckdb_path(expr, path) }}
+{%- endmacro %}
+
+{% macro postgres__json_text(expr, path) -%}
+    ({{ expr }} #>> '{{ kontor._pg_path(path) }}')
+{%- endmacro %}
+
+{#- A JSON boolean of a parsed document. -#}
+{% macro json_bool(expr, path) -%}
+    {{ return(adapter.dispatch('json_bool', 'kontor')(expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_bool(expr, path) -%}
+    {{ kontor._duckdb_path(expr, path) }}
+{%- endmacro %}
+
+{% macro postgres__json_bool(expr, path) -%}
+    CAST({{ expr }} #>> '{{ kontor._pg_path(path) }}' AS BOOLEAN)
+{%- endmacro %}
+
+{#- The number of elements of an array (NULL when it is absent). -#}
+{% macro json_array_length(expr) -%}
+    {{ return(adapter.dispatch('json_array_length', 'kontor')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_array_length(expr) -%}
+    len({{ expr }})
+{%- endmacro %}
+
+{% macro postgres__json_array_length(expr) -%}
+    jsonb_array_length({{ kontor._pg_array(expr) }})
+{%- endmacro %}
+
+{#- A part of a document as JSON text (for a quarantine issue's source_value). -#}
+{% macro json_to_text(expr) -%}
+    {{ return(adapter.dispatch('json_to_text', 'kontor')(expr)) }}
+{%- endmacro %}
+
+{% macro default__json_to_text(expr) -%}
+    CAST(to_json({{ expr }}) AS VARCHAR)
+{%- endmacro %}
+
+{% macro postgres__json_to_text(expr) -%}
+    CAST({{ expr }} AS TEXT)
+{%- endmacro %}
+
+{#- The first element of an array for which `condition` (SQL on the element `alias`) holds, in array order. -#}
+{% macro json_find(expr, alias, condition) -%}
+    {{ return(adapter.dispatch('json_find', 'kontor')(expr, alias, condition)) }}
+{%- endmacro %}
+
+{% macro default__json_find(expr, alias, condition) -%}
+    list_filter({{ expr }}, lambda {{ alias }}: {{ condition }})[1]
+{%- endmacro %}
+
+{% macro postgres__json_find(expr, alias, condition) -%}
+    (SELECT {{ alias }} FROM jsonb_array_elements({{ kontor._pg_array(expr) }}) WITH ORDINALITY AS _e ({{ alias }}, _n)
+        WHERE {{ condition }} ORDER BY _n LIMIT 1)
+{%- endmacro %}
+
+{#- The strings of several arrays of a document, concatenated in order, as a list of text (empty, not
+    NULL, when there are none; index it from 1). -#}
+{% macro json_text_list(expr, paths) -%}
+    {{ return(adapter.dispatch('json_text_list', 'kontor')(expr, paths)) }}
+{%- endmacro %}
+
+{% macro default__json_text_list(expr, paths) -%}
+    coalesce(list_concat(
+        {%- for p in paths %}{{ kontor._duckdb_path(expr, p) }}{% if not loop.last %}, {% endif %}{% endfor -%}
+    ), [])
+{%- endmacro %}
+
+{% macro postgres__json_text_list(expr, paths) -%}
+    ARRAY(SELECT _s FROM jsonb_array_elements_text(
+        {%- for p in paths %}coalesce({{ kontor._pg_array(expr ~ " #> '" ~ kontor._pg_path(p) ~ "'") }}, '[]'){% if not loop.last %} || {% endif %}{% endfor -%}
+    ) WITH ORDINALITY AS _e (_s, _n) ORDER BY _n)
+{%- endmacro %}
+
+{#- Select-list items exploding an array: one row per element (as `alias`) with its 1-based position
+    (as `position`, when given); no rows for an absent or empty array. -#}
+{% macro unnest_with_position(expr, alias, position=none) -%}
+    {{ return(adapter.dispatch('unnest_with_position', 'kontor')(expr, alias, position)) }}
+{%- endmacro %}
+
+{% macro default__unnest_with_position(expr, alias, position) -%}
+    unnest({{ expr }}) AS {{ alias }}
+    {%- if position %},
+    generate_subscripts({{ expr }}, 1) AS {{ position }}{% endif %}
+{%- endmacro %}
+
+{% macro postgres__unnest_with_position(expr, alias, position) -%}
+    jsonb_array_elements({{ kontor._pg_array(expr) }}) AS {{ alias }}
+    {%- if position %},
+    generate_series(CAST(1 AS BIGINT), jsonb_array_length({{ kontor._pg_array(expr) }})) AS {{ position }}{% endif %}
+{%- endmacro %}
+
+{#- The value converted to `type`, NULL when it does not convert (DuckDB's TRY_CAST). PostgreSQL has no
+    such cast: its functions kontor_try_<type> come from create_engine_functions (on-run-start). -#}
+{% macro try_cast(expr, type) -%}
+    {{ return(adapter.dispatch('try_cast', 'kontor')(expr, type)) }}
+{%- endmacro %}
+
+{% macro default__try_cast(expr, type) -%}
+    TRY_CAST({{ expr }} AS {{ type }})
+{%- endmacro %}
+
+{% macro postgres__try_cast(expr, type) -%}
+    {%- if type not in kontor._pg_try_types() -%}
+        {{ exceptions.raise_compiler_error("try_cast: no PostgreSQL function for type " ~ type) }}
+    {%- endif -%}
+    {{ target.schema }}.{{ kontor._pg_try_function(type) }}(CAST({{ expr }} AS TEXT))
+{%- endmacro %}
+
+{#- Run before every dbt build (on-run-start): the PostgreSQL functions try_cast calls; nothing on DuckDB. -#}
+{% macro create_engine_functions() -%}
+    {{ return(adapter.dispatch('create_engine_functions', 'kontor')()) }}
+{%- endmacro %}
+
+{% macro default__create_engine_functions() -%}
+    SELECT 1
+{%- endmacro %}
+
+{% macro postgres__create_engine_functions() -%}
+    {%- for type in kontor._pg_try_types() %}
+    CREATE OR REPLACE FUNCTION {{ target.schema }}.{{ kontor._pg_try_function(type) }}(v TEXT) RETURNS {{ type }}
+    LANGUAGE plpgsql IMMUTABLE AS $$
+    DECLARE r {{ type }};
+    BEGIN
+        r := CAST(v AS {{ type }});
+        {%- if type.startswith('DECIMAL') %}
+        IF r = 'NaN' THEN RETURN NULL; END IF;
+        {%- endif %}
+        RETURN r;
+    EXCEPTION WHEN others THEN RETURN NULL;
+    END $$;
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro _pg_try_types() -%}
+    {{ return(['BIGINT', 'INTEGER', 'TIMESTAMPTZ', 'DECIMAL(18, 2)', 'DECIMAL(18, 4)', 'DECIMAL(5, 2)']) }}
+{%- endmacro %}
+
+{% macro _pg_try_function(type) -%}
+    {{- return('kontor_try_' ~ modules.re.sub('[^a-z0-9]+', '_', type | lower).strip('_')) -}}
+{%- endmacro %}
+
+{#- DuckDB struct/list path: j.a.b, numeric segments as 1-based list indexes. -#}
+{% macro _duckdb_path(expr, path) -%}
+    {{- expr -}}
+    {%- for seg in path.split('.') -%}
+        {%- if seg.isdigit() -%} [{{ seg | int + 1 }}] {%- else -%} .{{ seg }} {%- endif -%}
+    {%- endfor -%}
+{%- endmacro %}
+
+{#- PostgreSQL text[] path of #> and #>>: '{a,b,0}'. -#}
+{% macro _pg_path(path) -%}
+    {{- '{' ~ path.split('.') | join(',') ~ '}' -}}
+{%- endmacro %}
+
+{#- A JSONB value when it is an array, else NULL (JSON null, scalars and absent values explode to nothing). -#}
+{% macro _pg_array(expr) -%}
+    CASE WHEN jsonb_typeof({{ expr }}) = 'array' THEN {{ expr }} END
 {%- endmacro %}

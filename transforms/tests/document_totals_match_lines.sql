@@ -2,11 +2,11 @@ WITH sales AS (
     SELECT 'invoices' AS document_table, d.id, d.tax_type, d.net_amount, d.gross_amount, d.discount_amount,
         sum(l.line_amount) AS lines_amount
     FROM {{ ref('invoices') }} AS d JOIN {{ ref('invoice_lines') }} AS l ON l.invoice_id = d.id
-    GROUP BY ALL
+    GROUP BY d.id, d.tax_type, d.net_amount, d.gross_amount, d.discount_amount
     UNION ALL
     SELECT 'credit_notes', d.id, d.tax_type, d.net_amount, d.gross_amount, d.discount_amount, sum(l.line_amount)
     FROM {{ ref('credit_notes') }} AS d JOIN {{ ref('credit_note_lines') }} AS l ON l.credit_note_id = d.id
-    GROUP BY ALL
+    GROUP BY d.id, d.tax_type, d.net_amount, d.gross_amount, d.discount_amount
 )
 
 SELECT document_table, id, CASE WHEN tax_type = 'gross' THEN gross_amount ELSE net_amount END AS document_amount,

@@ -6,18 +6,23 @@
 -- document-level discounts are not in it). remote_id is the document's remote id plus ":" and the rate.
 WITH source_groups AS (
     SELECT tenant_id, remote_id, tax_rate_percent, net_amount, tax_amount, gross_amount
-    FROM {{ ref('stg_lexware__sales_voucher_tax_amounts') }}
-    QUALIFY bool_and(tax_rate_percent IS NOT NULL AND net_amount IS NOT NULL AND tax_amount IS NOT NULL)
-        OVER (PARTITION BY tenant_id, remote_id)
+    FROM (
+        SELECT
+            tenant_id, remote_id, tax_rate_percent, net_amount, tax_amount, gross_amount,
+            bool_and(tax_rate_percent IS NOT NULL AND net_amount IS NOT NULL AND tax_amount IS NOT NULL)
+                OVER (PARTITION BY tenant_id, remote_id) AS is_complete
+        FROM {{ ref('stg_lexware__sales_voucher_tax_amounts') }}
+    ) AS t
+    WHERE is_complete
 ),
 
 line_groups AS (
     SELECT l.tenant_id, l.remote_id, l.tax_rate_percent, sum(l.net_amount) AS net_amount,
         sum(l.tax_amount) AS tax_amount, sum(l.gross_amount) AS gross_amount
     FROM {{ ref('stg_lexware__document_lines') }} AS l
-    ANTI JOIN source_groups AS s ON s.tenant_id = l.tenant_id AND s.remote_id = l.remote_id
     WHERE l.net_amount IS NOT NULL
-    GROUP BY ALL
+        AND NOT EXISTS (SELECT 1 FROM source_groups AS s WHERE s.tenant_id = l.tenant_id AND s.remote_id = l.remote_id)
+    GROUP BY l.tenant_id, l.remote_id, l.tax_rate_percent
 ),
 
 groups AS (

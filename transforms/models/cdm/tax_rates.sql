@@ -34,4 +34,4 @@ SELECT
     count(*) AS line_count,
     max(issue_date) AS last_used_on
 FROM used
-GROUP BY ALL
+GROUP BY tenant_id, source_system, tax_type, tax_rate_percent

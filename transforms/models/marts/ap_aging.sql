@@ -3,6 +3,9 @@
 -- Counts open and partially paid purchase invoices; purchase credit notes are not netted here.
 -- Vouchers on the collective supplier are grouped by their contact name (e.g. "Sammellieferant").
 -- The payables ledger of marts.aging_by_party (party = supplier).
-SELECT * EXCLUDE (ledger) RENAME (party_key AS supplier_key, party_name AS supplier_name)
+SELECT
+    tenant_id, party_key AS supplier_key, contact_id, party_name AS supplier_name, as_of_date, total_open_amount,
+    not_yet_due_amount, overdue_amount, bucket_0_30, bucket_31_60, bucket_61_90, bucket_90_plus,
+    open_document_count, overdue_document_count, max_days_past_due
 FROM {{ ref('aging_by_party') }}
 WHERE ledger = 'payables'

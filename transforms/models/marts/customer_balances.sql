@@ -7,7 +7,7 @@ WITH per_customer AS (
     SELECT
         d.tenant_id,
         coalesce(d.contact_id, 'name:' || coalesce(d.contact_name, '?')) AS customer_key,
-        any_value(d.contact_name) AS document_contact_name,
+        min(d.contact_name) AS document_contact_name,
         sum(d.gross_amount) FILTER (WHERE d.document_table = 'invoices') AS invoiced_amount,
         sum(d.gross_amount) FILTER (WHERE d.document_table = 'credit_notes') AS credited_amount,
         sum(d.open_amount) FILTER (WHERE d.document_table = 'invoices') AS open_receivables,
@@ -17,7 +17,7 @@ WITH per_customer AS (
         max(d.issue_date) FILTER (WHERE d.document_table = 'invoices') AS last_invoice_date
     FROM {{ ref('document_balances') }} AS d
     WHERE d.document_table IN ('invoices', 'credit_notes')
-    GROUP BY ALL
+    GROUP BY d.tenant_id, coalesce(d.contact_id, 'name:' || coalesce(d.contact_name, '?'))
 ),
 
 received AS (
@@ -27,7 +27,7 @@ received AS (
     CROSS JOIN {{ ref('as_of') }} AS a
     WHERE p.document_table = 'invoices' AND p.direction = 'incoming' AND NOT p.is_deleted
         AND p.contact_id IS NOT NULL AND coalesce(p.payment_date <= a.as_of_date, TRUE)
-    GROUP BY ALL
+    GROUP BY p.tenant_id, p.contact_id
 ),
 
 customers AS (

@@ -9,7 +9,7 @@ WITH booked AS (
 
 paid AS (
     SELECT document_id, sum(amount) AS paid_amount
-    FROM {{ ref('payments') }} WHERE direction = 'incoming' AND document_table = 'invoices' GROUP BY ALL
+    FROM {{ ref('payments') }} WHERE direction = 'incoming' AND document_table = 'invoices' GROUP BY document_id
 ),
 
 events AS (
@@ -28,14 +28,16 @@ events AS (
 
 monthly AS (
     SELECT tenant_id, date_trunc('month', event_date)::DATE AS month, sum(delta) AS delta, sum(revenue) AS revenue
-    FROM events GROUP BY ALL
+    FROM events GROUP BY tenant_id, date_trunc('month', event_date)::DATE
 ),
 
 spine AS (
     SELECT t.tenant_id, m.month::DATE AS month
-    FROM (SELECT tenant_id, min(month) AS first_month FROM monthly GROUP BY ALL) AS t
+    FROM (SELECT tenant_id, min(month) AS first_month FROM monthly GROUP BY tenant_id) AS t
     CROSS JOIN {{ ref('as_of') }} AS a
-    CROSS JOIN LATERAL generate_series(t.first_month, date_trunc('month', a.as_of_date), INTERVAL 1 MONTH) AS m (month)
+    CROSS JOIN LATERAL generate_series(
+        CAST(t.first_month AS TIMESTAMP), CAST(date_trunc('month', a.as_of_date) AS TIMESTAMP), INTERVAL '1 month'
+    ) AS m (month)
 ),
 
 filled AS (
@@ -53,7 +55,9 @@ SELECT
     month,
     revenue::DECIMAL(18, 2) AS revenue_gross_amount,
     receivables::DECIMAL(18, 2) AS receivables_at_month_end,
-    day(last_day(month)) AS days_in_month,
-    CASE WHEN revenue > 0 THEN round(receivables / revenue * day(last_day(month)), 1) END::DECIMAL(9, 1)
+    CAST(CAST(month + INTERVAL '1 month' AS DATE) - month AS BIGINT) AS days_in_month,
+    CASE
+        WHEN revenue > 0 THEN round(receivables / revenue * CAST(CAST(month + INTERVAL '1 month' AS DATE) - month AS BIGINT), 1)
+    END::DECIMAL(9, 1)
         AS dso_days
 FROM filled

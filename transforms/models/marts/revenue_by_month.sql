@@ -28,4 +28,4 @@ SELECT
     count(DISTINCT document_id) FILTER (WHERE sign = 1) AS invoice_count,
     count(DISTINCT document_id) FILTER (WHERE sign = -1) AS credit_note_count
 FROM groups
-GROUP BY ALL
+GROUP BY tenant_id, date_trunc('month', issue_date)::DATE, tax_rate_percent

@@ -55,7 +55,11 @@ resolved AS (
 
 SELECT
     source_system || ':' || tenant_id || ':' || remote_id AS id,
-    * EXCLUDE (status, _issues),
+    tenant_id, source_system, remote_id, raw_table, remote_version, remote_created_at, remote_updated_at,
+    loaded_at, is_deleted, voucher_type, document_number, source_status, issue_date, due_date, service_date,
+    contact_remote_id, contact_name, uses_collective_contact, currency_code, tax_type, net_amount, tax_amount,
+    gross_amount, discount_amount, payment_term_days, related_invoice_remote_id, is_archived, title, memo,
+    document_family, document_kind, paid_on, open_amount,
     CASE WHEN contact_remote_id IS NOT NULL THEN source_system || ':' || tenant_id || ':' || contact_remote_id END
         AS contact_id,
     CASE

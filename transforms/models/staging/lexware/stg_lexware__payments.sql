@@ -1,12 +1,12 @@
 WITH src AS (
     SELECT
         r.tenant_id, r.source_system, r.id AS remote_id, r.is_deleted, l.inserted_at AS loaded_at,
-        from_json(r.raw, '{
+        {{ json_parse('r.raw', '{
             "openAmount": "VARCHAR", "currency": "VARCHAR", "paymentStatus": "VARCHAR",
             "voucherType": "VARCHAR", "voucherStatus": "VARCHAR", "paidDate": "VARCHAR",
             "paymentItems": [{"paymentItemType": "VARCHAR", "postingDate": "VARCHAR", "amount": "VARCHAR",
                               "currency": "VARCHAR"}]
-        }') AS j
+        }') }} AS j
     FROM {{ source('raw_lexware', 'payments') }} AS r
     LEFT JOIN {{ source('raw_lexware', '_dlt_loads') }} AS l ON l.load_id = r._dlt_load_id
 )
@@ -17,25 +17,26 @@ SELECT
     remote_id,
     coalesce(is_deleted, FALSE) AS is_deleted,
     loaded_at,
-    TRY_CAST(j.openAmount AS DECIMAL(18, 2)) AS open_amount,
-    upper(coalesce(j.currency, 'EUR')) AS currency_code,
-    j.paymentStatus AS payment_status,
-    lower(j.voucherType) AS voucher_type,
-    lower(j.voucherStatus) AS source_status,
-    {{ berlin_date('j.paidDate') }} AS paid_on,
-    j.paymentItems AS payment_items,
+    {{ try_cast(json_text('j', 'openAmount'), 'DECIMAL(18, 2)') }} AS open_amount,
+    upper(coalesce({{ json_text('j', 'currency') }}, 'EUR')) AS currency_code,
+    {{ json_text('j', 'paymentStatus') }} AS payment_status,
+    lower({{ json_text('j', 'voucherType') }}) AS voucher_type,
+    lower({{ json_text('j', 'voucherStatus') }}) AS source_status,
+    {{ berlin_date(json_text('j', 'paidDate')) }} AS paid_on,
+    {{ json_get('j', 'paymentItems') }} AS payment_items,
     {% call issue_list() %}
         {{ issue(
-            "j.openAmount IS NOT NULL AND TRY_CAST(j.openAmount AS DECIMAL(18, 2)) IS NULL",
-            "openAmount", "malformed number", "j.openAmount", "TRUE"
+            json_text('j', 'openAmount') ~ " IS NOT NULL AND "
+                ~ try_cast(json_text('j', 'openAmount'), 'DECIMAL(18, 2)') ~ " IS NULL",
+            "openAmount", "malformed number", json_text('j', 'openAmount'), "TRUE"
         ) }},
         {{ issue(
-            "j.paidDate IS NOT NULL AND TRY_CAST(j.paidDate AS TIMESTAMPTZ) IS NULL",
-            "paidDate", "malformed date", "j.paidDate", "TRUE"
+            json_text('j', 'paidDate') ~ " IS NOT NULL AND " ~ try_cast(json_text('j', 'paidDate'), 'TIMESTAMPTZ') ~ " IS NULL",
+            "paidDate", "malformed date", json_text('j', 'paidDate'), "TRUE"
         ) }},
         {{ issue(
-            "coalesce(j.paymentStatus, '') NOT IN ('balanced', 'openRevenue', 'openExpense')",
-            "paymentStatus", "unknown enum value", "j.paymentStatus", "FALSE"
+            "coalesce(" ~ json_text('j', 'paymentStatus') ~ ", '') NOT IN ('balanced', 'openRevenue', 'openExpense')",
+            "paymentStatus", "unknown enum value", json_text('j', 'paymentStatus'), "FALSE"
         ) }}
     {% endcall %} AS _issues
 FROM src

@@ -5,7 +5,7 @@ WITH groups AS (
         d.remote_id,
         d.document_type,
         d.tax_type,
-        unnest(d.tax_amounts) AS ta
+        {{ unnest_with_position('d.tax_amounts', 'ta') }}
     FROM {{ ref('stg_lexware__sales_vouchers') }} AS d
 ),
 
@@ -16,9 +16,9 @@ typed AS (
         remote_id,
         document_type,
         tax_type,
-        TRY_CAST(ta.taxRatePercentage AS DECIMAL(5, 2)) AS tax_rate_percent,
-        TRY_CAST(ta.netAmount AS DECIMAL(18, 2)) AS net_amount,
-        TRY_CAST(ta.taxAmount AS DECIMAL(18, 2)) AS tax_amount
+        {{ try_cast(json_text('ta', 'taxRatePercentage'), 'DECIMAL(5, 2)') }} AS tax_rate_percent,
+        {{ try_cast(json_text('ta', 'netAmount'), 'DECIMAL(18, 2)') }} AS net_amount,
+        {{ try_cast(json_text('ta', 'taxAmount'), 'DECIMAL(18, 2)') }} AS tax_amount
     FROM groups
 )
 
