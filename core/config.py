@@ -130,6 +130,23 @@ class WarehouseEntry(BaseModel):
         return self
 
 
+class CoordinationEntry(BaseModel):
+    """`coordination:`: where the processes of every host meet (optional; default: this host only).
+
+    `backend` holds the tenants' rate budgets: `local` (a SQLite file per tenant beside the warehouse),
+    `redis` or `postgres` (one shared bucket per tenant, reached through the URL in `url_env`; postgres
+    defaults to a PostgreSQL warehouse's URL). Tenant locks are PostgreSQL advisory locks when a Postgres
+    URL is known (`lock_url_env`, the postgres backend's URL, or a PostgreSQL warehouse's), file locks
+    otherwise."""
+
+    model_config = _STRICT
+
+    backend: Literal["local", "redis", "postgres"] = "local"
+    url_env: _EnvName | None = None
+    lock_url_env: _EnvName | None = None
+    key_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_:.-]{1,64}$")] = "kontor:"
+
+
 class KontorFile(BaseModel):
     """The whole file: where the warehouse lives, the tenants and (optionally) webhooks."""
 
@@ -138,6 +155,7 @@ class KontorFile(BaseModel):
     warehouse: WarehouseEntry = WarehouseEntry()
     tenants: list[TenantEntry] = Field(min_length=1)
     webhooks: WebhooksEntry | None = None
+    coordination: CoordinationEntry | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -165,10 +183,49 @@ _HINTS = {
     "data_dir": "a folder for local state (a string)",
     "tenants": "a non-empty list of tenants",
     "public_url": "the receiver's public URL, starting with http:// or https://",
+    "backend": "one of ['local', 'redis', 'postgres']",
+    "lock_url_env": "the NAME of the environment variable holding a PostgreSQL URL, not the URL",
+    "key_prefix": "1-64 characters of [A-Za-z0-9_:.-] (the Redis keys' or table rows' prefix)",
 }
 
 
 # -- the loaded configuration --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CoordinationConfig:
+    """`coordination:` in kontor.yaml: where rate budgets and tenant locks live (URLs from the environment
+    only, read when first needed)."""
+
+    backend: str = "local"  # local | redis | postgres
+    url_env: str | None = None
+    lock_url_env: str | None = None
+    key_prefix: str = "kontor:"
+
+    @property
+    def url(self) -> str:
+        """The backend's URL from the environment; `ConfigError` naming the variable if it is unset."""
+        return _env_url(self.url_env, "url_env", self.backend)
+
+    @property
+    def lock_url(self) -> str | None:
+        """The PostgreSQL URL of the advisory tenant locks, or None (file locks on this host)."""
+        if self.lock_url_env:
+            return _env_url(self.lock_url_env, "lock_url_env", "postgres")
+        return self.url if self.backend == "postgres" else None
+
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        """The environment variables this section needs (for check-config)."""
+        return tuple(n for n in (self.url_env, self.lock_url_env) if n)
+
+
+def _env_url(name: str | None, field_name: str, what: str) -> str:
+    value = os.environ.get(name or "", "")
+    if not value:
+        raise ConfigError(f"coordination: environment variable {name} ({field_name}) is not set; "
+                          f"it must hold the {what} URL")
+    return value
+
+
 @dataclass(frozen=True)
 class TenantConfig:
     """One tenant: a Lexware organisation reached with one API key."""
@@ -182,6 +239,7 @@ class TenantConfig:
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     state_dir: Path = field(default=Path("data"), compare=False)
     organization_id: str | None = None  # pinned in kontor.yaml: the only organisation this tenant may read
+    coordination: CoordinationConfig = field(default=CoordinationConfig(), compare=False)
 
     @property
     def api_key(self) -> str:
@@ -242,6 +300,7 @@ class KontorConfig:
     warehouse: Path | PostgresWarehouse  # a DuckDB file, or a PostgreSQL database
     tenants: tuple[TenantConfig, ...]
     webhooks: WebhookConfig | None = None  # None: no event subscriptions, polling only
+    coordination: CoordinationConfig = CoordinationConfig()  # default: budgets and locks on this host
 
     @property
     def engine(self) -> str:
@@ -280,13 +339,31 @@ def load_config(path: str | Path | None = None) -> KontorConfig:
         raise ConfigError(f"{path}: duplicate tenant names {duplicates}")
     warehouse = _warehouse(path, parsed.warehouse)
     data_dir = warehouse.data_dir if isinstance(warehouse, PostgresWarehouse) else warehouse.parent
+    coordination = _coordination(path, parsed.coordination, warehouse)
     tenants = tuple(
         TenantConfig(name=t.name, base_url=t.base_url.rstrip("/"), api_key_env=t.api_key_env,
                      system=t.system, rps=t.rps, burst=t.burst, max_in_flight=t.max_in_flight,
-                     state_dir=data_dir, organization_id=t.organization_id)
+                     state_dir=data_dir, organization_id=t.organization_id,
+                     coordination=coordination)
         for t in parsed.tenants)
     return KontorConfig(path=path, warehouse=warehouse, tenants=tenants,
-                        webhooks=_webhooks(path, parsed.webhooks, data_dir))
+                        webhooks=_webhooks(path, parsed.webhooks, data_dir), coordination=coordination)
+
+
+def _coordination(path: Path, entry: CoordinationEntry | None,
+                  warehouse: Path | PostgresWarehouse) -> CoordinationConfig:
+    """`coordination:` with the PostgreSQL warehouse's URL as the default for Postgres budgets and locks."""
+    entry = entry or CoordinationEntry()
+    pg_env = warehouse.url_env if isinstance(warehouse, PostgresWarehouse) else None
+    url_env = entry.url_env or (pg_env if entry.backend == "postgres" else None)
+    if entry.backend != "local" and url_env is None:
+        raise ConfigError(f"{path}: coordination: backend {entry.backend!r} needs 'url_env': the NAME of the "
+                          f"environment variable holding its URL"
+                          + (" (or a PostgreSQL warehouse, whose URL it then uses)"
+                             if entry.backend == "postgres" else ""))
+    lock_env = entry.lock_url_env or (url_env if entry.backend == "postgres" else pg_env)
+    return CoordinationConfig(backend=entry.backend, url_env=url_env, lock_url_env=lock_env,
+                              key_prefix=entry.key_prefix)
 
 
 def _warehouse(path: Path, entry: WarehouseEntry) -> Path | PostgresWarehouse:
@@ -350,6 +427,10 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
             where += " webhooks:"
             loc = loc[1:]
             allowed = WebhooksEntry.model_fields
+        elif loc[:1] == ["coordination"] and len(loc) >= 1:
+            where += " coordination:"
+            loc = loc[1:]
+            allowed = CoordinationEntry.model_fields
         elif loc[:1] == ["warehouse"] and isinstance(doc, dict) and isinstance(doc.get("warehouse"), dict):
             where += " warehouse:"
             loc = loc[1:]
@@ -366,8 +447,11 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
             lines.append(f"{where} never put the key in the config; name its variable in 'api_key_env'")
         elif error["type"] == "missing":
             lines.append(f"{where} field {key!r} is required: {_HINTS.get(key or '', '')}".rstrip(": "))
+        elif key is None and error["type"] == "value_error":
+            lines.append(f"{where} {error['msg'].removeprefix('Value error, ')}")
         elif key is None:
-            lines.append(f"{where} {'tenants entry' if where.endswith(']:') else 'file'} must be a mapping")
+            what = "tenants entry" if where.endswith("]:") else "section" if where.endswith("n:") else "file"
+            lines.append(f"{where} {what} must be a mapping")
         else:
             got = error.get("input")
             hint = _HINTS.get(key)

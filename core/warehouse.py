@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import duckdb
+from dlt.pipeline.helpers import retry_schema_update
 from filelock import FileLock
 
 from core.config import PostgresWarehouse
@@ -60,8 +61,24 @@ def warehouse_lock(warehouse: Warehouse, timeout: float = -1) -> Iterator[None]:
         yield
 
 
+_SCHEMA_RACE = retry_schema_update()
+# dlt loads a package's tables with up to 20 threads, each on its own connection: with many tenants
+# loading at once that exhausts PostgreSQL's connections, and Kontor's packages are small
+POSTGRES_LOAD_WORKERS = 2
+
+
+def load_step(pipeline: Any, warehouse: Warehouse) -> Any:
+    """dlt's load step for this warehouse (few connections per tenant on PostgreSQL), retried like
+    `when_free` retries."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return when_free(lambda: pipeline.load(workers=POSTGRES_LOAD_WORKERS))
+    return when_free(pipeline.load)
+
+
 def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
-    """Run `action`, retrying while another process holds the DuckDB file."""
+    """Run `action`, retrying while another process holds the DuckDB file, or (PostgreSQL) when a dlt load
+    lost a race with a concurrent load creating the same tables (dlt's `retry_schema_update`: safe, dlt
+    re-reads the destination and applies only what is still missing)."""
     deadline = time.monotonic() + timeout
     delay = 0.2
     while True:
@@ -69,7 +86,8 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             return action()
         except Exception as exc:
             text = str(exc).lower()
-            busy = "could not set lock" in text or ("lock" in text and "conflict" in text)
+            busy = "could not set lock" in text or ("lock" in text and "conflict" in text) \
+                or _SCHEMA_RACE(exc)
             if not busy or time.monotonic() > deadline:
                 raise
             log.info("warehouse busy (%s); waiting %.1fs", exc.__class__.__name__, delay)
@@ -100,8 +118,10 @@ def engine_of(con: Any) -> str:
     return "postgres" if isinstance(con, PostgresConnection) else "duckdb"
 
 
-def destination(warehouse: Warehouse) -> Any:
-    """dlt's destination for this warehouse (the raw layer's datasets become schemas in either engine)."""
+def destination(warehouse: Warehouse, tenant: str | None = None) -> Any:
+    """dlt's destination for this warehouse (the raw layer's datasets become schemas in either engine).
+    PostgreSQL: each tenant's merges go through a staging schema of its own (`<dataset>_staging_<tenant>`),
+    so tenants loading at once never share (and truncate) each other's staging tables."""
     import dlt
 
     if isinstance(warehouse, PostgresWarehouse):
@@ -110,7 +130,8 @@ def destination(warehouse: Warehouse) -> Any:
         credentials = PostgresCredentials(warehouse.url)
         if credentials.password is None:  # trust, peer or ~/.pgpass: dlt would otherwise ask for one
             credentials.password = ""
-        return dlt.destinations.postgres(credentials=credentials)
+        layout = f"%s_staging_{tenant}" if tenant else "%s_staging"
+        return dlt.destinations.postgres(credentials=credentials, staging_dataset_name_layout=layout)
     return dlt.destinations.duckdb(str(warehouse))
 
 

@@ -127,6 +127,8 @@ def check_config(path: str | None) -> int:
         return 2
     problems = [f"{config.path}: tenant {t.name!r}: field 'api_key_env': environment variable "
                 f"{t.api_key_env} is not set" for t in config.tenants if not os.environ.get(t.api_key_env)]
+    problems += [f"{config.path}: coordination: environment variable {name} is not set"
+                 for name in config.coordination.env_names if not os.environ.get(name)]
     problems += _warehouse_problems(config)
     for line in problems:
         print(f"config error: {line}", file=sys.stderr)

@@ -31,7 +31,7 @@ from tenacity import (
 )
 
 from core.config import TenantConfig
-from core.ratelimit import RateBudget, budget_for
+from core.ratelimit import RateBudget, tenant_budget
 from pipelines.lexware import settings
 from pipelines.lexware.errors import (
     AuthError,
@@ -106,7 +106,7 @@ class LexwareClient:
         self.name = tenant.name
         self.max_in_flight = tenant.max_in_flight
         self.max_attempts = max_attempts
-        self.budget = budget or budget_for(tenant.ratelimit_path, tenant.rps, tenant.burst)
+        self.budget = budget or tenant_budget(tenant)
         self.stats = ClientStats()
         self._lock = threading.Lock()
         self._profile: dict[str, Any] | NotInPlanError | None = None  # read once per client (see `profile`)

@@ -23,6 +23,7 @@ from core.warehouse import (
     connect,
     create_objects,
     destination,
+    load_step,
     publish_snapshot,
     scalar,
     tables_in,
@@ -70,7 +71,7 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"kontor_lexware_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
-        destination=destination(config.warehouse),
+        destination=destination(config.warehouse, tenant.name),
         dataset_name=settings.DATASET,
     )
 
@@ -93,19 +94,21 @@ def sync_tenant(
         raise ValueError("mode 'events' needs the events' targets")
     tenant = config.tenant(tenant_name)
     started = time.monotonic()
-    pipeline = pipeline_for(config, tenant)
     client = client or LexwareClient(tenant)
     report = RunReport(tenant.name)
-    pending = deletes.pending_path(pipeline.working_dir)
     try:
         with tenant_lock(config, tenant.name):
+            # the tenant's dlt working folder is touched only under its lock (another process may be
+            # running this tenant's pipeline right now)
+            pipeline = pipeline_for(config, tenant)
+            pending = deletes.pending_path(pipeline.working_dir)
             binding.check(config, tenant, client)  # the key's organisation, before any data request
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
                     log.info("tenant %s: completing a pending load package", tenant.name)
                     pipeline.normalize()
-                    when_free(pipeline.load)
+                    load_step(pipeline, config.warehouse)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
             sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
             source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile,
@@ -131,7 +134,7 @@ def sync_tenant(
                 announced = {"voucherlist": events.deleted_documents}
                 deletes.save_pending(pending, deletes.confirm(client, announced))
             with warehouse_lock(config.warehouse):
-                load_info = when_free(pipeline.load)
+                load_info = load_step(pipeline, config.warehouse)
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
@@ -140,9 +143,9 @@ def sync_tenant(
                 live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
             prune_loaded_packages(pipeline)
+            state = pipeline.state.get("sources", {}).get("lexware", {})
     finally:
         client.close()
-    state = pipeline.state.get("sources", {}).get("lexware", {})
     cursor = state.get("resources", {}).get("voucherlist", {}).get("lwm")  # the low-water mark
     return SyncResult(
         tenant=tenant.name,

@@ -15,6 +15,7 @@ from core.locks import tenant_lock
 from core.warehouse import (
     connect,
     destination,
+    load_step,
     publish_snapshot,
     scalar,
     tables_in,
@@ -34,7 +35,7 @@ def pipeline_for(config: KontorConfig, tenant: TenantConfig) -> dlt.Pipeline:
     return dlt.pipeline(
         pipeline_name=f"kontor_sevdesk_{tenant.name}",
         pipelines_dir=str(config.data_dir / ".dlt"),
-        destination=destination(config.warehouse),
+        destination=destination(config.warehouse, tenant.name),
         dataset_name=settings.DATASET,
     )
 
@@ -55,18 +56,20 @@ def sync_tenant(
     if tenant.system != "sevdesk":
         raise ValueError(f"tenant {tenant.name!r} is a {tenant.system} tenant, not sevdesk")
     started = time.monotonic()
-    pipeline = pipeline_for(config, tenant)
     client = client or SevdeskClient(tenant)
     report = RunReport(tenant.name)
-    pending = deletes.pending_path(pipeline.working_dir)
     try:
         with tenant_lock(config, tenant.name):
+            # the tenant's dlt working folder is touched only under its lock (another process may be
+            # running this tenant's pipeline right now)
+            pipeline = pipeline_for(config, tenant)
+            pending = deletes.pending_path(pipeline.working_dir)
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
                 if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
                     log.info("tenant %s: completing a pending load package", tenant.name)
                     pipeline.normalize()
-                    when_free(pipeline.load)
+                    load_step(pipeline, config.warehouse)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)
             source = sevdesk_source(client, report, mode, reconcile)  # type: ignore[arg-type]
             if tables is not None:
@@ -81,15 +84,15 @@ def sync_tenant(
                     candidates = deletes.find_candidates(config.warehouse, tenant.name, report.complete_scans)
                 deletes.save_pending(pending, deletes.confirm(client, candidates))
             with warehouse_lock(config.warehouse):
-                load_info = when_free(pipeline.load)
+                load_info = load_step(pipeline, config.warehouse)
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
                 live = live_rows(config, tenant.name)
                 publish_snapshot(config.warehouse)
+            resources = pipeline.state.get("sources", {}).get("sevdesk", {}).get("resources", {})
     finally:
         client.close()
-    resources = pipeline.state.get("sources", {}).get("sevdesk", {}).get("resources", {})
     cursor = resources.get("invoices", {}).get("lwm")
     return SyncResult(
         tenant=tenant.name,
