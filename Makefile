@@ -17,6 +17,7 @@ setup: $(STAMP)
 
 lint: setup  ## ruff, sqlfluff on the dbt models (jinja templater: no database needed), mypy
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/sqlfluff lint transforms/models transforms/tests --disable-progress-bar --nocolor
 	$(PY) -m mypy
 

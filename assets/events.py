@@ -56,8 +56,9 @@ lexware_events_job = define_asset_job(
     "all pending up to the newest). Runs of one tenant queue on its lock; events a failed run "
     "left pending get another run after 10 minutes (the hourly sync covers their data meanwhile).",
 )
-def lexware_events_sensor(context: SensorEvaluationContext,
-                          kontor: KontorConfigResource) -> list[RunRequest] | SkipReason:
+def lexware_events_sensor(
+    context: SensorEvaluationContext, kontor: KontorConfigResource
+) -> list[RunRequest] | SkipReason:
     config = kontor.load()
     if config.webhooks is None:
         return SkipReason("no `webhooks:` section in kontor.yaml: polling only")

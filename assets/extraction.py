@@ -37,25 +37,27 @@ from pipelines.lexware.sync import SyncResult, sync_events, sync_tenant
 
 GROUP = "raw_lexware"
 # The raw layer contract (docs/architecture.md): what every raw table has, whatever dlt adds.
-RAW_COLUMNS = TableSchema(columns=[
-    TableColumn("tenant_id", "text", "Kontor tenant name from kontor.yaml"),
-    TableColumn("source_system", "text", "lexware"),
-    TableColumn("id", "text", "the Lexware id"),
-    TableColumn("version", "bigint", "Lexware version where the resource has one"),
-    TableColumn("raw", "json", "the full payload exactly as the API returned it"),
-    TableColumn("is_deleted", "bool", "set when the record vanished from the source"),
-    TableColumn("_dlt_load_id", "text", "dlt load id (join _dlt_loads for the load time)"),
-])
+RAW_COLUMNS = TableSchema(
+    columns=[
+        TableColumn("tenant_id", "text", "Kontor tenant name from kontor.yaml"),
+        TableColumn("source_system", "text", "lexware"),
+        TableColumn("id", "text", "the Lexware id"),
+        TableColumn("version", "bigint", "Lexware version where the resource has one"),
+        TableColumn("raw", "json", "the full payload exactly as the API returned it"),
+        TableColumn("is_deleted", "bool", "set when the record vanished from the source"),
+        TableColumn("_dlt_load_id", "text", "dlt load id (join _dlt_loads for the load time)"),
+    ]
+)
 # What each raw table holds, for the catalogue (the Lexware endpoint it comes from).
 RAW_DESCRIPTIONS = {
     "contacts": "Customers and suppliers (GET /v1/contacts, every page).",
     "articles": "Products and services invoice lines may reference (GET /v1/articles, every page).",
     "voucherlist": "The voucher index (GET /v1/voucherlist): one row per voucher; its updatedDate, against "
-                   "the stored low-water mark, picks the vouchers whose details are fetched.",
+    "the stored low-water mark, picks the vouchers whose details are fetched.",
     "invoices": "Sales invoices written in Lexware (GET /v1/invoices/{id} per changed voucher).",
     "credit_notes": "Credit notes written in Lexware (GET /v1/credit-notes/{id} per changed voucher).",
     "vouchers": "Bookkeeping vouchers: sales and purchase invoices and credit notes booked in Lexware "
-                "(GET /v1/vouchers/{id} per changed voucher).",
+    "(GET /v1/vouchers/{id} per changed voucher).",
     "payments": "Payment information per booked voucher (GET /v1/payments/{voucherId}).",
     "posting_categories": "Posting categories of bookkeeping vouchers (GET /v1/posting-categories).",
     "profile": "The organisation's profile (GET /v1/profile): one row per tenant.",
@@ -76,14 +78,17 @@ class ExtractionConfig(Config):
 
     mode: Literal["incremental", "backfill", "full", "events"] = Field(
         default="incremental",
-        description="incremental | backfill (voucher-date window) | full refresh | events (webhook batch)")
+        description="incremental | backfill (voucher-date window) | full refresh | events (webhook batch)",
+    )
     voucher_date_from: str | None = Field(default=None, description="backfill: first voucher date")
     voucher_date_to: str | None = Field(default=None, description="backfill: last voucher date (inclusive)")
     reconcile: bool | None = Field(
-        default=None, description="force (true) or skip (false) the ID scan that flags deletes; "
-                                  "default: once per 24 h")
+        default=None,
+        description="force (true) or skip (false) the ID scan that flags deletes; default: once per 24 h",
+    )
     events_up_to: int | None = Field(
-        default=None, description="events: process the stored events up to this id (default: all pending)")
+        default=None, description="events: process the stored events up to this id (default: all pending)"
+    )
 
 
 class KontorDltTranslator(DagsterDltTranslator):
@@ -95,10 +100,14 @@ class KontorDltTranslator(DagsterDltTranslator):
         name = data.resource.name
         deps = [AssetKey([GROUP, "voucherlist"])] if data.resource.is_transformer else []
         return spec.replace_attributes(
-            key=AssetKey([GROUP, name]), group_name=GROUP, kinds={"dlt", "duckdb"}, deps=deps,
+            key=AssetKey([GROUP, name]),
+            group_name=GROUP,
+            kinds={"dlt", "duckdb"},
+            deps=deps,
             description=f"{RAW_DESCRIPTIONS.get(name, f'Lexware `{name}`.')} Every tenant is a partition; "
-                        "columns: the raw layer contract (docs/architecture.md).",
-            owners=OWNERS, tags=layer_tags("raw", "lexware"),
+            "columns: the raw layer contract (docs/architecture.md).",
+            owners=OWNERS,
+            tags=layer_tags("raw", "lexware"),
         ).merge_attributes(metadata={"dagster/column_schema": MetadataValue.table_schema(RAW_COLUMNS)})
 
 
@@ -115,21 +124,27 @@ CONFIG_AT_LOAD, CONFIG_ERROR = _config_at_load()
 WAREHOUSE_ENGINE = CONFIG_AT_LOAD.engine if CONFIG_AT_LOAD else "duckdb"  # the raw assets' kind (the
 # destination itself comes from core.warehouse.destination when a run syncs)
 tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extraction_sevdesk.py
-    [t.name for t in CONFIG_AT_LOAD.tenants if t.system == "lexware"] if CONFIG_AT_LOAD else [])
+    [t.name for t in CONFIG_AT_LOAD.tenants if t.system == "lexware"] if CONFIG_AT_LOAD else []
+)
 
 
 @dlt_assets(
     dlt_source=lexware_source(),
-    dlt_pipeline=dlt.pipeline(pipeline_name="kontor_lexware", destination=WAREHOUSE_ENGINE,
-                              dataset_name=settings.DATASET,
-                              pipelines_dir=str((CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD
-                                                 else config_path().parent / "data") / ".dlt")),
+    dlt_pipeline=dlt.pipeline(
+        pipeline_name="kontor_lexware",
+        destination=WAREHOUSE_ENGINE,
+        dataset_name=settings.DATASET,
+        pipelines_dir=str(
+            (CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data") / ".dlt"
+        ),
+    ),
     name="lexware_raw",
     dagster_dlt_translator=KontorDltTranslator(),
     partitions_def=tenants_partitions,
 )
-def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig,
-                kontor: KontorConfigResource) -> Iterator[MaterializeResult[None]]:
+def lexware_raw(
+    context: AssetExecutionContext, config: ExtractionConfig, kontor: KontorConfigResource
+) -> Iterator[MaterializeResult[None]]:
     """Sync the partition's tenant; writes are serialised by the warehouse lock inside `sync_tenant`."""
     try:
         window = backfill_window(config.mode, config.voucher_date_from, config.voucher_date_to)
@@ -137,14 +152,23 @@ def lexware_raw(context: AssetExecutionContext, config: ExtractionConfig,
         raise Failure(description=f"bad run config: {exc}", allow_retries=False) from None
     tables = None if not context.is_subset else [k.path[-1] for k in context.selected_asset_keys]
     if config.mode == "events" and kontor.load().webhooks is None:
-        raise Failure(description=f"bad run config: {kontor.load().path}: no `webhooks:` section, so there "
-                      "are no events to process", allow_retries=False)
+        raise Failure(
+            description=f"bad run config: {kontor.load().path}: no `webhooks:` section, so there "
+            "are no events to process",
+            allow_retries=False,
+        )
     try:
         if config.mode == "events":
             result = sync_events(kontor.load(), context.partition_key, config.events_up_to, tables)
         else:
-            result = sync_tenant(kontor.load(), context.partition_key, config.mode, *window,
-                                 reconcile=config.reconcile, tables=tables)
+            result = sync_tenant(
+                kontor.load(),
+                context.partition_key,
+                config.mode,
+                *window,
+                reconcile=config.reconcile,
+                tables=tables,
+            )
     except TenantBindingError as exc:  # the key answers for another organisation: nothing was loaded
         raise Failure(description=str(exc), allow_retries=False) from None
     context.log.info(f"tenant {result.tenant}: {result.client} rows={result.rows}")
@@ -196,21 +220,27 @@ def _listing_check(table: str) -> AssetChecksDefinition:
     key = AssetKey([GROUP, table])
 
     @asset_check(
-        asset=key, name="listing_complete", blocking=True,
+        asset=key,
+        name="listing_complete",
+        blocking=True,
         description=f"Every tenant's latest `{table}` listing was proven complete: no filter slice was left "
-                    "at the 10,000-row search window (else its rows beyond the window are missing).")
+        "at the 10,000-row search window (else its rows beyond the window are missing).",
+    )
     def _check(context: AssetCheckExecutionContext) -> AssetCheckResult:
         failing = {}
         for tenant in tenants_partitions.get_partition_keys():
             records = context.instance.fetch_materializations(
-                AssetRecordsFilter(asset_key=key, asset_partitions=[tenant]), limit=1).records
+                AssetRecordsFilter(asset_key=key, asset_partitions=[tenant]), limit=1
+            ).records
             meta = records[0].asset_materialization.metadata if records else {}
             if "listing_complete" in meta and not meta["listing_complete"].value:
                 failing[tenant] = meta["incomplete_slices"].value
         return AssetCheckResult(
-            passed=not failing, severity=AssetCheckSeverity.ERROR,
+            passed=not failing,
+            severity=AssetCheckSeverity.ERROR,
             description=f"slices at the search window for {', '.join(failing)}" if failing else None,
-            metadata={"incomplete_tenants": MetadataValue.json(failing)})
+            metadata={"incomplete_tenants": MetadataValue.json(failing)},
+        )
 
     return _check
 

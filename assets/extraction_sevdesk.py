@@ -95,8 +95,9 @@ sevdesk_partitions = StaticPartitionsDefinition(
         pipeline_name="kontor_sevdesk",
         destination=WAREHOUSE_ENGINE,
         dataset_name=settings.DATASET,
-        pipelines_dir=str((CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data")
-                          / ".dlt"),
+        pipelines_dir=str(
+            (CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data") / ".dlt"
+        ),
     ),
     name="sevdesk_raw",
     dagster_dlt_translator=SevdeskDltTranslator(),

@@ -135,29 +135,35 @@ class KontorDbtTranslator(DagsterDbtTranslator):
                 metadata["grain"] = ", ".join(grain)
         return metadata
 
-    def get_automation_condition(self, dbt_resource_props: Mapping[str, Any]
-                                 ) -> AutomationCondition[Any] | None:
+    def get_automation_condition(
+        self, dbt_resource_props: Mapping[str, Any]
+    ) -> AutomationCondition[Any] | None:
         if dbt_resource_props["resource_type"] != "model":
             return None
         reads = [n for n in dbt_resource_props.get("depends_on", {}).get("nodes", []) if not _unfed_source(n)]
         return AutomationCondition.eager() if reads else ROOT_CONDITION
 
-    def get_asset_spec(self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
-                       ) -> AssetSpec:
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> AssetSpec:
         spec = super().get_asset_spec(manifest, unique_id, project)
         deps = [d for d in spec.deps if d.asset_key.path[-1] != NOT_AN_ASSET]
         return spec.replace_attributes(deps=deps) if len(deps) != len(list(spec.deps)) else spec
 
-
-    def get_asset_check_spec(self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str,
-                             project: DbtProject | None) -> AssetCheckSpec | None:
+    def get_asset_check_spec(
+        self, asset_spec: AssetSpec, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> AssetCheckSpec | None:
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
         if spec is None or spec.description:
             return spec
-        return AssetCheckSpec(spec.name, asset=spec.asset_key,
-                              description=_test_description(manifest, unique_id),
-                              additional_deps=spec.additional_deps, metadata=spec.metadata,
-                              blocking=spec.blocking)
+        return AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=_test_description(manifest, unique_id),
+            additional_deps=spec.additional_deps,
+            metadata=spec.metadata,
+            blocking=spec.blocking,
+        )
 
 
 def _test_description(manifest: Mapping[str, Any], unique_id: str) -> str:
@@ -187,17 +193,22 @@ def _count(con: Any, sql: str) -> int:
 
 def _quarantine_metadata(con: Any) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     """Quarantined rows per staging model and severity, and all of them by ``"<severity>: <reason>"``."""
-    exists = _count(con, "SELECT count(*) FROM information_schema.tables"
-                         " WHERE table_schema = 'quarantine' AND table_name = 'issues'")
+    exists = _count(
+        con,
+        "SELECT count(*) FROM information_schema.tables"
+        " WHERE table_schema = 'quarantine' AND table_name = 'issues'",
+    )
     if not exists:
         return {}, {}
     per_model: dict[str, dict[str, int]] = {}
     rows = con.execute("SELECT model, severity, count(*) FROM quarantine.issues GROUP BY 1, 2").fetchall()
     for model, severity, n in rows:
         per_model.setdefault(model, {})[severity] = n
-    by_reason = dict(con.execute(
-        "SELECT severity || ': ' || reason, count(*) FROM quarantine.issues GROUP BY 1 ORDER BY 1"
-    ).fetchall())
+    by_reason = dict(
+        con.execute(
+            "SELECT severity || ': ' || reason, count(*) FROM quarantine.issues GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+    )
     return per_model, by_reason
 
 
@@ -217,12 +228,15 @@ def _columns(con: Any, table: str, documented: TableSchema | None) -> TableSchem
     rows = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns"
         " WHERE table_catalog = current_database() AND table_schema = ? AND table_name = ?"
-        " ORDER BY ordinal_position", [schema, name]).fetchall()
+        " ORDER BY ordinal_position",
+        [schema, name],
+    ).fetchall()
     return TableSchema(columns=[TableColumn(c, t, meaning.get(c)) for c, t in rows])
 
 
-def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse: WarehouseResource,
-                   nodes: list[NodeOutcome]) -> Iterator[Any]:
+def _with_metadata(
+    context: AssetExecutionContext, events: list[Any], warehouse: WarehouseResource, nodes: list[NodeOutcome]
+) -> Iterator[Any]:
     """dbt's events: each model's output with its row count, built columns and (staging, quarantine) its
     quarantine; each failed test with a sample of its rows."""
     relations = {n.unique_id: n.relation for n in nodes}
@@ -258,17 +272,22 @@ def _with_metadata(context: AssetExecutionContext, events: list[Any], warehouse:
         create_objects(con, writeback_schema(engine_of(con)))
 
 
-@dbt_assets(manifest=prepare_manifest(), project=KONTOR_DBT, dagster_dbt_translator=TRANSLATOR,
-            name="kontor_models")
-def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: DbtCliResource,
-                  warehouse: WarehouseResource) -> Iterator[Any]:
+@dbt_assets(
+    manifest=prepare_manifest(), project=KONTOR_DBT, dagster_dbt_translator=TRANSLATOR, name="kontor_models"
+)
+def kontor_models(
+    context: AssetExecutionContext, config: TransformConfig, dbt: DbtCliResource, warehouse: WarehouseResource
+) -> Iterator[Any]:
     """dbt build (models + tests) of the selection, then the snapshot if nothing blocked."""
     as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
-    with warehouse_lock(warehouse.file), \
-            dbt_environment(warehouse.file, memory_limit=warehouse.memory_limit or None):
+    with (
+        warehouse_lock(warehouse.file),
+        dbt_environment(warehouse.file, memory_limit=warehouse.memory_limit or None),
+    ):
         # one target folder for every build (they queue on the warehouse lock): dbt parses partially
-        invocation = dbt.cli(build_args(as_of), context=context, raise_on_error=False,
-                             target_path=TARGET_DIR / "dagster")
+        invocation = dbt.cli(
+            build_args(as_of), context=context, raise_on_error=False, target_path=TARGET_DIR / "dagster"
+        )
         events = list(invocation.stream())
         try:
             nodes = outcomes(invocation.get_artifact("run_results.json"))
@@ -293,8 +312,9 @@ def kontor_models(context: AssetExecutionContext, config: TransformConfig, dbt: 
 
 def dbt_resource() -> DbtCliResource:
     """dbt from this environment (the venv's ``dbt``, whatever PATH says)."""
-    return DbtCliResource(project_dir=KONTOR_DBT, profiles_dir=str(PROFILES_DIR),
-                          dbt_executable=str(dbt_executable()))
+    return DbtCliResource(
+        project_dir=KONTOR_DBT, profiles_dir=str(PROFILES_DIR), dbt_executable=str(dbt_executable())
+    )
 
 
 transform_job = define_asset_job(

@@ -48,8 +48,13 @@ def _sync(config_path: str, tenant: str) -> dict:
     client = LexwareClient(config.tenant(tenant))
     result = sync_tenant(config, tenant, client=client)
     # CLOCK_MONOTONIC is system-wide on Linux: the stamps compare across the worker processes
-    return {"tenant": tenant, "duration_s": result.duration_s, "first": client.stats.started,
-            "last": client.stats.finished, **result.client}
+    return {
+        "tenant": tenant,
+        "duration_s": result.duration_s,
+        "first": client.stats.started,
+        "last": client.stats.finished,
+        **result.client,
+    }
 
 
 def single_tenant(folder: Path, books: dict) -> None:
@@ -70,17 +75,24 @@ def single_tenant(folder: Path, books: dict) -> None:
     print(f"== one tenant, full sync, 2 req/s (bucket of 2), 200-300 ms latency, books {_books(books)} ==")
     print(f"requests made        {made}  (sandbox counted {served['requests']})")
     print(f"minimum needed       {minimum}  -> made / minimum {made / minimum:.3f}")
-    print(f"minimum before       {before}  (a payments call for every document that has payment "
-          f"information; {before - minimum} answers now read from the list)")
-    print(f"wall time            {wall:.1f} s  "
-          f"(first to last request: {result.client['elapsed_s']:.1f} s)")
-    print(f"outside the requests {client.stats.started - started:.1f} s before the first (dlt set-up, "
-          f"state), {ended - client.stats.finished:.1f} s after the last (normalize, load, snapshot)")
+    print(
+        f"minimum before       {before}  (a payments call for every document that has payment "
+        f"information; {before - minimum} answers now read from the list)"
+    )
+    print(f"wall time            {wall:.1f} s  (first to last request: {result.client['elapsed_s']:.1f} s)")
+    print(
+        f"outside the requests {client.stats.started - started:.1f} s before the first (dlt set-up, "
+        f"state), {ended - client.stats.finished:.1f} s after the last (normalize, load, snapshot)"
+    )
     print(f"lower bound          {bound:.1f} s  (minimum / {LIMIT_RPS:g} per second)")
-    print(f"ratio                {wall / bound:.3f}  (target <= 1.03); first to last request "
-          f"{result.client['elapsed_s'] / bound:.3f}")
-    print(f"vs the old minimum   {wall / (before / LIMIT_RPS):.3f}  "
-          f"(wall / ({before} / {LIMIT_RPS:g} per second))")
+    print(
+        f"ratio                {wall / bound:.3f}  (target <= 1.03); first to last request "
+        f"{result.client['elapsed_s'] / bound:.3f}"
+    )
+    print(
+        f"vs the old minimum   {wall / (before / LIMIT_RPS):.3f}  "
+        f"(wall / ({before} / {LIMIT_RPS:g} per second))"
+    )
     print(f"429s served          {served['status'].get('429', 0)}")
     print(f"effective rps        {result.client['effective_rps']:.3f}")
 
@@ -108,21 +120,28 @@ def parallel_tenants(folder: Path, n: int) -> None:
     span = max(r["last"] for r in results) - min(r["first"] for r in results)
     overlap = min(r["last"] for r in results) - max(r["first"] for r in results)
     print(f"== {n} tenants in parallel processes, 2 req/s each, 200-300 ms latency ==")
-    print(f"requests made        {total} ({min(r['requests'] for r in results)}-"
-          f"{max(r['requests'] for r in results)} per tenant)")
+    print(
+        f"requests made        {total} ({min(r['requests'] for r in results)}-"
+        f"{max(r['requests'] for r in results)} per tenant)"
+    )
     print(f"per-tenant rps       min {min(per_tenant):.3f}  max {max(per_tenant):.3f}")
-    print(f"sum of tenant rates  {aggregate:.2f}  vs {n} x {LIMIT_RPS:g} = {n * LIMIT_RPS:g}"
-          f"  -> {aggregate / (n * LIMIT_RPS):.1%} (target >= 90 %)")
-    print(f"all requests / span  {total / span:.2f} over {span:.1f} s from any tenant's first request to "
-          f"the last one -> {total / span / (n * LIMIT_RPS):.1%}; all {n} were requesting together "
-          f"for {overlap:.1f} s")
+    print(
+        f"sum of tenant rates  {aggregate:.2f}  vs {n} x {LIMIT_RPS:g} = {n * LIMIT_RPS:g}"
+        f"  -> {aggregate / (n * LIMIT_RPS):.1%} (target >= 90 %)"
+    )
+    print(
+        f"all requests / span  {total / span:.2f} over {span:.1f} s from any tenant's first request to "
+        f"the last one -> {total / span / (n * LIMIT_RPS):.1%}; all {n} were requesting together "
+        f"for {overlap:.1f} s"
+    )
     print(f"wall time            {wall:.1f} s incl. process start-up and loads")
     print(f"429s served          {served_429}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tenants", type=int, default=10)
     parser.add_argument("--skip-single", action="store_true")
     parser.add_argument("--skip-parallel", action="store_true")

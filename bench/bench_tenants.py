@@ -94,15 +94,26 @@ def _redis_prefix() -> Iterator[str]:
 
 
 def write_config(folder: Path, base_url: str, names: list[str], warehouse: str, prefix: str | None) -> Path:
-    lines = (["warehouse:", "  engine: postgres", "  url_env: KONTOR_BENCH_WAREHOUSE", "  data_dir: data"]
-             if warehouse == "postgres" else ["warehouse: data/warehouse.duckdb"])
+    lines = (
+        ["warehouse:", "  engine: postgres", "  url_env: KONTOR_BENCH_WAREHOUSE", "  data_dir: data"]
+        if warehouse == "postgres"
+        else ["warehouse: data/warehouse.duckdb"]
+    )
     if prefix is not None:
-        lines += ["coordination:", "  backend: redis", "  url_env: KONTOR_BENCH_REDIS_URL",
-                  f"  key_prefix: '{prefix}'"]
+        lines += [
+            "coordination:",
+            "  backend: redis",
+            "  url_env: KONTOR_BENCH_REDIS_URL",
+            f"  key_prefix: '{prefix}'",
+        ]
     lines.append("tenants:")
     for name in names:
-        lines += [f"  - name: {name}", f"    base_url: {base_url}", f"    api_key_env: {_env(name)}",
-                  f"    rps: {LIMIT_RPS}"]
+        lines += [
+            f"  - name: {name}",
+            f"    base_url: {base_url}",
+            f"    api_key_env: {_env(name)}",
+            f"    rps: {LIMIT_RPS}",
+        ]
     (folder / "kontor.yaml").write_text("\n".join(lines) + "\n")
     load_config(folder / "kontor.yaml")  # fails here, not in the sync, if the file is wrong
     return folder / "kontor.yaml"
@@ -118,8 +129,9 @@ def _tree_rss(proc: psutil.Process) -> tuple[int, int]:
     return total, len(members)
 
 
-def _firsts_lasts(samples: list[tuple[float, dict[str, int]]], tenants: list[str]
-                  ) -> tuple[dict[str, float], dict[str, float]]:
+def _firsts_lasts(
+    samples: list[tuple[float, dict[str, int]]], tenants: list[str]
+) -> tuple[dict[str, float], dict[str, float]]:
     """Each tenant's first and last request time, on the sampled counters."""
     first = {t: next(ts for ts, counts in samples if counts.get(t, 0) > 0) for t in tenants}
     final = {t: samples[-1][1].get(t, 0) for t in tenants}
@@ -145,9 +157,24 @@ def _sync(cfg: Path, workers: int, sb, sample: bool, mode: str = "incremental") 
     out_file = (cfg.parent / f"sync-{mode}.out").open("w+")
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg),
-                             "--workers", str(workers), "--mode", mode],
-                            cwd=ROOT, stdout=out_file, stderr=log, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "sync",
+            "--config",
+            str(cfg),
+            "--workers",
+            str(workers),
+            "--mode",
+            mode,
+        ],
+        cwd=ROOT,
+        stdout=out_file,
+        stderr=log,
+        text=True,
+    )
     watched = psutil.Process(proc.pid)
     samples: list[tuple[float, dict[str, int]]] = []
     peak_rss, most_processes = 0, 0
@@ -158,8 +185,9 @@ def _sync(cfg: Path, workers: int, sb, sample: bool, mode: str = "incremental") 
             break
         peak_rss, most_processes = max(peak_rss, rss), max(most_processes, processes)
         if sample:
-            samples.append((time.monotonic() - started, {t: s["requests"]
-                                                        for t, s in sb.stats()["tenants"].items()}))
+            samples.append(
+                (time.monotonic() - started, {t: s["requests"] for t, s in sb.stats()["tenants"].items()})
+            )
         time.sleep(SAMPLE_S)
     proc.wait()
     wall = time.monotonic() - started
@@ -174,9 +202,16 @@ def _sync(cfg: Path, workers: int, sb, sample: bool, mode: str = "incremental") 
     stats = sb.stats()["tenants"]
     samples.append((wall, {t: s["requests"] for t, s in stats.items()}))
     results = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
-    return {"code": proc.returncode, "results": results, "wall": wall, "stats": stats, "samples": samples,
-            "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
-            "peak_rss": peak_rss, "processes": most_processes}
+    return {
+        "code": proc.returncode,
+        "results": results,
+        "wall": wall,
+        "stats": stats,
+        "samples": samples,
+        "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+        "peak_rss": peak_rss,
+        "processes": most_processes,
+    }
 
 
 @contextlib.contextmanager
@@ -187,18 +222,23 @@ def _setup(folder: Path, n: int, books: dict, warehouse: str, coordination: str)
         if warehouse == "postgres":
             os.environ["KONTOR_BENCH_WAREHOUSE"] = stack.enter_context(_postgres())
         os.environ["KONTOR_BENCH_REDIS_URL"] = REDIS
-        sb = stack.enter_context(start_sandbox(tenants=keys, rate_limit=LIMIT_RPS, seed=7, **LATENCY,
-                                               **books))
+        sb = stack.enter_context(
+            start_sandbox(tenants=keys, rate_limit=LIMIT_RPS, seed=7, **LATENCY, **books)
+        )
         for name, key in keys.items():
             os.environ[_env(name)] = key
         yield sb, write_config(folder, sb.base_url, list(keys), warehouse, prefix), list(keys)
 
 
 def _header(what: str, n: int, workers: int, warehouse: str, coordination: str, books: dict) -> None:
-    print(f"== {what}: {n} tenants, one `pipelines.cli sync` (--workers {workers}), warehouse {warehouse}, "
-          f"budgets {coordination}, 2 req/s per key, 200-300 ms latency, books {books} ==")
-    print(f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min, "
-          f"{os.cpu_count()} CPUs, shared machine)")
+    print(
+        f"== {what}: {n} tenants, one `pipelines.cli sync` (--workers {workers}), warehouse {warehouse}, "
+        f"budgets {coordination}, 2 req/s per key, 200-300 ms latency, books {books} =="
+    )
+    print(
+        f"load average         {' '.join(f'{x:.2f}' for x in os.getloadavg())} (1/5/15 min, "
+        f"{os.cpu_count()} CPUs, shared machine)"
+    )
 
 
 def burst(folder: Path, n: int, workers: int, warehouse: str, coordination: str) -> None:
@@ -214,15 +254,23 @@ def burst(folder: Path, n: int, workers: int, warehouse: str, coordination: str)
     per_tenant = [(run["samples"][-1][1][t]) / (last[t] - first[t]) for t in tenants if last[t] > first[t]]
     _header("all at once", n, workers, warehouse, coordination, SMALL)
     print(f"exit code            {run['code']}  ({len(results)} result lines, failed: {failed or 'none'})")
-    print(f"requests served      {total}  ({min(s['requests'] for s in stats.values())}-"
-          f"{max(s['requests'] for s in stats.values())} per tenant)")
-    print(f"first requests       {min(first.values()):.1f}-{max(first.values()):.1f} s after start; "
-          f"last requests {min(last.values()):.1f}-{max(last.values()):.1f} s")
-    print(f"per tenant, own span {min(per_tenant):.2f} / {statistics.median(per_tenant):.2f} / "
-          f"{max(per_tenant):.2f} req/s (min/median/max, first to last request)")
+    print(
+        f"requests served      {total}  ({min(s['requests'] for s in stats.values())}-"
+        f"{max(s['requests'] for s in stats.values())} per tenant)"
+    )
+    print(
+        f"first requests       {min(first.values()):.1f}-{max(first.values()):.1f} s after start; "
+        f"last requests {min(last.values()):.1f}-{max(last.values()):.1f} s"
+    )
+    print(
+        f"per tenant, own span {min(per_tenant):.2f} / {statistics.median(per_tenant):.2f} / "
+        f"{max(per_tenant):.2f} req/s (min/median/max, first to last request)"
+    )
     print(f"common span          {span:.1f} s (every tenant requesting), {in_span} requests in it")
-    print(f"aggregate rate       {rate:.2f} req/s vs {n} x {LIMIT_RPS:g} = {target:g} -> {rate / target:.1%} "
-          f"(target >= 95 %)")
+    print(
+        f"aggregate rate       {rate:.2f} req/s vs {n} x {LIMIT_RPS:g} = {target:g} -> {rate / target:.1%} "
+        f"(target >= 95 %)"
+    )
     print(f"429s served          {served_429}")
     print(f"processes            {run['processes']} at most (the sync and its children)")
     print(f"peak RSS (tree)      {run['peak_rss'] / GIB:.2f} GiB  (target <= 2 GiB)")
@@ -239,15 +287,18 @@ def quiet(folder: Path, n: int, workers: int, warehouse: str, coordination: str)
         failed = [r["tenant"] for r in run["results"] if not r["ok"]]
         requests = sum(s["requests"] for s in run["stats"].values())
         served_429 = sum(s["status"].get("429", 0) for s in run["stats"].values())
-        print(f"{label:<13} exit {run['code']} ({len(run['results'])} results, {len(failed)} failed); "
-              f"wall {run['wall']:.1f} s; CPU {run['cpu']:.0f} s = {run['cpu'] / n:.2f} s per tenant; "
-              f"{requests / n:.1f} requests per tenant, 429s {served_429}; "
-              f"peak RSS {run['peak_rss'] / GIB:.2f} GiB")
+        print(
+            f"{label:<13} exit {run['code']} ({len(run['results'])} results, {len(failed)} failed); "
+            f"wall {run['wall']:.1f} s; CPU {run['cpu']:.0f} s = {run['cpu'] / n:.2f} s per tenant; "
+            f"{requests / n:.1f} requests per tenant, 429s {served_429}; "
+            f"peak RSS {run['peak_rss'] / GIB:.2f} GiB"
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scenario", choices=("burst", "quiet"), default="burst")
     parser.add_argument("--tenants", type=int, default=None, help="default: 50 (burst), 500 (quiet)")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)

@@ -119,8 +119,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--invoices", type=int, default=1_000_000)
     parser.add_argument("--memory-limit", default="1500MB")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="dbt threads (models at once; DuckDB itself uses every core for each model)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="dbt threads (models at once; DuckDB itself uses every core for each model)",
+    )
     parser.add_argument("--generate-into", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_into:
@@ -131,8 +135,10 @@ def main() -> None:
         started = time.perf_counter()
         cmd = [sys.executable, __file__, "--invoices", str(args.invoices), "--generate-into", str(path)]
         subprocess.run(cmd, check=True)
-        print(f"generated {args.invoices:,} invoices / {args.invoices * LINES_PER_INVOICE:,} lines "
-              f"in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**30:.2f} GiB)")
+        print(
+            f"generated {args.invoices:,} invoices / {args.invoices * LINES_PER_INVOICE:,} lines "
+            f"in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**30:.2f} GiB)"
+        )
         parse = _parse(path)  # dbt's fixed cost: a full parse (the build then parses partially)
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = build(path, AS_OF, threads=args.threads, memory_limit=args.memory_limit)
@@ -147,22 +153,34 @@ def main() -> None:
         tests = [n for n in result.nodes if not n.is_model]
         failed = [f"{n.name}: {n.message}" for n in result.nodes if n.blocks]
         in_sql = sum(n.seconds for n in result.nodes)
-        print(f"models={len(models)} tests={len(tests)} failed={failed or 0} cdm.invoice_lines={lines:,} "
-              f"snapshot={'published' if result.published else 'NOT published'}")
+        print(
+            f"models={len(models)} tests={len(tests)} failed={failed or 0} cdm.invoice_lines={lines:,} "
+            f"snapshot={'published' if result.published else 'NOT published'}"
+        )
         print(f"dbt build wall time (models + tests + snapshot): {wall:.1f} s (target <= 20 s)")
-        print(f"  CPU time of the build (user + system, all threads; does not grow with the machine's load): "
-              f"{cpu:.1f} s, so >= {cpu / (os.cpu_count() or 1):.1f} s wall on {os.cpu_count()} idle cores")
-        print(f"  of which in nodes (SQL + dbt's per-node work, summed over {args.threads} threads): "
-              f"{in_sql:.1f} s; models {sum(n.seconds for n in models):.1f} s, "
-              f"tests {sum(n.seconds for n in tests):.1f} s")
-        print(f"  dbt's phases summed over the nodes: compile {phases['compile']:.1f} s, execute "
-              f"{phases['execute']:.1f} s; between nodes (dbt's scheduling, hooks, cache): "
-              f"{max(wall - in_sql / args.threads, 0):.1f} s")
-        print(f"dbt overhead: full parse {parse:.1f} s (a build parses partially when nothing changed), "
-              f"per-node startup ~{_node_overhead(args.threads):.2f} s x {len(result.nodes)} nodes")
-        print(f"peak memory (max RSS): {peak:.2f} GiB (target <= 2 GiB; "
-              f"DuckDB memory_limit={args.memory_limit}, dbt threads={args.threads}); "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        print(
+            f"  CPU time of the build (user + system, all threads; does not grow with the machine's load): "
+            f"{cpu:.1f} s, so >= {cpu / (os.cpu_count() or 1):.1f} s wall on {os.cpu_count()} idle cores"
+        )
+        print(
+            f"  of which in nodes (SQL + dbt's per-node work, summed over {args.threads} threads): "
+            f"{in_sql:.1f} s; models {sum(n.seconds for n in models):.1f} s, "
+            f"tests {sum(n.seconds for n in tests):.1f} s"
+        )
+        print(
+            f"  dbt's phases summed over the nodes: compile {phases['compile']:.1f} s, execute "
+            f"{phases['execute']:.1f} s; between nodes (dbt's scheduling, hooks, cache): "
+            f"{max(wall - in_sql / args.threads, 0):.1f} s"
+        )
+        print(
+            f"dbt overhead: full parse {parse:.1f} s (a build parses partially when nothing changed), "
+            f"per-node startup ~{_node_overhead(args.threads):.2f} s x {len(result.nodes)} nodes"
+        )
+        print(
+            f"peak memory (max RSS): {peak:.2f} GiB (target <= 2 GiB; "
+            f"DuckDB memory_limit={args.memory_limit}, dbt threads={args.threads}); "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
 
 
 def _cpu_seconds() -> float:
@@ -177,7 +195,8 @@ def _phases(run_results: dict) -> dict[str, float]:
         for t in result.get("timing", []):
             if t["name"] in totals and t.get("started_at") and t.get("completed_at"):
                 span = dt.datetime.fromisoformat(t["completed_at"].rstrip("Z")) - dt.datetime.fromisoformat(
-                    t["started_at"].rstrip("Z"))
+                    t["started_at"].rstrip("Z")
+                )
                 totals[t["name"]] += span.total_seconds()
     return totals
 
@@ -200,6 +219,7 @@ def _node_overhead(threads: int) -> float:
         started = time.perf_counter()
         result = build(path, AS_OF, threads=threads)
         return (time.perf_counter() - started) / max(len(result.nodes), 1)
+
 
 if __name__ == "__main__":
     main()

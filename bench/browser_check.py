@@ -54,11 +54,27 @@ class Browser:
     def __init__(self, chromium: str, profile: Path) -> None:
         port = free_port()
         self.proc = subprocess.Popen(
-            [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-             "--window-size=1400,1000", f"--remote-debugging-port={port}", f"--user-data-dir={profile}",
-             "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        pages = _wait(lambda: [t for t in httpx.get(f"http://127.0.0.1:{port}/json/list").json()
-                               if t["type"] == "page"], 60)
+            [
+                chromium,
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1400,1000",
+                f"--remote-debugging-port={port}",
+                f"--user-data-dir={profile}",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        pages = _wait(
+            lambda: [
+                t for t in httpx.get(f"http://127.0.0.1:{port}/json/list").json() if t["type"] == "page"
+            ],
+            60,
+        )
         self.ws = connect(pages[0]["webSocketDebuggerUrl"], max_size=None)
         self.ids = itertools.count(1)
 
@@ -74,8 +90,9 @@ class Browser:
         self.call("Page.navigate", url=url)
 
     def text(self) -> str:
-        result = self.call("Runtime.evaluate", expression="document.body ? document.body.innerText : ''",
-                           returnByValue=True)
+        result = self.call(
+            "Runtime.evaluate", expression="document.body ? document.body.innerText : ''", returnByValue=True
+        )
         return result.get("result", {}).get("value") or ""
 
     def wait_for(self, texts: list[str], timeout: float = 90) -> str:
@@ -88,10 +105,15 @@ class Browser:
             time.sleep(0.5)
 
     def click(self, label: str) -> bool:
-        script = ("(() => { const b = [...document.querySelectorAll('button, a')].find("
-                  f"e => e.innerText.trim() === {json.dumps(label)}); if (b) b.click(); return !!b; }})()")
-        return bool(self.call("Runtime.evaluate", expression=script, returnByValue=True)
-                    .get("result", {}).get("value"))
+        script = (
+            "(() => { const b = [...document.querySelectorAll('button, a')].find("
+            f"e => e.innerText.trim() === {json.dumps(label)}); if (b) b.click(); return !!b; }})()"
+        )
+        return bool(
+            self.call("Runtime.evaluate", expression=script, returnByValue=True)
+            .get("result", {})
+            .get("value")
+        )
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", format="png")["data"]))
@@ -124,7 +146,8 @@ def dry_run(home: Path, config: Path) -> str:
 
     with DagsterInstance.from_config(str(home)) as instance:
         result = apply_corrections_dry_run.execute_in_process(
-            instance=instance, resources={"kontor": KontorConfigResource(path=str(config))})
+            instance=instance, resources={"kontor": KontorConfigResource(path=str(config))}
+        )
         assert result.success, "the dry run failed"
         return result.run_id
 
@@ -133,18 +156,32 @@ def walk(browser: Browser, base: str, run_id: str, out: Path) -> list[str]:
     """Each page the operator meets; returns what failed (empty: all good)."""
     job = f"{base}/locations/{LOCATION}/jobs/lexware_backfill"
     steps = [  # name, url, buttons to click first, must show, must not show
-        ("1-backfill-job", job, [], ["Backfill tenant X from date A to date B", "Launchpad"],
-         ["Materialize all"]),
-        ("2-backfill-launchpad", f"{job}/playground", [],
-         ["Missing required config", "tenant", "voucher_date_from", "voucher_date_to", "Launch Run"],
-         ["mode: incremental", "2025-01-01"]),
-        ("3-dry-run-header", f"{base}/runs/{run_id}", ["View tags and config"],
-         ["apply_corrections_dry_run", "kontor/dry_run", "kontor/plan", "no open corrections"], []),
+        (
+            "1-backfill-job",
+            job,
+            [],
+            ["Backfill tenant X from date A to date B", "Launchpad"],
+            ["Materialize all"],
+        ),
+        (
+            "2-backfill-launchpad",
+            f"{job}/playground",
+            [],
+            ["Missing required config", "tenant", "voucher_date_from", "voucher_date_to", "Launch Run"],
+            ["mode: incremental", "2025-01-01"],
+        ),
+        (
+            "3-dry-run-header",
+            f"{base}/runs/{run_id}",
+            ["View tags and config"],
+            ["apply_corrections_dry_run", "kontor/dry_run", "kontor/plan", "no open corrections"],
+            [],
+        ),
     ]
     failures = []
     for name, url, buttons, must, must_not in steps:
         browser.goto(url)
-        for label, reveals in zip(buttons, [*buttons[1:], must][:len(buttons)], strict=True):
+        for label, reveals in zip(buttons, [*buttons[1:], must][: len(buttons)], strict=True):
             # click until the page shows what the click should reveal (the UI loads lazily)
             browser.wait_for([label])
             deadline = time.monotonic() + 60
@@ -159,8 +196,11 @@ def walk(browser: Browser, base: str, run_id: str, out: Path) -> list[str]:
         missing = [t for t in must if t not in text]
         shown = [t for t in must_not if t in text]
         ok = not missing and not shown
-        print(f"{'ok  ' if ok else 'FAIL'} {name}: {url}  screenshot {out / f'{name}.png'}"
-              + (f"  missing {missing}" if missing else "") + (f"  shows {shown}" if shown else ""))
+        print(
+            f"{'ok  ' if ok else 'FAIL'} {name}: {url}  screenshot {out / f'{name}.png'}"
+            + (f"  missing {missing}" if missing else "")
+            + (f"  shows {shown}" if shown else "")
+        )
         if not ok:
             failures.append(name)
     return failures
@@ -173,23 +213,39 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     chromium = find_chromium(args.chromium)
     if not chromium:
-        print("browser check: no chromium binary found (apt-get install chromium); nothing checked",
-              file=sys.stderr)
+        print(
+            "browser check: no chromium binary found (apt-get install chromium); nothing checked",
+            file=sys.stderr,
+        )
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kontor-browser-") as tmp:
         home, config = Path(tmp) / "dagster", Path(tmp) / "kontor.yaml"
         home.mkdir()
-        (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\nnux:\n  enabled: false\n",
-                                          encoding="utf-8")
+        (home / "dagster.yaml").write_text(
+            "telemetry:\n  enabled: false\nnux:\n  enabled: false\n", encoding="utf-8"
+        )
         config.write_text(CONFIG, encoding="utf-8")
         os.environ.update({"DAGSTER_HOME": str(home), "KONTOR_CONFIG": str(config)})
         run_id = dry_run(home, config)
         port = free_port()
-        web = subprocess.Popen([str(Path(sys.executable).with_name("dagster-webserver")), "-m", LOCATION,
-                                "-h", "127.0.0.1", "-p", str(port)], cwd=ROOT, env=os.environ.copy(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        web = subprocess.Popen(
+            [
+                str(Path(sys.executable).with_name("dagster-webserver")),
+                "-m",
+                LOCATION,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=os.environ.copy(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         browser = None
         try:
             base = f"http://127.0.0.1:{port}"

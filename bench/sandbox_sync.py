@@ -10,21 +10,32 @@ from pathlib import Path
 
 from core.config import KontorConfig, load_config
 
-DETAIL_TABLES = {"invoice": "invoices", "creditnote": "credit_notes", "salesinvoice": "vouchers",
-                 "salescreditnote": "vouchers", "purchaseinvoice": "vouchers",
-                 "purchasecreditnote": "vouchers"}
+DETAIL_TABLES = {
+    "invoice": "invoices",
+    "creditnote": "credit_notes",
+    "salesinvoice": "vouchers",
+    "salescreditnote": "vouchers",
+    "purchaseinvoice": "vouchers",
+    "purchasecreditnote": "vouchers",
+}
 
 
-def write_config(folder: Path, base_url: str, tenants: dict[str, str], rps: float = 400,
-                 system: str = "lexware") -> KontorConfig:
+def write_config(
+    folder: Path, base_url: str, tenants: dict[str, str], rps: float = 400, system: str = "lexware"
+) -> KontorConfig:
     """kontor.yaml in `folder` with tenants {name: api_key_env}; warehouse `folder/data/warehouse.duckdb`.
     `system="sevdesk"`: sevDesk tenants (then `base_url` is the sandbox root; `/api/v1` is appended)."""
     lines = ["warehouse: data/warehouse.duckdb", "tenants:"]
     if system == "sevdesk":
         base_url = f"{base_url}/api/v1"
     for name, env in tenants.items():
-        lines += [f"  - name: {name}", f"    system: {system}", f"    base_url: {base_url}",
-                  f"    api_key_env: {env}", f"    rps: {rps}"]
+        lines += [
+            f"  - name: {name}",
+            f"    system: {system}",
+            f"    base_url: {base_url}",
+            f"    api_key_env: {env}",
+            f"    rps: {rps}",
+        ]
     (folder / "kontor.yaml").write_text("\n".join(lines) + "\n")
     return load_config(folder / "kontor.yaml")
 
@@ -34,8 +45,13 @@ def listed_unpaid(entry: dict) -> bool:
     sepadebit documents) whose list entry shows nothing paid (open amount = total): the payments
     answer is known from the list, so a sync needs no call for it."""
     total, open_amount = entry.get("totalAmount"), entry.get("openAmount")
-    return (entry["voucherStatus"] in ("open", "overdue") and open_amount is not None and total is not None
-            and Decimal(str(total)) > 0 and Decimal(str(open_amount)) == Decimal(str(total)))
+    return (
+        entry["voucherStatus"] in ("open", "overdue")
+        and open_amount is not None
+        and total is not None
+        and Decimal(str(total)) > 0
+        and Decimal(str(open_amount)) == Decimal(str(total))
+    )
 
 
 def detail_cost(export: dict, ids: set[str], payments_from_list: bool = True) -> int:

@@ -68,8 +68,12 @@ class TenantEntry(BaseModel):
     rps: float = Field(default=DEFAULT_RPS, gt=0, le=MAX_RPS)
     burst: int = Field(default=DEFAULT_BURST, ge=1, le=MAX_BURST)
     max_in_flight: int = Field(default=DEFAULT_MAX_IN_FLIGHT, ge=1, le=MAX_IN_FLIGHT)
-    organization_id: Annotated[str, StringConstraints(
-        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")] | None = None
+    organization_id: (
+        Annotated[
+            str, StringConstraints(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="before")
     @classmethod
@@ -120,11 +124,15 @@ class WarehouseEntry(BaseModel):
     def _fits_engine(self) -> WarehouseEntry:
         if self.engine == "postgres":
             if self.url_env is None:
-                raise ValueError("engine 'postgres' needs 'url_env': the NAME of the environment variable "
-                                 "holding the connection URL (e.g. KONTOR_WAREHOUSE_URL)")
+                raise ValueError(
+                    "engine 'postgres' needs 'url_env': the NAME of the environment variable "
+                    "holding the connection URL (e.g. KONTOR_WAREHOUSE_URL)"
+                )
             if self.path is not None:
-                raise ValueError("'path' is the DuckDB file; engine 'postgres' reads its URL from 'url_env' "
-                                 "(local state goes to 'data_dir')")
+                raise ValueError(
+                    "'path' is the DuckDB file; engine 'postgres' reads its URL from 'url_env' "
+                    "(local state goes to 'data_dir')"
+                )
         elif self.url_env is not None:
             raise ValueError("'url_env' is for engine 'postgres'; engine 'duckdb' takes 'path'")
         return self
@@ -221,8 +229,10 @@ class CoordinationConfig:
 def _env_url(name: str | None, field_name: str, what: str) -> str:
     value = os.environ.get(name or "", "")
     if not value:
-        raise ConfigError(f"coordination: environment variable {name} ({field_name}) is not set; "
-                          f"it must hold the {what} URL")
+        raise ConfigError(
+            f"coordination: environment variable {name} ({field_name}) is not set; "
+            f"it must hold the {what} URL"
+        )
     return value
 
 
@@ -283,11 +293,15 @@ class PostgresWarehouse:
         """The connection URL from the environment; `ConfigError` naming the variable if it is unset."""
         url = os.environ.get(self.url_env, "").strip()
         if not url:
-            raise ConfigError(f"warehouse: environment variable {self.url_env} (url_env) is not set; "
-                              "export the PostgreSQL URL there, e.g. postgresql://kontor:...@host:5432/kontor")
+            raise ConfigError(
+                f"warehouse: environment variable {self.url_env} (url_env) is not set; "
+                "export the PostgreSQL URL there, e.g. postgresql://kontor:...@host:5432/kontor"
+            )
         if not re.match(r"^postgres(ql)?://[^/]*/[^/?]+", url):
-            raise ConfigError(f"warehouse: environment variable {self.url_env} must hold a URL "
-                              "postgresql://user[:password]@host[:port]/database")
+            raise ConfigError(
+                f"warehouse: environment variable {self.url_env} must hold a URL "
+                "postgresql://user[:password]@host[:port]/database"
+            )
         return url
 
     def __str__(self) -> str:
@@ -318,7 +332,8 @@ class KontorConfig:
                 return tenant
         raise ConfigError(
             f"{self.path}: no tenant named {name!r} (known: {[t.name for t in self.tenants]}); "
-            f"this is the file read - set {CONFIG_ENV} (or pass --config) to use another")
+            f"this is the file read - set {CONFIG_ENV} (or pass --config) to use another"
+        )
 
 
 def config_path(path: str | Path | None = None) -> Path:
@@ -341,29 +356,46 @@ def load_config(path: str | Path | None = None) -> KontorConfig:
     data_dir = warehouse.data_dir if isinstance(warehouse, PostgresWarehouse) else warehouse.parent
     coordination = _coordination(path, parsed.coordination, warehouse)
     tenants = tuple(
-        TenantConfig(name=t.name, base_url=t.base_url.rstrip("/"), api_key_env=t.api_key_env,
-                     system=t.system, rps=t.rps, burst=t.burst, max_in_flight=t.max_in_flight,
-                     state_dir=data_dir, organization_id=t.organization_id,
-                     coordination=coordination)
-        for t in parsed.tenants)
-    return KontorConfig(path=path, warehouse=warehouse, tenants=tenants,
-                        webhooks=_webhooks(path, parsed.webhooks, data_dir), coordination=coordination)
+        TenantConfig(
+            name=t.name,
+            base_url=t.base_url.rstrip("/"),
+            api_key_env=t.api_key_env,
+            system=t.system,
+            rps=t.rps,
+            burst=t.burst,
+            max_in_flight=t.max_in_flight,
+            state_dir=data_dir,
+            organization_id=t.organization_id,
+            coordination=coordination,
+        )
+        for t in parsed.tenants
+    )
+    return KontorConfig(
+        path=path,
+        warehouse=warehouse,
+        tenants=tenants,
+        webhooks=_webhooks(path, parsed.webhooks, data_dir),
+        coordination=coordination,
+    )
 
 
-def _coordination(path: Path, entry: CoordinationEntry | None,
-                  warehouse: Path | PostgresWarehouse) -> CoordinationConfig:
+def _coordination(
+    path: Path, entry: CoordinationEntry | None, warehouse: Path | PostgresWarehouse
+) -> CoordinationConfig:
     """`coordination:` with the PostgreSQL warehouse's URL as the default for Postgres budgets and locks."""
     entry = entry or CoordinationEntry()
     pg_env = warehouse.url_env if isinstance(warehouse, PostgresWarehouse) else None
     url_env = entry.url_env or (pg_env if entry.backend == "postgres" else None)
     if entry.backend != "local" and url_env is None:
-        raise ConfigError(f"{path}: coordination: backend {entry.backend!r} needs 'url_env': the NAME of the "
-                          f"environment variable holding its URL"
-                          + (" (or a PostgreSQL warehouse, whose URL it then uses)"
-                             if entry.backend == "postgres" else ""))
+        raise ConfigError(
+            f"{path}: coordination: backend {entry.backend!r} needs 'url_env': the NAME of the "
+            f"environment variable holding its URL"
+            + (" (or a PostgreSQL warehouse, whose URL it then uses)" if entry.backend == "postgres" else "")
+        )
     lock_env = entry.lock_url_env or (url_env if entry.backend == "postgres" else pg_env)
-    return CoordinationConfig(backend=entry.backend, url_env=url_env, lock_url_env=lock_env,
-                              key_prefix=entry.key_prefix)
+    return CoordinationConfig(
+        backend=entry.backend, url_env=url_env, lock_url_env=lock_env, key_prefix=entry.key_prefix
+    )
 
 
 def _warehouse(path: Path, entry: WarehouseEntry) -> Path | PostgresWarehouse:
@@ -383,8 +415,11 @@ def _webhooks(path: Path, entry: WebhooksEntry | None, data_dir: Path) -> Webhoo
     key = entry.public_key
     if key and not re.match(r"^https?://", key):
         key = str(path.parent / key)  # a file path, relative to the config's folder
-    return WebhookConfig(public_url=entry.public_url.rstrip("/"), public_key=key,
-                         store=path.parent / entry.store if entry.store else data_dir / "events.sqlite")
+    return WebhookConfig(
+        public_url=entry.public_url.rstrip("/"),
+        public_key=key,
+        store=path.parent / entry.store if entry.store else data_dir / "events.sqlite",
+    )
 
 
 def _read(path: Path) -> object:
@@ -397,8 +432,10 @@ def _read(path: Path) -> object:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
-                          f"{exc.start}); save the file as UTF-8") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); save the file as UTF-8"
+        ) from None
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -455,8 +492,11 @@ def _problems(path: Path, doc: object, exc: ValidationError) -> list[str]:
         else:
             got = error.get("input")
             hint = _HINTS.get(key)
-            lines.append(f"{where} field {key!r} must be {hint}, got {got!r}" if hint
-                         else f"{where} field {key!r}: {error['msg']}, got {got!r}")
+            lines.append(
+                f"{where} field {key!r} must be {hint}, got {got!r}"
+                if hint
+                else f"{where} field {key!r}: {error['msg']}, got {got!r}"
+            )
     return lines or [f"{path}: invalid"]
 
 

@@ -82,9 +82,15 @@ class AdvisorySession:
         with self._lock:
             if self._conn is None or self._conn.closed:
                 # keepalives: a worker host that vanishes loses its session (and locks) within a minute
-                self._conn = psycopg2.connect(self.url, connect_timeout=10, keepalives=1, keepalives_idle=30,
-                                              keepalives_interval=10, keepalives_count=3,
-                                              application_name="kontor tenant locks")
+                self._conn = psycopg2.connect(
+                    self.url,
+                    connect_timeout=10,
+                    keepalives=1,
+                    keepalives_idle=30,
+                    keepalives_interval=10,
+                    keepalives_count=3,
+                    application_name="kontor tenant locks",
+                )
                 self._conn.autocommit = True
             with self._conn.cursor() as cur:
                 cur.execute(sql, (key,))

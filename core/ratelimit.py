@@ -89,8 +89,9 @@ class SQLiteStateStore(StateStore):
         return algorithm.decode(values) if len(values) == len(rates) else algorithm.initial(rates)
 
     def _save(self, state: State) -> None:
-        self._conn.execute("INSERT OR REPLACE INTO bucket (id, state) VALUES (0, ?)",
-                           [",".join(str(int(v)) for v in state)])
+        self._conn.execute(
+            "INSERT OR REPLACE INTO bucket (id, state) VALUES (0, ?)", [",".join(str(int(v)) for v in state)]
+        )
 
     def check(self, algorithm: StateAlgorithm, rates: list[Rate], now: int, weight: int) -> Decision:
         with self._locked():
@@ -156,8 +157,9 @@ class PostgresBudgetStore(StateStore):
 
     def __init__(self, pool: Any, key: str) -> None:  # a psycopg2 ThreadedConnectionPool
         self._pool, self.key = pool, key
-        self._execute(f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key text PRIMARY KEY, state text NOT NULL)",
-                      ())
+        self._execute(
+            f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key text PRIMARY KEY, state text NOT NULL)", ()
+        )
 
     def _execute(self, sql: str, args: tuple[Any, ...], step: Step | None = None) -> Any:
         """Run `sql` in one transaction; `step(state_text)` may return a new state to store."""
@@ -177,8 +179,9 @@ class PostgresBudgetStore(StateStore):
 
     def _locked_step(self, step: Step) -> Any:
         # the row exists before it is locked, so two first steps cannot both read "no state"
-        self._execute(f"INSERT INTO {self.TABLE} (key, state) VALUES (%s, '') ON CONFLICT DO NOTHING",
-                      (self.key,))
+        self._execute(
+            f"INSERT INTO {self.TABLE} (key, state) VALUES (%s, '') ON CONFLICT DO NOTHING", (self.key,)
+        )
         return self._execute(f"SELECT state FROM {self.TABLE} WHERE key = %s FOR UPDATE", (self.key,), step)
 
     @staticmethod
@@ -201,6 +204,7 @@ class PostgresBudgetStore(StateStore):
 
     def push_back(self, algorithm: StateAlgorithm, rates: list[Rate], until_us: int) -> None:
         """Move the theoretical arrival times to at least `until_us` (the bucket is emptier than modelled)."""
+
         def step(text: str) -> tuple[str | None, None]:
             state = self._decode(algorithm, rates, text)
             return _encode(tuple(max(int(v), until_us) for v in state)), None
@@ -227,8 +231,9 @@ class RateBudget:
         self.interval_s = 1 / rps
         self.ahead_s = max(0.0, (burst - 1) / rps - JITTER_S)  # how far the client may run ahead
         # UNITS per request, refilled at rps * UNITS per second; the bucket holds one request plus the lead
-        self._rate = Rate(max(1, round(rps * UNITS)), 1000,
-                          burst=UNITS + math.floor(self.ahead_s * rps * UNITS))
+        self._rate = Rate(
+            max(1, round(rps * UNITS)), 1000, burst=UNITS + math.floor(self.ahead_s * rps * UNITS)
+        )
         self._store: Any = SQLiteStateStore(where) if isinstance(where, Path) else where  # has push_back
         self._bucket = StateBucket([self._rate], TokenBucket(), store=self._store)
         # Threads of one process queue here, so only one of them at a time competes for the
@@ -291,8 +296,9 @@ def _shared_store(coord: CoordinationConfig, name: str) -> StateStore:
         if client is None:
             import redis
 
-            client = _CLIENTS[url] = redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=10,
-                                                          health_check_interval=30)
+            client = _CLIENTS[url] = redis.Redis.from_url(
+                url, socket_connect_timeout=5, socket_timeout=10, health_check_interval=30
+            )
         return RedisBudgetStore(client, name)
     if client is None:
         from psycopg2.pool import ThreadedConnectionPool

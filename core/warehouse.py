@@ -86,8 +86,9 @@ def when_free(action: Callable[[], T], timeout: float = BUSY_TIMEOUT) -> T:
             return action()
         except Exception as exc:
             text = str(exc).lower()
-            busy = "could not set lock" in text or ("lock" in text and "conflict" in text) \
-                or _SCHEMA_RACE(exc)
+            busy = (
+                "could not set lock" in text or ("lock" in text and "conflict" in text) or _SCHEMA_RACE(exc)
+            )
             if not busy or time.monotonic() > deadline:
                 raise
             log.info("warehouse busy (%s); waiting %.1fs", exc.__class__.__name__, delay)
@@ -147,7 +148,9 @@ def postgres_profile_env(url: str) -> dict[str, str]:
     it reads) for a ``postgresql://user[:password]@host[:port]/database`` URL."""
     parts = urlsplit(url)
     if parts.scheme not in ("postgres", "postgresql") or not parts.path.strip("/"):
-        raise ValueError("a PostgreSQL warehouse needs a URL postgresql://user[:password]@host[:port]/database")
+        raise ValueError(
+            "a PostgreSQL warehouse needs a URL postgresql://user[:password]@host[:port]/database"
+        )
     return {
         "KONTOR_DBT_TARGET": "postgres",
         "KONTOR_PG_HOST": parts.hostname or "127.0.0.1",
@@ -185,13 +188,13 @@ class PostgresConnection:
 
         url = warehouse.url
         try:
-            self._con = psycopg2.connect(url, connect_timeout=connect_timeout,
-                                         application_name="kontor")
+            self._con = psycopg2.connect(url, connect_timeout=connect_timeout, application_name="kontor")
         except psycopg2.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise WarehouseUnreachable(
                 f"PostgreSQL warehouse {redact(url)} (from ${warehouse.url_env}) not reachable: "
-                f"{first.replace(url, redact(url))}") from None
+                f"{first.replace(url, redact(url))}"
+            ) from None
         self._con.autocommit = True
         for register in (psycopg2.extras.register_default_json, psycopg2.extras.register_default_jsonb):
             register(self._con, loads=lambda text: text)  # as DuckDB returns JSON: the text
@@ -283,8 +286,12 @@ def _adapt(params: Sequence[Any] | None) -> Sequence[Any] | None:
 
 def tables_in(con: Any, schema: str) -> set[str]:
     """Names of the tables that exist in `schema` (empty before the first load)."""
-    return {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]).fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = ?", [schema]
+        ).fetchall()
+    }
 
 
 def scalar(con: Any, query: str, params: list[Any] | None = None) -> Any:

@@ -54,8 +54,9 @@ class Colleague:
         if edit:
             tenant, resource, record_id, changes = edit
             saved = self.sandbox.edit(tenant, resource, record_id, changes)
-            self.edits.append({"tenant": tenant, "path": path, "changes": changes,
-                               "version": saved.get("version")})
+            self.edits.append(
+                {"tenant": tenant, "path": path, "changes": changes, "version": saved.get("version")}
+            )
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         colleague = self

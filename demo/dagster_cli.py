@@ -68,8 +68,9 @@ class DagsterRunner:
         instance.get_runs(limit=1)
         instance.dispose()
 
-    def materialize(self, label: str, select: str, partition: str | None = None,
-                    config: dict | None = None) -> Launched:
+    def materialize(
+        self, label: str, select: str, partition: str | None = None, config: dict | None = None
+    ) -> Launched:
         args = ["asset", "materialize", "--select", select]
         if partition:
             args += ["--partition", partition]
@@ -90,8 +91,9 @@ class DagsterRunner:
             proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         return Launched(label, proc, log_path, started)
 
-    def wait(self, launched: list[Launched], tick: Callable[[], None] | None = None,
-             every: float = 4.0) -> list[RunOutcome]:
+    def wait(
+        self, launched: list[Launched], tick: Callable[[], None] | None = None, every: float = 4.0
+    ) -> list[RunOutcome]:
         """Wait for the subprocesses (calling `tick()` every few seconds), then read each run back."""
         last = time.monotonic()
         while any(x.proc.poll() is None for x in launched):
@@ -106,23 +108,33 @@ class DagsterRunner:
         instance = DagsterInstance.from_config(str(self.home))
         try:
             log = launched.log_path.read_text(errors="replace")
-            runs = [r for r in instance.get_runs(RunsFilter(created_after=launched.started), limit=100)
-                    if r.run_id in log]
+            runs = [
+                r
+                for r in instance.get_runs(RunsFilter(created_after=launched.started), limit=100)
+                if r.run_id in log
+            ]
             if not runs:
-                return RunOutcome(launched.label, None,
-                                  f"NO RUN (exit {launched.proc.returncode}, see {launched.log_path})")
+                return RunOutcome(
+                    launched.label, None, f"NO RUN (exit {launched.proc.returncode}, see {launched.log_path})"
+                )
             run = runs[0]
             outcome = RunOutcome(launched.label, run.run_id, run.status.value)
             for rec in instance.get_records_for_run(
-                    run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000).records:
+                run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION, limit=10_000
+            ).records:
                 data = rec.event_log_entry.dagster_event.asset_check_evaluation_data
-                outcome.checks.append(CheckResult(data.asset_key.to_user_string(), data.check_name,
-                                                  data.passed, data.severity.value))
+                outcome.checks.append(
+                    CheckResult(
+                        data.asset_key.to_user_string(), data.check_name, data.passed, data.severity.value
+                    )
+                )
             for rec in instance.get_records_for_run(
-                    run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=10_000).records:
+                run.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION, limit=10_000
+            ).records:
                 mat = rec.event_log_entry.asset_materialization
                 outcome.metadata[mat.asset_key.to_user_string()] = {
-                    k: _plain(getattr(v, "value", v)) for k, v in mat.metadata.items()}
+                    k: _plain(getattr(v, "value", v)) for k, v in mat.metadata.items()
+                }
             return outcome
         finally:
             instance.dispose()

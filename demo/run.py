@@ -27,8 +27,17 @@ SANDBOX_STATE = "sandbox.state.json"  # the sandbox's books, kept so `make demo-
 SEVDESK_STATE = "sandbox.sevdesk.state.json"  # the same for the sevDesk sandbox
 SANDBOX_FILE = "sandbox.demo.json"  # its options and port, for `make demo-ui`
 CONFIG_FILE = "kontor.demo.yaml"
-RAW_TABLES = ("profile", "posting_categories", "contacts", "articles", "voucherlist", "invoices",
-              "credit_notes", "vouchers", "payments")
+RAW_TABLES = (
+    "profile",
+    "posting_categories",
+    "contacts",
+    "articles",
+    "voucherlist",
+    "invoices",
+    "credit_notes",
+    "vouchers",
+    "payments",
+)
 
 
 class DemoError(RuntimeError):
@@ -85,12 +94,21 @@ class Demo:
             foreign = sorted(_tenants_in(self.warehouse) - {t.name for t in world.ALL_TENANTS})
             if foreign or not (d / MARKER).exists():
                 what = f"holds tenants {foreign}" if foreign else "was not created by the demo"
-                raise DemoError(f"{self.warehouse} {what}; move it away or run the demo with "
-                                f"--data-dir elsewhere")
+                raise DemoError(
+                    f"{self.warehouse} {what}; move it away or run the demo with --data-dir elsewhere"
+                )
         d.mkdir(parents=True, exist_ok=True)
-        for name in ("warehouse.duckdb", "warehouse.duckdb.wal", "warehouse.duckdb.lock",
-                     "warehouse.snapshot.duckdb", "kontor.demo.yaml", "corrections.csv", SANDBOX_STATE,
-                     SEVDESK_STATE, SANDBOX_FILE):
+        for name in (
+            "warehouse.duckdb",
+            "warehouse.duckdb.wal",
+            "warehouse.duckdb.lock",
+            "warehouse.snapshot.duckdb",
+            "kontor.demo.yaml",
+            "corrections.csv",
+            SANDBOX_STATE,
+            SEVDESK_STATE,
+            SANDBOX_FILE,
+        ):
             (d / name).unlink(missing_ok=True)
         for t in world.ALL_TENANTS:
             shutil.rmtree(d / ".dlt" / f"kontor_{t.system}_{t.name}", ignore_errors=True)
@@ -108,12 +126,17 @@ class Demo:
         started = time.monotonic()
         self.prepare()
         r = self.results
-        say(f"[1/7] starting the sandboxes: 3 Lexware tenants in one process, rate limit {world.RATE_LIMIT} "
-            "req/s per key; 1 sevDesk tenant in a sevDesk sandbox (no rate limit: sevDesk publishes none)")
+        say(
+            f"[1/7] starting the sandboxes: 3 Lexware tenants in one process, rate limit {world.RATE_LIMIT} "
+            "req/s per key; 1 sevDesk tenant in a sevDesk sandbox (no rate limit: sevDesk publishes none)"
+        )
         options = {**world.sandbox_options(self.books), "state": str(self.data_dir / SANDBOX_STATE)}
         sev_options = {**world.sevdesk_sandbox_options(), "state": str(self.data_dir / SEVDESK_STATE)}
-        with start_sandbox(**options) as sandbox, start_sandbox(**sev_options) as sevdesk, \
-                Colleague(sandbox) as colleague:
+        with (
+            start_sandbox(**options) as sandbox,
+            start_sandbox(**sev_options) as sevdesk,
+            Colleague(sandbox) as colleague,
+        ):
             self.sandbox, self.sevdesk = sandbox, sevdesk
             r.books = {name: str(books) for name, books in self.books.items()}
             r.books |= {t.name: str(world.SEVDESK_BOOKS) for t in world.SEVDESK_TENANTS}
@@ -132,8 +155,12 @@ class Demo:
                 say(f"      FAILED: {exc}; stopping")
             # for `make demo-ui`: every tenant straight at the sandbox (the colleague leaves with the demo)
             world.write_config(config, {t.name: sandbox.base_url for t in world.TENANTS} | sev_urls)
-            world.save_sandbox(self.data_dir / SANDBOX_FILE, options, sandbox.base_url,
-                               {"options": sev_options, "base_url": sevdesk.base_url})
+            world.save_sandbox(
+                self.data_dir / SANDBOX_FILE,
+                options,
+                sandbox.base_url,
+                {"options": sev_options, "base_url": sevdesk.base_url},
+            )
             say("      stopping the sandboxes (their books are kept for `make demo-ui`)")
         if self.warehouse.exists():
             self.count_cdm_rows()
@@ -151,6 +178,7 @@ class Demo:
             stats = self.tenant_stats()
             parts = " · ".join(f"{name} {s['requests']:,} req" for name, s in stats.items())
             say(f"      {time.monotonic() - started:5.0f}s  {parts}")
+
         return tick
 
     def _record(self, outcomes: list[RunOutcome]) -> None:
@@ -165,27 +193,36 @@ class Demo:
         self.sandbox.reset_stats()
         self.sevdesk.reset_stats()
         started = time.monotonic()
-        launched = [self.dagster.materialize(f"{label}-{t.name}", f"group:raw_{t.system}", t.name, config)
-                    for t in world.ALL_TENANTS]
+        launched = [
+            self.dagster.materialize(f"{label}-{t.name}", f"group:raw_{t.system}", t.name, config)
+            for t in world.ALL_TENANTS
+        ]
         outcomes = self.dagster.wait(launched, tick=self._tick(started))
         self._record(outcomes)
         stats = self.tenant_stats()
         out = {}
         for t, o in zip(world.ALL_TENANTS, outcomes, strict=True):
             meta = next(iter(o.metadata.values()), {})
-            out[t.name] = {"requests": stats[t.name]["requests"],
-                           "429": stats[t.name]["status"].get("429", 0),
-                           "403": stats[t.name]["status"].get("403", 0),
-                           "rows": meta.get("rows_by_table", {}), "not_in_plan": sorted(
-                               k for k, m in o.metadata.items() if "not_in_plan" in m),
-                           "duration_s": meta.get("duration_s"), "status": o.status}
-        say(f"      done in {time.monotonic() - started:.0f}s: "
-            + ", ".join(f"{n} {v['status'].lower()}" for n, v in out.items()))
+            out[t.name] = {
+                "requests": stats[t.name]["requests"],
+                "429": stats[t.name]["status"].get("429", 0),
+                "403": stats[t.name]["status"].get("403", 0),
+                "rows": meta.get("rows_by_table", {}),
+                "not_in_plan": sorted(k for k, m in o.metadata.items() if "not_in_plan" in m),
+                "duration_s": meta.get("duration_s"),
+                "status": o.status,
+            }
+        say(
+            f"      done in {time.monotonic() - started:.0f}s: "
+            + ", ".join(f"{n} {v['status'].lower()}" for n, v in out.items())
+        )
         return out
 
     def full_sync(self) -> None:
-        say("[2/7] full sync of every tenant (4 parallel Dagster runs: raw_lexware/* for each Lexware "
-            "partition, raw_sevdesk/* for the sevDesk one)")
+        say(
+            "[2/7] full sync of every tenant (4 parallel Dagster runs: raw_lexware/* for each Lexware "
+            "partition, raw_sevdesk/* for the sevDesk one)"
+        )
         # The first run on an empty warehouse reads everything and leaves the incremental cursor set
         # (mode `full` is for re-extracting later: it does not move the cursor).
         result = self._sync_all("1-full-sync", None)
@@ -201,20 +238,25 @@ class Demo:
         started = time.monotonic()
         as_of = world.sandbox_date(self.sandbox.clock())  # the books' today, not the machine's
         self.results.as_of = as_of.isoformat()
-        [outcome] = self.dagster.wait([self.dagster.execute_job(label, "kontor_transform",
-                                                                world.transform_run_config(as_of))])
+        [outcome] = self.dagster.wait(
+            [self.dagster.execute_job(label, "kontor_transform", world.transform_run_config(as_of))]
+        )
         self._record([outcome])
         failed = [c for c in outcome.checks if not c.passed and c.severity == "ERROR"]
         for c in failed:
             self.results.problems.append(f"asset check {c.asset}:{c.name} failed")
         passed = f"{sum(c.passed for c in outcome.checks)}/{len(outcome.checks)}"
-        say(f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models as of {as_of} "
-            f"(the sandbox's date), {passed} dbt tests passed")
+        say(
+            f"      done in {time.monotonic() - started:.0f}s: {len(outcome.metadata)} models as of {as_of} "
+            f"(the sandbox's date), {passed} dbt tests passed"
+        )
 
     # -- write-back ------------------------------------------------------------------------------------
     def write_back(self, colleague: Colleague) -> None:
-        say("[4/7] write-back: 3 corrections for Lexware (a colleague edits Lexware meanwhile) and 1 for "
-            "sevDesk, job apply_corrections")
+        say(
+            "[4/7] write-back: 3 corrections for Lexware (a colleague edits Lexware meanwhile) and 1 for "
+            "sevDesk, job apply_corrections"
+        )
         tenant, sb = world.ELBE.name, self.sandbox
         export = sb.export(tenant)
         contacts = [c for c in export["contacts"] if _updatable(c)]
@@ -222,18 +264,37 @@ class Demo:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             bill_id, due = con.execute(
                 "SELECT id, due_date::VARCHAR FROM cdm.bills WHERE tenant_id = ? AND status = 'open' "
-                "AND due_date IS NOT NULL ORDER BY id LIMIT 1", [tenant]).fetchone()
-            seen = {row[0]: row[1:] for row in con.execute(
-                "SELECT remote_id, email, vat_id FROM cdm.contacts WHERE tenant_id = ?", [tenant]).fetchall()}
+                "AND due_date IS NOT NULL ORDER BY id LIMIT 1",
+                [tenant],
+            ).fetchone()
+            seen = {
+                row[0]: row[1:]
+                for row in con.execute(
+                    "SELECT remote_id, email, vat_id FROM cdm.contacts WHERE tenant_id = ?", [tenant]
+                ).fetchall()
+            }
         rows = [
-            {"entity": "bill", "record_id": bill_id, "field": "due_date", "new_value": "2031-01-31",
-             "expected_old_value": due},
-            {"entity": "contact", "record_id": f"lexware:{tenant}:{retry_contact['id']}",
-             "field": "email", "new_value": "buchhaltung@elbe-demo.example",
-             "expected_old_value": seen[retry_contact["id"]][0]},
-            {"entity": "contact", "record_id": f"lexware:{tenant}:{conflict_contact['id']}",
-             "field": "vat_id", "new_value": valid_de_vat_id(21000000),
-             "expected_old_value": seen[conflict_contact["id"]][1]},
+            {
+                "entity": "bill",
+                "record_id": bill_id,
+                "field": "due_date",
+                "new_value": "2031-01-31",
+                "expected_old_value": due,
+            },
+            {
+                "entity": "contact",
+                "record_id": f"lexware:{tenant}:{retry_contact['id']}",
+                "field": "email",
+                "new_value": "buchhaltung@elbe-demo.example",
+                "expected_old_value": seen[retry_contact["id"]][0],
+            },
+            {
+                "entity": "contact",
+                "record_id": f"lexware:{tenant}:{conflict_contact['id']}",
+                "field": "vat_id",
+                "new_value": valid_de_vat_id(21000000),
+                "expected_old_value": seen[conflict_contact["id"]][1],
+            },
         ]
         rows = [{"tenant": tenant, **row} for row in rows] + [self.sevdesk_correction()]
         path = self.data_dir / "corrections.csv"
@@ -241,8 +302,13 @@ class Demo:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
-        imported = subprocess.run([sys.executable, "-m", "pipelines.writeback", "import", str(path)],
-                                  cwd=ROOT, env=self.dagster.env, capture_output=True, text=True)
+        imported = subprocess.run(
+            [sys.executable, "-m", "pipelines.writeback", "import", str(path)],
+            cwd=ROOT,
+            env=self.dagster.env,
+            capture_output=True,
+            text=True,
+        )
         if imported.returncode:
             self.results.problems.append(f"importing corrections failed: {imported.stderr.strip()}")
             return
@@ -257,23 +323,43 @@ class Demo:
         self._record([outcome])
         self.results.colleague_edits = colleague.edits
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
-            cols = ["id", "tenant", "entity", "field", "new_value", "status", "reason", "attempts",
-                    "version_before", "applied_version"]
-            self.results.corrections = [dict(zip([*cols, "puts", "guarantees", "audit"], row, strict=True))
-                                        for row in con.execute(
-                f"SELECT {', '.join(f'c.{c}' for c in cols)}, "
-                "count(a.id) FILTER (a.action IN ('put', 'save')), "
-                "list(DISTINCT a.guarantee ORDER BY a.guarantee) FILTER (a.guarantee IS NOT NULL), "
-                "list(a.action || ':' || a.outcome ORDER BY a.id) FILTER (a.id IS NOT NULL) "
-                "FROM writeback.corrections AS c LEFT JOIN writeback.audit AS a ON a.correction_id = c.id "
-                "GROUP BY ALL ORDER BY c.id").fetchall()]
-        expected = [("applied", 1), ("applied", 2), ("conflict", 0),  # (status, writes sent): Lexware ...
-                    ("applied", 1)]  # ... and sevDesk (one saveVoucher)
+            cols = [
+                "id",
+                "tenant",
+                "entity",
+                "field",
+                "new_value",
+                "status",
+                "reason",
+                "attempts",
+                "version_before",
+                "applied_version",
+            ]
+            self.results.corrections = [
+                dict(zip([*cols, "puts", "guarantees", "audit"], row, strict=True))
+                for row in con.execute(
+                    f"SELECT {', '.join(f'c.{c}' for c in cols)}, "
+                    "count(a.id) FILTER (a.action IN ('put', 'save')), "
+                    "list(DISTINCT a.guarantee ORDER BY a.guarantee) FILTER (a.guarantee IS NOT NULL), "
+                    "list(a.action || ':' || a.outcome ORDER BY a.id) FILTER (a.id IS NOT NULL) "
+                    "FROM writeback.corrections AS c "
+                    "LEFT JOIN writeback.audit AS a ON a.correction_id = c.id "
+                    "GROUP BY ALL ORDER BY c.id"
+                ).fetchall()
+            ]
+        expected = [
+            ("applied", 1),
+            ("applied", 2),
+            ("conflict", 0),  # (status, writes sent): Lexware ...
+            ("applied", 1),
+        ]  # ... and sevDesk (one saveVoucher)
         got = [(c["status"], c["puts"]) for c in self.results.corrections]
         if got != expected:
             self.results.problems.append(f"write-back outcomes {got}, expected {expected}")
-        say(f"      done in {time.monotonic() - started:.0f}s: "
-            + ", ".join(f"#{c['id']} {c['status']}" for c in self.results.corrections))
+        say(
+            f"      done in {time.monotonic() - started:.0f}s: "
+            + ", ".join(f"#{c['id']} {c['status']}" for c in self.results.corrections)
+        )
 
     def sevdesk_correction(self) -> dict:
         """The sevDesk correction: a new due date on a draft bill (sevDesk voucher), as an analyst would
@@ -284,14 +370,24 @@ class Demo:
                 "SELECT id, raw ->> '$.paymentDeadline' FROM raw_sevdesk.vouchers WHERE tenant_id = ? "
                 "AND raw ->> '$.status' = '50' AND raw ->> '$.enshrined' IS NULL "
                 "AND NOT coalesce(is_deleted, false) "
-                "ORDER BY raw ->> '$.creditDebit' = 'C' DESC, id::BIGINT LIMIT 1", [tenant]).fetchone()
-        return {"tenant": tenant, "entity": "bill", "record_id": f"sevdesk:{tenant}:{vid}",
-                "field": "due_date", "new_value": "2031-02-28", "expected_old_value": (due or "")[:10]}
+                "ORDER BY raw ->> '$.creditDebit' = 'C' DESC, id::BIGINT LIMIT 1",
+                [tenant],
+            ).fetchone()
+        return {
+            "tenant": tenant,
+            "entity": "bill",
+            "record_id": f"sevdesk:{tenant}:{vid}",
+            "field": "due_date",
+            "new_value": "2031-02-28",
+            "expected_old_value": (due or "")[:10],
+        }
 
     # -- incremental -----------------------------------------------------------------------------------
     def incremental(self) -> None:
-        say("[5/7] incremental re-sync after edits in Lexware (2 invoices paid, 1 contact renamed) and "
-            "the sevDesk write-back")
+        say(
+            "[5/7] incremental re-sync after edits in Lexware (2 invoices paid, 1 contact renamed) and "
+            "the sevDesk write-back"
+        )
         t, sb = world.NORDLICHT.name, self.sandbox
         export = sb.export(t)
         open_invoices = [i for i in export["invoices"] if i["voucherStatus"] == "open"][:2]
@@ -321,9 +417,13 @@ class Demo:
                 for table in RAW_TABLES:
                     want = {} if t.denied and table == t.denied[1] else expected[table]
                     has_version = table in ("contacts", "articles", "invoices", "credit_notes", "vouchers")
-                    got = dict(con.execute(
-                        f"SELECT id, {'version' if has_version else 'NULL'} FROM raw_lexware.{table} "
-                        "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [t.name]).fetchall())
+                    got = dict(
+                        con.execute(
+                            f"SELECT id, {'version' if has_version else 'NULL'} FROM raw_lexware.{table} "
+                            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)",
+                            [t.name],
+                        ).fetchall()
+                    )
                     if got != want:
                         missing, extra = len(want.keys() - got.keys()), len(got.keys() - want.keys())
                         stale = sum(1 for k in want.keys() & got.keys() if want[k] != got[k])
@@ -332,7 +432,8 @@ class Demo:
                 self.results.problems += [f"{t.name} raw_lexware.{m}" for m in mismatches]
             for t in world.SEVDESK_TENANTS:
                 self.results.ground_truth[t.name] = mismatches = _sevdesk_mismatches(
-                    con, t.name, world.expected_sevdesk_raw(self.sevdesk.export(t.name)))
+                    con, t.name, world.expected_sevdesk_raw(self.sevdesk.export(t.name))
+                )
                 self.results.problems += [f"{t.name} raw_sevdesk.{m}" for m in mismatches]
 
     def count_cdm_rows(self) -> None:
@@ -342,29 +443,37 @@ class Demo:
         with duckdb.connect(str(self.warehouse), read_only=True) as con:
             columns: dict[tuple[str, str], set[str]] = {}
             for schema, table, column in con.execute(
-                    "SELECT table_schema, table_name, column_name FROM information_schema.columns "
-                    "WHERE table_schema IN ('cdm', 'marts') ORDER BY ALL").fetchall():
+                "SELECT table_schema, table_name, column_name FROM information_schema.columns "
+                "WHERE table_schema IN ('cdm', 'marts') ORDER BY ALL"
+            ).fetchall():
                 columns.setdefault((schema, table), set()).add(column)
             for (schema, table), cols in columns.items():
                 if "tenant_id" not in cols:
                     continue  # e.g. marts.as_of
-                by_tenant = dict(con.execute(
-                    f"SELECT tenant_id, count(*) FROM {schema}.{table} GROUP BY ALL").fetchall())
+                by_tenant = dict(
+                    con.execute(f"SELECT tenant_id, count(*) FROM {schema}.{table} GROUP BY ALL").fetchall()
+                )
                 if schema == "cdm":
-                    self.results.cdm_rows[table] = {t.name: by_tenant.get(t.name, 0)
-                                                    for t in world.ALL_TENANTS}
+                    self.results.cdm_rows[table] = {
+                        t.name: by_tenant.get(t.name, 0) for t in world.ALL_TENANTS
+                    }
                 if "source_system" in cols:
-                    by_source = dict(con.execute(
-                        f"SELECT source_system, count(*) FROM {schema}.{table} GROUP BY ALL").fetchall())
+                    by_source = dict(
+                        con.execute(
+                            f"SELECT source_system, count(*) FROM {schema}.{table} GROUP BY ALL"
+                        ).fetchall()
+                    )
                 else:
                     by_source = {}
                     for tenant, n in by_tenant.items():
                         system = system_of.get(tenant, "?")
                         by_source[system] = by_source.get(system, 0) + n
                 self.results.source_rows[f"{schema}.{table}"] = {
-                    s: by_source.get(s, 0) for s in sorted({"lexware", "sevdesk", *by_source})}
+                    s: by_source.get(s, 0) for s in sorted({"lexware", "sevdesk", *by_source})
+                }
                 self.results.source_rows_by[f"{schema}.{table}"] = (
-                    "source_system" if "source_system" in cols else "tenant")
+                    "source_system" if "source_system" in cols else "tenant"
+                )
 
 
 def _tenants_in(warehouse: Path) -> set[str]:
@@ -372,20 +481,29 @@ def _tenants_in(warehouse: Path) -> set[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.columns WHERE table_schema IN "
-            "('raw_lexware', 'raw_sevdesk') AND column_name = 'tenant_id'").fetchall()
-        return {r[0] for s, t in tables for r in con.execute(
-            f'SELECT DISTINCT tenant_id FROM {s}."{t}"').fetchall()}
+            "('raw_lexware', 'raw_sevdesk') AND column_name = 'tenant_id'"
+        ).fetchall()
+        return {
+            r[0]
+            for s, t in tables
+            for r in con.execute(f'SELECT DISTINCT tenant_id FROM {s}."{t}"').fetchall()
+        }
 
 
-def _sevdesk_mismatches(con: duckdb.DuckDBPyConnection, tenant: str,
-                        expected: dict[str, dict[str, dict]]) -> list[str]:
+def _sevdesk_mismatches(
+    con: duckdb.DuckDBPyConnection, tenant: str, expected: dict[str, dict[str, dict]]
+) -> list[str]:
     """Each raw_sevdesk table against the sevDesk sandbox's export: ids and whole payloads."""
     mismatches = []
     for table, want in expected.items():
-        got = {i: json.loads(raw) for i, raw in con.execute(
-            f"SELECT id, raw FROM raw_sevdesk.{table} WHERE tenant_id = ? "
-            "AND NOT coalesce(is_deleted, false)",
-            [tenant]).fetchall()}
+        got = {
+            i: json.loads(raw)
+            for i, raw in con.execute(
+                f"SELECT id, raw FROM raw_sevdesk.{table} WHERE tenant_id = ? "
+                "AND NOT coalesce(is_deleted, false)",
+                [tenant],
+            ).fetchall()
+        }
         if got != want:
             missing, extra = len(want.keys() - got.keys()), len(got.keys() - want.keys())
             stale = sum(1 for k in want.keys() & got.keys() if want[k] != got[k])
@@ -395,9 +513,12 @@ def _sevdesk_mismatches(con: duckdb.DuckDBPyConnection, tenant: str,
 
 def _updatable(contact: dict) -> bool:
     """A company contact the public API lets us update (one address, e-mail, phone, person at most)."""
-    lists = [*(contact.get("emailAddresses") or {}).values(), *(contact.get("phoneNumbers") or {}).values(),
-             *(contact.get("addresses") or {}).values(),
-             (contact.get("company") or {}).get("contactPersons") or []]
+    lists = [
+        *(contact.get("emailAddresses") or {}).values(),
+        *(contact.get("phoneNumbers") or {}).values(),
+        *(contact.get("addresses") or {}).values(),
+        (contact.get("company") or {}).get("contactPersons") or [],
+    ]
     return "company" in contact and all(len(x) <= 1 for x in lists)
 
 

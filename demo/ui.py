@@ -23,8 +23,9 @@ from sandbox.process import SandboxProcess, SandboxStartError, start_sandbox
 
 
 @contextmanager
-def demo_environment(data_dir: Path, dagster_home: Path
-                     ) -> Iterator[tuple[dict[str, str], SandboxProcess, SandboxProcess | None]]:
+def demo_environment(
+    data_dir: Path, dagster_home: Path
+) -> Iterator[tuple[dict[str, str], SandboxProcess, SandboxProcess | None]]:
     """The demo's sandboxes running again from their saved books on their old ports, and the environment
     a Dagster process needs for the demo's tenants (config, keys, instance): (env, the Lexware sandbox,
     the sevDesk sandbox or None for a demo made before it had one)."""
@@ -44,8 +45,10 @@ def demo_environment(data_dir: Path, dagster_home: Path
             runner = DagsterRunner(dagster_home.resolve(), env, data_dir / "demo-logs")  # instance ready
             yield runner.env, sandbox, sevdesk
     except SandboxStartError as exc:
-        raise DemoError(f"cannot bring the demo's sandbox back on port {port} (busy? another `make "
-                        f"demo-ui` or `make sandbox` running?): {str(exc).splitlines()[0]}") from None
+        raise DemoError(
+            f"cannot bring the demo's sandbox back on port {port} (busy? another `make "
+            f"demo-ui` or `make sandbox` running?): {str(exc).splitlines()[0]}"
+        ) from None
 
 
 def automation_states(dagster_home: Path) -> dict[str, str]:
@@ -67,23 +70,36 @@ def automation_states(dagster_home: Path) -> dict[str, str]:
     return states
 
 
-def banner(sandbox: SandboxProcess, url: str, states: dict[str, str], as_of: str,
-           sevdesk: SandboxProcess | None = None) -> str:
-    what = {"lexware_hourly": "an incremental sync of every Lexware tenant at minute 0 of each hour",
-            "sevdesk_hourly": "the same for every sevDesk tenant",
-            "sync_sevdesk_after_writeback": "re-syncs a sevDesk tenant after a write-back to it",
-            "kontor_model_automation": "rebuilds the models after each sync",
-            "pending_corrections_sensor": "applies pending corrections unattended"}
-    lines = [f"Dagster UI: {url}  (Ctrl-C stops it and the sandboxes)",
-             f"  Lexware sandbox: {sandbox.base_url}, the books as the demo left them; keys "
-             f"{', '.join(t.key_env for t in world.TENANTS)} set: every job runs"]
+def banner(
+    sandbox: SandboxProcess,
+    url: str,
+    states: dict[str, str],
+    as_of: str,
+    sevdesk: SandboxProcess | None = None,
+) -> str:
+    what = {
+        "lexware_hourly": "an incremental sync of every Lexware tenant at minute 0 of each hour",
+        "sevdesk_hourly": "the same for every sevDesk tenant",
+        "sync_sevdesk_after_writeback": "re-syncs a sevDesk tenant after a write-back to it",
+        "kontor_model_automation": "rebuilds the models after each sync",
+        "pending_corrections_sensor": "applies pending corrections unattended",
+    }
+    lines = [
+        f"Dagster UI: {url}  (Ctrl-C stops it and the sandboxes)",
+        f"  Lexware sandbox: {sandbox.base_url}, the books as the demo left them; keys "
+        f"{', '.join(t.key_env for t in world.TENANTS)} set: every job runs",
+    ]
     if sevdesk:
-        lines.append(f"  sevDesk sandbox: {sevdesk.base_url}/api/v1, the books as the demo left them; keys "
-                     f"{', '.join(t.key_env for t in world.SEVDESK_TENANTS)} set")
+        lines.append(
+            f"  sevDesk sandbox: {sevdesk.base_url}/api/v1, the books as the demo left them; keys "
+            f"{', '.join(t.key_env for t in world.SEVDESK_TENANTS)} set"
+        )
     lines.append("  schedules and sensors on this instance:")
     lines += [f"    {name:<28} {state:<8} {what.get(name, '')}" for name, state in sorted(states.items())]
-    lines.append(f"  the demo's marts are as of {as_of} (the sandbox's date); a rebuild started by the "
-                 "automation uses the machine's date: launch kontor_transform with config as_of to pin it")
+    lines.append(
+        f"  the demo's marts are as of {as_of} (the sandbox's date); a rebuild started by the "
+        "automation uses the machine's date: launch kontor_transform with config as_of to pin it"
+    )
     return "\n".join(lines)
 
 

@@ -31,12 +31,18 @@ class Books:
     credit_notes: int
 
     def flags(self) -> dict[str, int]:
-        return {"contacts": self.contacts, "invoices": self.invoices, "vouchers": self.vouchers,
-                "credit_notes": self.credit_notes}
+        return {
+            "contacts": self.contacts,
+            "invoices": self.invoices,
+            "vouchers": self.vouchers,
+            "credit_notes": self.credit_notes,
+        }
 
     def __str__(self) -> str:
-        return (f"{self.contacts:,} contacts, {self.invoices:,} invoices, {self.vouchers:,} vouchers, "
-                f"{self.credit_notes:,} credit notes")
+        return (
+            f"{self.contacts:,} contacts, {self.invoices:,} invoices, {self.vouchers:,} vouchers, "
+            f"{self.credit_notes:,} credit notes"
+        )
 
 
 LARGE = Books(500, 1500, 600, 80)
@@ -62,11 +68,18 @@ class Tenant:
 
 NORDLICHT = Tenant("nordlicht", "large-ish books")
 ELBE = Tenant("elbe", "small books, 3 % injected 429s, write-back target")
-SPREE = Tenant("spree", "small books; its key may not read posting categories (403): that table is "
-               "skipped, the rest syncs", denied=("/v1/posting-categories", "posting_categories"))
+SPREE = Tenant(
+    "spree",
+    "small books; its key may not read posting categories (403): that table is skipped, the rest syncs",
+    denied=("/v1/posting-categories", "posting_categories"),
+)
 TENANTS = (NORDLICHT, ELBE, SPREE)  # the Lexware tenants (one Lexware sandbox)
-ISAR = Tenant("isar", "sevDesk books (both tax schemes, SR cancellations, locked documents), no rate "
-              "limit (sevDesk publishes none), one compare-before-write correction", system="sevdesk")
+ISAR = Tenant(
+    "isar",
+    "sevDesk books (both tax schemes, SR cancellations, locked documents), no rate "
+    "limit (sevDesk publishes none), one compare-before-write correction",
+    system="sevdesk",
+)
 SEVDESK_TENANTS = (ISAR,)  # in the sevDesk sandbox
 ALL_TENANTS = TENANTS + SEVDESK_TENANTS
 SEVDESK_BOOKS = Books(40, 80, 40, 8)  # the sevDesk sandbox's `small` preset
@@ -80,12 +93,17 @@ def books_of(quick: bool) -> dict[str, Books]:
 def sandbox_options(books: dict[str, Books]) -> dict:
     """`start_sandbox` options for one process holding every tenant: keys, denied endpoints, per-tenant
     counts and per-tenant faults (`--contacts nordlicht=500 ... --faults elbe:429=0.03`)."""
-    counts = {flag: [f"{name}={b.flags()[flag]}" for name, b in books.items()]
-              for flag in ("contacts", "invoices", "vouchers", "credit_notes")}
-    return {"tenants": {t.name: t.key for t in TENANTS}, "rate_limit": RATE_LIMIT,
-            "deny": [f"{t.name}:{t.denied[0]}" for t in TENANTS if t.denied],
-            "faults": [f"{ELBE.name}:{FAULTS_ELBE}"],
-            **counts}
+    counts = {
+        flag: [f"{name}={b.flags()[flag]}" for name, b in books.items()]
+        for flag in ("contacts", "invoices", "vouchers", "credit_notes")
+    }
+    return {
+        "tenants": {t.name: t.key for t in TENANTS},
+        "rate_limit": RATE_LIMIT,
+        "deny": [f"{t.name}:{t.denied[0]}" for t in TENANTS if t.denied],
+        "faults": [f"{ELBE.name}:{FAULTS_ELBE}"],
+        **counts,
+    }
 
 
 def sevdesk_sandbox_options(books: Books = SEVDESK_BOOKS) -> dict:
@@ -98,13 +116,33 @@ def write_config(path: Path, base_urls: dict[str, str]) -> Path:
     """kontor.yaml for the demo tenants (`base_urls`: tenant -> URL; a sevDesk tenant's is its sandbox's
     root, `/api/v1` is appended); the keys stay in the environment. sevDesk tenants keep their system's
     default budget."""
-    lexware = [{"name": t.name, "system": "lexware", "base_url": base_urls[t.name], "api_key_env": t.key_env,
-                "rps": BUDGET_RPS, "max_in_flight": MAX_IN_FLIGHT} for t in TENANTS]
-    sevdesk = [{"name": t.name, "system": "sevdesk", "base_url": f"{base_urls[t.name]}/api/v1",
-                "api_key_env": t.key_env} for t in SEVDESK_TENANTS if t.name in base_urls]
+    lexware = [
+        {
+            "name": t.name,
+            "system": "lexware",
+            "base_url": base_urls[t.name],
+            "api_key_env": t.key_env,
+            "rps": BUDGET_RPS,
+            "max_in_flight": MAX_IN_FLIGHT,
+        }
+        for t in TENANTS
+    ]
+    sevdesk = [
+        {
+            "name": t.name,
+            "system": "sevdesk",
+            "base_url": f"{base_urls[t.name]}/api/v1",
+            "api_key_env": t.key_env,
+        }
+        for t in SEVDESK_TENANTS
+        if t.name in base_urls
+    ]
     doc = {"warehouse": "warehouse.duckdb", "tenants": lexware + sevdesk}
-    path.write_text("# Written by `make demo` (python -m demo); regenerated on every run.\n"
-                    + yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    path.write_text(
+        "# Written by `make demo` (python -m demo); regenerated on every run.\n"
+        + yaml.safe_dump(doc, sort_keys=False),
+        encoding="utf-8",
+    )
     load_config(path)  # the same schema check as every entry point: a ConfigError line, not a failed run
     return path
 
@@ -150,6 +188,7 @@ def expected_sevdesk_raw(export: dict) -> dict[str, dict[str, dict]]:
 
 def expected_raw(export: dict) -> dict[str, dict[str, int | None]]:
     """Ground truth per raw table: id -> version (None where the resource has none)."""
+
     def versions(records: list[dict]) -> dict[str, int | None]:
         return {r["id"]: r.get("version") for r in records}
 

@@ -24,8 +24,15 @@ from core.warehouse import snapshot_path
 
 __all__ = ["MARTS", "Warehouse", "WarehouseNotFound", "open"]
 
-MARTS = ("ar_aging", "ap_aging", "customer_balances", "document_balances", "revenue_by_month",
-         "dso_by_month", "as_of")
+MARTS = (
+    "ar_aging",
+    "ap_aging",
+    "customer_balances",
+    "document_balances",
+    "revenue_by_month",
+    "dso_by_month",
+    "as_of",
+)
 _QUALIFIED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -59,8 +66,10 @@ class Warehouse:
 
     def tables(self) -> pd.DataFrame:
         """Every table and view with its schema (cdm, marts, quarantine, raw_lexware, meta, ...)."""
-        return self.sql("SELECT table_schema AS schema, table_name AS name, table_type AS type "
-                        "FROM information_schema.tables ORDER BY 1, 2")
+        return self.sql(
+            "SELECT table_schema AS schema, table_name AS name, table_type AS type "
+            "FROM information_schema.tables ORDER BY 1, 2"
+        )
 
 
 def open(path: str | Path | None = None) -> Warehouse:

@@ -62,16 +62,23 @@ def main(argv: list[str] | None = None) -> int:
     sync.add_argument("--mode", choices=("incremental", "backfill", "full"), default="incremental")
     sync.add_argument("--from", dest="start", help="backfill: first voucher date (yyyy-MM-dd)")
     sync.add_argument("--to", dest="end", help="backfill: last voucher date (inclusive)")
-    sync.add_argument("--workers", type=_positive, default=DEFAULT_WORKERS,
-                      help=f"tenants synced at once in this process (default {DEFAULT_WORKERS})")
+    sync.add_argument(
+        "--workers",
+        type=_positive,
+        default=DEFAULT_WORKERS,
+        help=f"tenants synced at once in this process (default {DEFAULT_WORKERS})",
+    )
     check = sub.add_parser("check-config", help="check kontor.yaml without any request")
     check.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
     rebind = sub.add_parser("rebind", help="bind a tenant to the organisation its key answers for now")
     rebind.add_argument("--config", default=None, help="kontor.yaml (default: KONTOR_CONFIG or repo root)")
     rebind.add_argument("--tenant", required=True)
     rows = rebind.add_mutually_exclusive_group()
-    rows.add_argument("--purge", action="store_true",
-                      help="delete the tenant's raw rows and extraction state (the next sync reads afresh)")
+    rows.add_argument(
+        "--purge",
+        action="store_true",
+        help="delete the tenant's raw rows and extraction state (the next sync reads afresh)",
+    )
     rows.add_argument("--keep-rows", action="store_true", help="keep rows of the previous organisation")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -101,8 +108,14 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if failed else 0
 
 
-def sync_all(config_path: str, tenants: list[str], mode: Mode, start: str | None, end: str | None,
-             workers: int = DEFAULT_WORKERS) -> list[dict[str, Any]]:
+def sync_all(
+    config_path: str,
+    tenants: list[str],
+    mode: Mode,
+    start: str | None,
+    end: str | None,
+    workers: int = DEFAULT_WORKERS,
+) -> list[dict[str, Any]]:
     """Sync `tenants` in a bounded thread pool; print each result line as its tenant finishes and return
     the results in the order of `tenants`."""
     with ThreadPoolExecutor(max_workers=min(workers, len(tenants)), thread_name_prefix="tenant") as pool:
@@ -125,10 +138,17 @@ def check_config(path: str | None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    problems = [f"{config.path}: tenant {t.name!r}: field 'api_key_env': environment variable "
-                f"{t.api_key_env} is not set" for t in config.tenants if not os.environ.get(t.api_key_env)]
-    problems += [f"{config.path}: coordination: environment variable {name} is not set"
-                 for name in config.coordination.env_names if not os.environ.get(name)]
+    problems = [
+        f"{config.path}: tenant {t.name!r}: field 'api_key_env': environment variable "
+        f"{t.api_key_env} is not set"
+        for t in config.tenants
+        if not os.environ.get(t.api_key_env)
+    ]
+    problems += [
+        f"{config.path}: coordination: environment variable {name} is not set"
+        for name in config.coordination.env_names
+        if not os.environ.get(name)
+    ]
     problems += _warehouse_problems(config)
     for line in problems:
         print(f"config error: {line}", file=sys.stderr)
@@ -165,10 +185,17 @@ def _rebind(path: str | None, tenant_name: str, purge: bool, keep_rows: bool) ->
     except (ConfigError, LexwareError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps({"tenant": result.tenant, "organization_id": result.current.id,
-                      "company": result.current.company,
-                      "previous_organization_id": result.previous.id if result.previous else None,
-                      "purged_rows": result.purged_rows}))
+    print(
+        json.dumps(
+            {
+                "tenant": result.tenant,
+                "organization_id": result.current.id,
+                "company": result.current.company,
+                "previous_organization_id": result.previous.id if result.previous else None,
+                "purged_rows": result.purged_rows,
+            }
+        )
+    )
     return 0
 
 

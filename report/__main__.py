@@ -35,8 +35,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {exc}", file=sys.stderr)
         return 2
     for t in report.tenants:
-        print(f"{t.tenant}: open receivables {t.open_amount:,.2f} EUR as of {t.as_of}, "
-              f"net revenue {sum(t.revenue.values()):,.2f} EUR over {len(t.revenue)} months")
+        print(
+            f"{t.tenant}: open receivables {t.open_amount:,.2f} EUR as of {t.as_of}, "
+            f"net revenue {sum(t.revenue.values()):,.2f} EUR over {len(t.revenue)} months"
+        )
     print(f"report: {report.html}")
     return 0
 

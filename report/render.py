@@ -27,8 +27,13 @@ import kontor
 
 # The aging buckets as drawn, left to right; they add up to the open amount (marts.ar_aging's
 # bucket_0_30 holds the not-yet-due part too, so "1-30" is bucket_0_30 minus not_yet_due_amount).
-BUCKETS = {"not_yet_due": "not yet due", "days_1_30": "1-30 days", "bucket_31_60": "31-60",
-           "bucket_61_90": "61-90", "bucket_90_plus": "90+"}
+BUCKETS = {
+    "not_yet_due": "not yet due",
+    "days_1_30": "1-30 days",
+    "bucket_31_60": "31-60",
+    "bucket_61_90": "61-90",
+    "bucket_90_plus": "90+",
+}
 AGING_SQL = """
 SELECT tenant_id, any_value(as_of_date)::VARCHAR AS as_of_date,
        sum(total_open_amount)::DOUBLE AS total_open_amount,
@@ -96,7 +101,8 @@ def read_marts(warehouse: Path) -> list[TenantReport]:
     tenants: dict[str, TenantReport] = {}
     for row in aging.itertuples(index=False):
         tenants[row.tenant_id] = TenantReport(
-            row.tenant_id, row.as_of_date, row.total_open_amount, {b: getattr(row, b) for b in BUCKETS})
+            row.tenant_id, row.as_of_date, row.total_open_amount, {b: getattr(row, b) for b in BUCKETS}
+        )
     for row in revenue.itertuples(index=False):
         tenants.setdefault(row.tenant_id, TenantReport(row.tenant_id)).revenue[row.month] = row.net_amount
     for t in tenants.values():
@@ -122,11 +128,18 @@ def _finish(fig: plt.Figure, ax: plt.Axes, title: str, path: Path) -> list[float
 
 def _aging_chart(t: TenantReport, path: Path) -> list[float]:
     fig, ax = plt.subplots(figsize=(6.5, 3.6), dpi=100)
-    bars = ax.bar(list(BUCKETS.values()), list(t.aging.values()),
-                  color=["#8ab17d", "#4c956c", "#f4a259", "#e76f51", "#9d0208"])
+    bars = ax.bar(
+        list(BUCKETS.values()),
+        list(t.aging.values()),
+        color=["#8ab17d", "#4c956c", "#f4a259", "#e76f51", "#9d0208"],
+    )
     ax.bar_label(bars, labels=[f"{v:,.0f}" for v in t.aging.values()], fontsize=8)
-    return _finish(fig, ax, f"{t.tenant}: open receivables {t.open_amount:,.2f} EUR by days past due "
-                            f"(as of {t.as_of})", path)
+    return _finish(
+        fig,
+        ax,
+        f"{t.tenant}: open receivables {t.open_amount:,.2f} EUR by days past due (as of {t.as_of})",
+        path,
+    )
 
 
 def _revenue_chart(t: TenantReport, path: Path) -> list[float]:
@@ -137,11 +150,17 @@ def _revenue_chart(t: TenantReport, path: Path) -> list[float]:
     if t.partial_month:  # the as-of date's month is not over: drawn hatched and labelled
         bar = bars[months.index(t.partial_month)]
         bar.set(color="#a9c2dc", hatch="//", edgecolor="#386fa4")
-        ax.annotate(f"partial: to {t.as_of}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-                    ha="center", va="bottom", fontsize=7)
+        ax.annotate(
+            f"partial: to {t.as_of}",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=7,
+        )
     step = max(1, len(months) // 12)
-    ticks = sorted({*range(0, len(months), step), *([months.index(t.partial_month)] if t.partial_month
-                                                     else [])})
+    ticks = sorted(
+        {*range(0, len(months), step), *([months.index(t.partial_month)] if t.partial_month else [])}
+    )
     ax.set_xticks(ticks, [labels[i] for i in ticks], rotation=45, ha="right", fontsize=8)
     return _finish(fig, ax, f"{t.tenant}: net revenue by month (invoices minus credit notes)", path)
 
@@ -162,8 +181,9 @@ def render(warehouse: Path, out_dir: Path) -> Report:
             t.revenue_png = f"{t.tenant}_revenue.png"
             t.drawn["revenue"] = _revenue_chart(t, out_dir / t.revenue_png)
         t.page = f"{t.tenant}.html"
-        (out_dir / t.page).write_text(env.get_template("tenant.html.j2").render(t=t, **common),
-                                      encoding="utf-8")
+        (out_dir / t.page).write_text(
+            env.get_template("tenant.html.j2").render(t=t, **common), encoding="utf-8"
+        )
     html = out_dir / "index.html"
     html.write_text(env.get_template("index.html.j2").render(tenants=tenants, **common), encoding="utf-8")
     report = Report(str(warehouse), generated, tenants, str(html))

@@ -21,9 +21,14 @@ log = logging.getLogger("sandbox.churn")
 class Churn:
     """The background editor: its current rate (edits per second, 0 = paused) and the edits made."""
 
-    def __init__(self, rate: float, seed: int, actions: list[tuple[str, int]],
-                 step_fn: Callable[[Any, Any, str, random.Random], bool],
-                 skipped: tuple[type[Exception], ...]) -> None:
+    def __init__(
+        self,
+        rate: float,
+        seed: int,
+        actions: list[tuple[str, int]],
+        step_fn: Callable[[Any, Any, str, random.Random], bool],
+        skipped: tuple[type[Exception], ...],
+    ) -> None:
         """The emulator's `actions` (name, weight), its `step_fn(sb, tenant, action, rng)` (False: nothing
         to act on) and the exceptions that merely skip an edit."""
         self.actions = actions

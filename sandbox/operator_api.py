@@ -31,8 +31,15 @@ def tenant_or_404(sb: Any, request: Request) -> tuple[Any, JSONResponse | None]:
     return t, None
 
 
-def common_routes(sb: Any, *, system: str, edit: EditFn, refused: tuple[type[Exception], ...],
-                  error_body: ErrorBody, fmt_time: Callable[[datetime], str]) -> list[Route]:
+def common_routes(
+    sb: Any,
+    *,
+    system: str,
+    edit: EditFn,
+    refused: tuple[type[Exception], ...],
+    error_body: ErrorBody,
+    fmt_time: Callable[[datetime], str],
+) -> list[Route]:
     """The routes every emulator shares. `edit` applies one edit request body; `refused` are the errors
     with which its books refuse one (answered by `error_body`); `fmt_time` renders the clock."""
 

@@ -26,15 +26,19 @@ def _query(config: KontorConfig, sql: str, params: list | None = None) -> list[t
 
 def rows(config: KontorConfig, table: str, tenant: str, deleted: bool = False) -> dict[str, dict]:
     """{id: raw payload} of a raw table for one tenant (live rows, or the deleted ones)."""
-    result = _query(config, f"SELECT id, raw FROM raw_lexware.{table} "
-                            "WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?", [tenant, deleted])
+    result = _query(
+        config,
+        f"SELECT id, raw FROM raw_lexware.{table} WHERE tenant_id = ? AND coalesce(is_deleted, false) = ?",
+        [tenant, deleted],
+    )
     return {i: json.loads(raw) for i, raw in result}
 
 
 def count_rows(config: KontorConfig, table: str) -> tuple[int, int]:
     """(rows, distinct (tenant, id)) of a raw table: equal when there are no duplicates."""
-    total, distinct = _query(config, f"SELECT count(*), count(DISTINCT (tenant_id, id)) "
-                                     f"FROM raw_lexware.{table}")[0]
+    total, distinct = _query(
+        config, f"SELECT count(*), count(DISTINCT (tenant_id, id)) FROM raw_lexware.{table}"
+    )[0]
     return total, distinct
 
 
@@ -45,14 +49,24 @@ def _same(loaded: dict, truth: dict) -> bool:
     if loaded == truth:
         return True
     statuses = {loaded.get("voucherStatus"), truth.get("voucherStatus")}
-    return (truth.get("voucherStatus") == "overdue" and statuses <= {"open", "sepadebit", "overdue"}
-            and {**loaded, "voucherStatus": None} == {**truth, "voucherStatus": None})
+    return (
+        truth.get("voucherStatus") == "overdue"
+        and statuses <= {"open", "sepadebit", "overdue"}
+        and {**loaded, "voucherStatus": None} == {**truth, "voucherStatus": None}
+    )
 
 
 def assert_matches_export(config: KontorConfig, export: dict, tenant: str) -> None:
     """Every raw table equals the sandbox's ground truth exactly (ids, versions, amounts: whole payloads)."""
-    for table in ("contacts", "articles", "invoices", "credit_notes", "vouchers", "voucherlist",
-                  "posting_categories"):
+    for table in (
+        "contacts",
+        "articles",
+        "invoices",
+        "credit_notes",
+        "vouchers",
+        "voucherlist",
+        "posting_categories",
+    ):
         expected = {r["id"]: r for r in export[table]}
         actual = rows(config, table, tenant)
         assert actual.keys() == expected.keys(), f"{table}: ids differ"

@@ -377,15 +377,38 @@ ARTICLE_UNSOLD = "5d0f7e5a-3c1e-4c39-9a52-6c8f1d2b7e11"
 
 def articles() -> list[dict]:
     """Two articles as GET /v1/articles renders them (explicit nulls); one is on the reference invoice."""
-    base = {"organizationId": ORG, "createdDate": _ts("2025-01-10", "08:00:00.000"),
-            "updatedDate": _ts("2025-06-02", "10:30:00.000"), "archived": False, "note": None, "version": 2}
+    base = {
+        "organizationId": ORG,
+        "createdDate": _ts("2025-01-10", "08:00:00.000"),
+        "updatedDate": _ts("2025-06-02", "10:30:00.000"),
+        "archived": False,
+        "note": None,
+        "version": 2,
+    }
     return [
-        {**base, "id": ARTICLE_BELT, "title": "Antriebsriemen AR-40", "description": None, "type": "PRODUCT",
-         "articleNumber": "AR-40", "gtin": "4012345678901", "unitName": "Stück",
-         "price": {"netPrice": 410.5, "grossPrice": 488.495, "leadingPrice": "NET", "taxRate": 19}},
-        {**base, "id": ARTICLE_UNSOLD, "title": "Wartungsvertrag", "description": "jährlich",
-         "type": "SERVICE", "articleNumber": None, "gtin": None, "unitName": "Jahr", "archived": True,
-         "price": {"netPrice": 1000.0, "grossPrice": 1190.0, "leadingPrice": "GROSS", "taxRate": 19}},
+        {
+            **base,
+            "id": ARTICLE_BELT,
+            "title": "Antriebsriemen AR-40",
+            "description": None,
+            "type": "PRODUCT",
+            "articleNumber": "AR-40",
+            "gtin": "4012345678901",
+            "unitName": "Stück",
+            "price": {"netPrice": 410.5, "grossPrice": 488.495, "leadingPrice": "NET", "taxRate": 19},
+        },
+        {
+            **base,
+            "id": ARTICLE_UNSOLD,
+            "title": "Wartungsvertrag",
+            "description": "jährlich",
+            "type": "SERVICE",
+            "articleNumber": None,
+            "gtin": None,
+            "unitName": "Jahr",
+            "archived": True,
+            "price": {"netPrice": 1000.0, "grossPrice": 1190.0, "leadingPrice": "GROSS", "taxRate": 19},
+        },
     ]
 
 

@@ -24,8 +24,10 @@ RUN_ID = uuid.uuid4().hex[:8]
 
 def _unavailable(what: str, url: str, exc: Exception) -> None:
     """Skip loudly (one line), or fail under CI=true, where the services must be there."""
-    reason = (f"{what} not reachable at {redact(url)} ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
-              f"start it or set {'KONTOR_TEST_POSTGRES' if what == 'PostgreSQL' else 'KONTOR_TEST_REDIS'}")
+    reason = (
+        f"{what} not reachable at {redact(url)} ({str(exc).splitlines()[0] if str(exc) else exc!r}); "
+        f"start it or set {'KONTOR_TEST_POSTGRES' if what == 'PostgreSQL' else 'KONTOR_TEST_REDIS'}"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(reason)
     pytest.skip(reason)
@@ -72,8 +74,11 @@ def postgres_database(label: str = "db") -> Iterator[str]:
         yield database_url(name)
     finally:
         with admin.cursor() as cur:
-            cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE datname = %s AND pid <> pg_backend_pid()", (name,))
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
             cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
         admin.close()
 

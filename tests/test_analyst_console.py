@@ -49,8 +49,14 @@ def test_harlequin_opens_the_snapshot_in_a_terminal(snapshot):
     """The real console in a pseudo-terminal: it connects and lists the database in its catalogue."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 140, 0, 0))
-    proc = subprocess.Popen(console_command(snapshot), stdin=slave, stdout=slave, stderr=slave,
-                            env={**console_env(), "TERM": "xterm-256color"}, start_new_session=True)
+    proc = subprocess.Popen(
+        console_command(snapshot),
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env={**console_env(), "TERM": "xterm-256color"},
+        start_new_session=True,
+    )
     raw, screen, deadline = b"", "", time.monotonic() + 90
     try:
         while time.monotonic() < deadline and "Database Connected" not in screen:
@@ -68,7 +74,12 @@ def test_harlequin_opens_the_snapshot_in_a_terminal(snapshot):
 
 
 def test_a_missing_warehouse_names_the_command_to_run(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "kontor", "sql", "--warehouse", str(tmp_path / "no.duckdb")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kontor", "sql", "--warehouse", str(tmp_path / "no.duckdb")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "run `make demo` or `make sync` first" in proc.stderr

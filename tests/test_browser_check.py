@@ -20,8 +20,13 @@ pytestmark = pytest.mark.slow
 def test_operator_pages_in_headless_chromium(tmp_path):
     if not find_chromium(None):
         pytest.skip("NO CHROMIUM BINARY: browser check of the Dagster UI not run (apt-get install chromium)")
-    proc = subprocess.run([sys.executable, "bench/browser_check.py", "--out", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, "bench/browser_check.py", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.startswith(("ok", "FAIL"))]
     assert len(lines) == 3 and all(line.startswith("ok") for line in lines), lines

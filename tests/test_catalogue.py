@@ -12,10 +12,26 @@ from tests.dbt_warehouse import manifest
 REPO = defs.get_repository_def()
 GRAPH = REPO.asset_graph
 NODES = {key: GRAPH.get(key) for key in GRAPH.get_all_asset_keys()}
-LAYERS = {"raw_lexware": "raw", "raw_sevdesk": "raw", "staging": "staging", "cdm": "cdm", "marts": "marts",
-          "quarantine": "quarantine", "analyst": "analyst"}
-RAW_TABLES = {"contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
-              "posting_categories", "profile", "articles"}
+LAYERS = {
+    "raw_lexware": "raw",
+    "raw_sevdesk": "raw",
+    "staging": "staging",
+    "cdm": "cdm",
+    "marts": "marts",
+    "quarantine": "quarantine",
+    "analyst": "analyst",
+}
+RAW_TABLES = {
+    "contacts",
+    "voucherlist",
+    "invoices",
+    "credit_notes",
+    "vouchers",
+    "payments",
+    "posting_categories",
+    "profile",
+    "articles",
+}
 
 
 def _column_schema(node):
@@ -29,8 +45,9 @@ def test_every_layer_is_a_group_named_like_the_key_prefix():
         by_group.setdefault(node.group_name, set()).add(key.path[-1])
     assert set(by_group) == set(LAYERS)
     assert by_group["raw_lexware"] == RAW_TABLES
-    assert by_group["staging"] and all(name.startswith(("stg_lexware__", "stg_sevdesk__"))
-                                       for name in by_group["staging"])
+    assert by_group["staging"] and all(
+        name.startswith(("stg_lexware__", "stg_sevdesk__")) for name in by_group["staging"]
+    )
     assert {"invoices", "contacts", "payments"} <= by_group["cdm"]
     assert {"ar_aging", "revenue_by_month"} <= by_group["marts"]
     assert by_group["quarantine"] == {"issues"}
@@ -43,8 +60,13 @@ def test_asset_has_owner_kinds_tags_and_description(key):
     assert node.owners == OWNERS
     assert node.kinds == ({"dlt", "duckdb"} if group.startswith("raw_") else {"dbt", "duckdb"})
     assert node.tags["layer"] == LAYERS[group]
-    source = (group.removeprefix("raw_") if group.startswith("raw_")
-              else key.path[-1].split("__")[0].removeprefix("stg_") if group == "staging" else "all")
+    source = (
+        group.removeprefix("raw_")
+        if group.startswith("raw_")
+        else key.path[-1].split("__")[0].removeprefix("stg_")
+        if group == "staging"
+        else "all"
+    )
     assert node.tags["source"] == source
     assert node.description and len(node.description) > 30, node.description
 
@@ -62,8 +84,11 @@ def test_documented_models_show_their_columns_before_the_first_build():
     """The catalogue reads the dbt manifest: every cdm/marts/quarantine model shows the columns its YAML
     describes (name, type, meaning) before it was ever built."""
     models = [n for n in manifest()["nodes"].values() if n["resource_type"] == "model"]
-    documented = {f"{m['config']['schema']}/{m['name']}": m["columns"] for m in models
-                  if m["config"]["schema"] in ("cdm", "marts", "quarantine")}
+    documented = {
+        f"{m['config']['schema']}/{m['name']}": m["columns"]
+        for m in models
+        if m["config"]["schema"] in ("cdm", "marts", "quarantine")
+    }
     assert len(documented) == 21
     for table, columns in documented.items():
         shown = _column_schema(NODES[AssetKey(table.split("/"))]).columns
@@ -75,8 +100,11 @@ def test_documented_models_show_their_columns_before_the_first_build():
 
 
 def test_every_dbt_test_is_a_described_check_and_every_grain_is_checked():
-    checks = {(k.asset_key.to_user_string(), k.name): GRAPH.get_check_spec(k) for k in GRAPH.asset_check_keys
-              if not k.asset_key.path[0].startswith("raw_")}  # the raw layer's checks are the extraction's
+    checks = {
+        (k.asset_key.to_user_string(), k.name): GRAPH.get_check_spec(k)
+        for k in GRAPH.asset_check_keys
+        if not k.asset_key.path[0].startswith("raw_")
+    }  # the raw layer's checks are the extraction's
     tests = [n for n in manifest()["nodes"].values() if n["resource_type"] == "test"]
     assert len(checks) == len(tests)
     assert all(spec.description for spec in checks.values())
@@ -90,9 +118,18 @@ def test_every_dbt_test_is_a_described_check_and_every_grain_is_checked():
 
 def test_jobs_schedule_and_sensor_are_described():
     jobs = {j.name: j for j in REPO.get_all_jobs() if not j.name.startswith("__")}
-    assert set(jobs) == {"lexware_sync", "lexware_backfill", "lexware_full_refresh", "kontor_transform",
-                         "apply_corrections", "apply_corrections_dry_run", "lexware_events",
-                         "lexware_event_subscriptions", "sevdesk_sync", "sevdesk_full_refresh"}
+    assert set(jobs) == {
+        "lexware_sync",
+        "lexware_backfill",
+        "lexware_full_refresh",
+        "kontor_transform",
+        "apply_corrections",
+        "apply_corrections_dry_run",
+        "lexware_events",
+        "lexware_event_subscriptions",
+        "sevdesk_sync",
+        "sevdesk_full_refresh",
+    }
     assert all(j.description for j in jobs.values())
     schedule = REPO.get_schedule_def("lexware_hourly")
     assert schedule.job_name == "lexware_sync" and schedule.cron_schedule == "0 * * * *"
@@ -110,8 +147,9 @@ def test_jobs_schedule_and_sensor_are_described():
     assert after.description
 
 
-@pytest.mark.parametrize("job, mode", [("lexware_sync", None), ("lexware_full_refresh", "full"),
-                                       ("lexware_events", "events")])
+@pytest.mark.parametrize(
+    "job, mode", [("lexware_sync", None), ("lexware_full_refresh", "full"), ("lexware_events", "events")]
+)
 def test_launchpad_prefills_the_extraction_mode_per_partition(job, mode):
     config = defs.resolve_job_def(job).partitioned_config.get_run_config_for_partition_key("demo")
     op_config = config.get("ops", {}).get("lexware_raw", {}).get("config", {})
@@ -131,14 +169,24 @@ def test_backfill_launchpad_asks_for_tenant_and_window_and_prefills_nothing():
     op = {"tenant": "demo", "voucher_date_from": "2025-01-01", "voucher_date_to": "2025-03-31"}
     for missing in op:
         with pytest.raises(DagsterInvalidConfigError, match=missing if missing != "tenant" else "tenant"):
-            validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": {
-                k: v for k, v in op.items() if k != missing}}}})
+            validate_run_config(
+                job,
+                {
+                    "ops": {
+                        "backfill_tenant_window": {"config": {k: v for k, v in op.items() if k != missing}}
+                    }
+                },
+            )
     with pytest.raises(DagsterInvalidConfigError, match="tenant"):  # only tenants from kontor.yaml
         validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": {**op, "tenant": "nope"}}}})
     resolved = validate_run_config(job, {"ops": {"backfill_tenant_window": {"config": op}}})
     assert resolved["ops"]["backfill_tenant_window"]["config"] == op
-    config_type = job.run_config_schema.config_type.fields["ops"].config_type.fields[
-        "backfill_tenant_window"].config_type.fields["config"].config_type
+    config_type = (
+        job.run_config_schema.config_type.fields["ops"]
+        .config_type.fields["backfill_tenant_window"]
+        .config_type.fields["config"]
+        .config_type
+    )
     assert {n: f.is_required for n, f in config_type.fields.items()} == dict.fromkeys(op, True)
 
 

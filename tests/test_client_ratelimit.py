@@ -27,8 +27,12 @@ def test_budget_is_shared_across_processes(tmp_path: Path) -> None:
     rps, per_process, processes = 20.0, 15, 3
     bucket = tmp_path / "tenant.sqlite"
     procs = [
-        subprocess.Popen([sys.executable, "-c", WORKER, str(bucket), str(rps), str(per_process)],
-                         stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, str(bucket), str(rps), str(per_process)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=Path(__file__).parent.parent,
+        )
         for _ in range(processes)
     ]
     stamps = sorted(t for p in procs for t in json.loads(p.communicate(timeout=60)[0]))

@@ -49,7 +49,8 @@ LOCK_WORKER = textwrap.dedent("""
 
 def _config(folder: Path, base_url: str, coordination: str) -> Path:
     path = folder / "kontor.yaml"
-    path.write_text(textwrap.dedent(f"""\
+    path.write_text(
+        textwrap.dedent(f"""\
         warehouse: data/warehouse.duckdb
         tenants:
           - name: acme
@@ -57,14 +58,24 @@ def _config(folder: Path, base_url: str, coordination: str) -> Path:
             api_key_env: KONTOR_COORD_KEY
             rps: 2
             burst: 2
-        """) + coordination)
+        """)
+        + coordination
+    )
     return path
 
 
 def _run_workers(script: str, args_per_worker: list[list[str]], env: dict[str, str]) -> list:
-    procs = [subprocess.Popen([sys.executable, "-c", script, *args], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for args in args_per_worker]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for args in args_per_worker
+    ]
     results = []
     for proc in procs:
         out, err = proc.communicate(timeout=180)
@@ -96,8 +107,9 @@ def test_redis_budget_shared_by_processes(tmp_path: Path, monkeypatch) -> None:
     from tests.services import REDIS_URL
 
     with redis_prefix("budget") as prefix:
-        section = (f"coordination:\n  backend: redis\n  url_env: KONTOR_COORD_REDIS\n"
-                   f"  key_prefix: '{prefix}'\n")
+        section = (
+            f"coordination:\n  backend: redis\n  url_env: KONTOR_COORD_REDIS\n  key_prefix: '{prefix}'\n"
+        )
         _shared_budget_run(tmp_path, section, {"KONTOR_COORD_REDIS": REDIS_URL}, monkeypatch)
         import redis
 
@@ -129,20 +141,34 @@ def test_advisory_lock_serialises_processes(tmp_path: Path, monkeypatch) -> None
     from core.locks import lock_key
 
     with postgres_database("lock") as url:
-        cfg = _config(tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: redis\n"
-                      "  url_env: KONTOR_COORD_REDIS\n  lock_url_env: KONTOR_COORD_PG\n")
+        cfg = _config(
+            tmp_path,
+            "http://127.0.0.1:9",
+            "coordination:\n  backend: redis\n"
+            "  url_env: KONTOR_COORD_REDIS\n  lock_url_env: KONTOR_COORD_PG\n",
+        )
         monkeypatch.setenv("KONTOR_COORD_PG", url)
         monkeypatch.setenv("KONTOR_COORD_REDIS", "redis://127.0.0.1:1/0")  # not used by the lock
-        procs = [subprocess.Popen([sys.executable, "-c", LOCK_WORKER, str(cfg), "2"], cwd=ROOT,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-                 for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", LOCK_WORKER, str(cfg), "2"],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         # while one holds it, the server shows the advisory lock granted on the tenant's key
         key = lock_key("kontor:", "acme")
         seen = False
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
             for _ in range(100):
-                cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                            "AND (classid::bigint << 32 | objid::bigint) = %s", (key & 0xFFFFFFFFFFFFFFFF,))
+                cur.execute(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    "AND (classid::bigint << 32 | objid::bigint) = %s",
+                    (key & 0xFFFFFFFFFFFFFFFF,),
+                )
                 if cur.fetchone()[0] == 1:
                     seen = True
                     break
@@ -169,8 +195,9 @@ def test_coordination_config_errors(tmp_path: Path, monkeypatch) -> None:
     cfg = _config(tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: etcd\n  url_env: X\n")
     with pytest.raises(ConfigError, match=r"coordination: field 'backend' must be one of"):
         load_config(cfg)
-    cfg = _config(tmp_path, "http://127.0.0.1:9",
-                  "coordination:\n  backend: postgres\n  url_env: KONTOR_NO_PG\n")
+    cfg = _config(
+        tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: postgres\n  url_env: KONTOR_NO_PG\n"
+    )
     config = load_config(cfg)
     assert config.coordination.backend == "postgres"
     assert config.tenant("acme").coordination == config.coordination
@@ -197,8 +224,9 @@ def test_advisory_lock_serialises_threads_of_one_process(tmp_path: Path, monkeyp
     from core.locks import tenant_lock
 
     with postgres_database("threadlock") as url:
-        cfg = _config(tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: postgres\n"
-                      "  url_env: KONTOR_COORD_PG\n")
+        cfg = _config(
+            tmp_path, "http://127.0.0.1:9", "coordination:\n  backend: postgres\n  url_env: KONTOR_COORD_PG\n"
+        )
         monkeypatch.setenv("KONTOR_COORD_PG", url)
         config = load_config(cfg)
         spans: list[tuple[float, float]] = []

@@ -27,8 +27,9 @@ SMALL = {"contacts": 5, "invoices": 6, "vouchers": 3, "credit_notes": 1}
 pytestmark = pytest.mark.slow
 
 
-def _wait_for(instance: DagsterInstance, run_ids: list[str], daemon: subprocess.Popen,
-              timeout: float) -> list:
+def _wait_for(
+    instance: DagsterInstance, run_ids: list[str], daemon: subprocess.Popen, timeout: float
+) -> list:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         runs = instance.get_runs(RunsFilter(run_ids=run_ids))
@@ -58,14 +59,19 @@ def test_instance_on_postgres_queues_and_records_kontor_runs(tmp_path: Path, mon
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text((ROOT / "deploy" / "dagster.yaml").read_text())  # as shipped
-    with postgres_database("dagster") as url, \
-            start_sandbox(tenants={"acme": "pg-dagster-key"}, seed=5, **SMALL) as sb:
+    with (
+        postgres_database("dagster") as url,
+        start_sandbox(tenants={"acme": "pg-dagster-key"}, seed=5, **SMALL) as sb,
+    ):
         config = write_config(tmp_path, sb.base_url, {"acme": "KONTOR_PGD_ACME_KEY"})
         # dagster-postgres speaks psycopg2; SQLAlchemy 2.1 would pick psycopg 3 for a bare postgresql://
         dagster_url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
-        env = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": dagster_url,
-               "KONTOR_CONFIG": str(config.path),
-               "KONTOR_PGD_ACME_KEY": "pg-dagster-key"}
+        env = {
+            "DAGSTER_HOME": str(home),
+            "DAGSTER_POSTGRES_URL": dagster_url,
+            "KONTOR_CONFIG": str(config.path),
+            "KONTOR_PGD_ACME_KEY": "pg-dagster-key",
+        }
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         instance = DagsterInstance.get()
@@ -75,16 +81,34 @@ def test_instance_on_postgres_queues_and_records_kontor_runs(tmp_path: Path, mon
         run_ids = []
         for _ in range(2):
             before = {r.run_id for r in instance.get_runs()}
-            launch = subprocess.run([str(BIN / "dagster"), "job", "launch", "-j", "lexware_sync", *target,
-                                     "--tags", json.dumps({"dagster/partition": "acme"})],
-                                    cwd=ROOT, capture_output=True, text=True, timeout=300)
+            launch = subprocess.run(
+                [
+                    str(BIN / "dagster"),
+                    "job",
+                    "launch",
+                    "-j",
+                    "lexware_sync",
+                    *target,
+                    "--tags",
+                    json.dumps({"dagster/partition": "acme"}),
+                ],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
             assert launch.returncode == 0, launch.stderr[-3000:]
             [new] = [r for r in instance.get_runs() if r.run_id not in before]
             assert new.status == DagsterRunStatus.QUEUED
             run_ids.append(new.run_id)
-        daemon = subprocess.Popen([str(BIN / "dagster-daemon"), "run", *target], cwd=ROOT,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                  start_new_session=True)
+        daemon = subprocess.Popen(
+            [str(BIN / "dagster-daemon"), "run", *target],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         try:
             runs = _wait_for(instance, run_ids, daemon, timeout=600)
         finally:
@@ -92,8 +116,9 @@ def test_instance_on_postgres_queues_and_records_kontor_runs(tmp_path: Path, mon
         records = {r.dagster_run.run_id: r for r in instance.get_run_records(RunsFilter(run_ids=run_ids))}
         instance.dispose()
         with psycopg2.connect(url) as conn, conn.cursor() as cur:
-            cur.execute("SELECT run_id, status FROM runs WHERE run_id = ANY(%s) ORDER BY create_timestamp",
-                        (run_ids,))
+            cur.execute(
+                "SELECT run_id, status FROM runs WHERE run_id = ANY(%s) ORDER BY create_timestamp", (run_ids,)
+            )
             stored_runs = cur.fetchall()
             cur.execute("SELECT count(*) FROM event_logs WHERE run_id = ANY(%s)", (run_ids,))
             stored_events = cur.fetchone()[0]
@@ -101,8 +126,9 @@ def test_instance_on_postgres_queues_and_records_kontor_runs(tmp_path: Path, mon
             heartbeats = cur.fetchone()[0]
         conn.close()
         served = sb.tenant_stats("acme")["requests"]
-    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs), \
-        [(r.run_id, r.status) for r in runs] + [daemon_err[-3000:]]
+    assert all(r.status == DagsterRunStatus.SUCCESS for r in runs), [(r.run_id, r.status) for r in runs] + [
+        daemon_err[-3000:]
+    ]
     assert stored_runs == [(run_id, "SUCCESS") for run_id in run_ids]
     assert stored_events > 20 and heartbeats > 0
     assert served > 0

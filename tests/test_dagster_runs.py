@@ -42,8 +42,14 @@ def run_cli(home: Path, *args: str):
     env = {**os.environ, "KONTOR_CONFIG": str(home / "kontor.yaml"), "DAGSTER_HOME": str(home / "home")}
     instance = DagsterInstance.from_config(str(home / "home"))
     before = {r.run_id for r in instance.get_runs()}
-    proc = subprocess.run([str(DAGSTER), *args, "-m", "assets.definitions", "-d", str(ROOT)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [str(DAGSTER), *args, "-m", "assets.definitions", "-d", str(ROOT)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     [run] = [r for r in instance.get_runs() if r.run_id not in before]
     events = [e.dagster_event.event_type for e in instance.all_logs(run.run_id) if e.dagster_event]
     instance.dispose()
@@ -80,7 +86,13 @@ def test_our_modules_use_no_deprecated_api():
         "        and issubclass(w.category, DeprecationWarning)]\n"
         "print('\\n'.join(ours))\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "KONTOR_CONFIG": str(ROOT / "kontor.yaml")})
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "KONTOR_CONFIG": str(ROOT / "kontor.yaml")},
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == ""

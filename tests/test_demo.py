@@ -28,8 +28,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("demo")
-    cmd = [sys.executable, "-m", "demo", "--quick", "--data-dir", str(tmp / "data"),
-           "--dagster-home", str(tmp / "dagster"), "--json", str(tmp / "results.json")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "demo",
+        "--quick",
+        "--data-dir",
+        str(tmp / "data"),
+        "--dagster-home",
+        str(tmp / "dagster"),
+        "--json",
+        str(tmp / "results.json"),
+    ]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1700)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     return proc.stdout, json.loads((tmp / "results.json").read_text()), tmp
@@ -40,11 +50,16 @@ def seeded():
     """The books the demo started from: same tenants, seed and sizes, untouched."""
     large = {world.NORDLICHT.name: world.NORDLICHT.key}
     small = {world.ELBE.name: world.ELBE.key}
-    with start_sandbox(tenants=large, rate_limit=0, **world.LARGE_QUICK.flags()) as a, \
-         start_sandbox(tenants=small, rate_limit=0, **world.SMALL.flags()) as b, \
-         start_sandbox(**world.sevdesk_sandbox_options()) as c:
-        yield {world.NORDLICHT.name: a.export(world.NORDLICHT.name),
-               world.ELBE.name: b.export(world.ELBE.name), world.ISAR.name: c.export(world.ISAR.name)}
+    with (
+        start_sandbox(tenants=large, rate_limit=0, **world.LARGE_QUICK.flags()) as a,
+        start_sandbox(tenants=small, rate_limit=0, **world.SMALL.flags()) as b,
+        start_sandbox(**world.sevdesk_sandbox_options()) as c,
+    ):
+        yield {
+            world.NORDLICHT.name: a.export(world.NORDLICHT.name),
+            world.ELBE.name: b.export(world.ELBE.name),
+            world.ISAR.name: c.export(world.ISAR.name),
+        }
 
 
 def test_progress_lines_and_a_summary(demo):
@@ -62,9 +77,10 @@ def _section(out: str, title: str) -> str:
 
 def test_cdm_rows_in_the_summary_are_the_warehouse_rows(demo):
     out, results, _ = demo
-    printed = {m[1]: [int(x.replace(",", "")) for x in m[2].split()]
-               for m in re.finditer(r"^\s+cdm\.(\w+)\s+([\d,\s]+?)$", _section(out, "CDM rows per tenant"),
-                                    re.M)}
+    printed = {
+        m[1]: [int(x.replace(",", "")) for x in m[2].split()]
+        for m in re.finditer(r"^\s+cdm\.(\w+)\s+([\d,\s]+?)$", _section(out, "CDM rows per tenant"), re.M)
+    }
     with duckdb.connect(results["warehouse"], read_only=True) as con:
         for table, counts in printed.items():
             actual = dict(con.execute(f"SELECT tenant_id, count(*) FROM cdm.{table} GROUP BY 1").fetchall())
@@ -79,16 +95,22 @@ def test_rows_per_source_system_in_the_summary_are_the_warehouse_rows(demo):
     section = _section(out, "Rows per source system")
     systems = section.splitlines()[1].split()[1:]
     assert systems == ["lexware", "sevdesk"]
-    printed = {m[1]: (bool(m[2]), [int(x.replace(",", "")) for x in m[3].split()])
-               for m in re.finditer(r"^\s+((?:cdm|marts)\.\w+)( \*)?\s+([\d,\s]+?)$", section, re.M)}
+    printed = {
+        m[1]: (bool(m[2]), [int(x.replace(",", "")) for x in m[3].split()])
+        for m in re.finditer(r"^\s+((?:cdm|marts)\.\w+)( \*)?\s+([\d,\s]+?)$", section, re.M)
+    }
     system_of = {t.name: t.system for t in world.ALL_TENANTS}
     with duckdb.connect(results["warehouse"], read_only=True) as con:
         for table, (by_tenant, counts) in printed.items():
             schema, name = table.split(".")
-            cols = {r[0] for r in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_schema = ? AND table_name = ?",
-                [schema, name]).fetchall()}
+            cols = {
+                r[0]
+                for r in con.execute(
+                    "SELECT column_name FROM information_schema.columns "
+                    "WHERE table_schema = ? AND table_name = ?",
+                    [schema, name],
+                ).fetchall()
+            }
             assert by_tenant == ("source_system" not in cols), table
             key = "tenant_id" if by_tenant else "source_system"
             actual: dict[str, int] = {}
@@ -115,13 +137,23 @@ def test_the_sevdesk_tenant_is_synced_exactly(demo, seeded):
         assert sync["status"] == "SUCCESS" and sync["requests"] == sync["minimum"], step
     assert results["full_sync"][isar]["minimum"] == world.minimum_sevdesk_sync_requests(seeded[isar])
     with duckdb.connect(results["warehouse"], read_only=True) as con:
-        for table in ("contacts", "invoices", "vouchers", "invoice_positions",
-                      "check_account_transaction_logs"):
-            ids = {r[0] for r in con.execute(f"SELECT id FROM raw_sevdesk.{table} WHERE tenant_id = ?",
-                                             [isar]).fetchall()}
+        for table in (
+            "contacts",
+            "invoices",
+            "vouchers",
+            "invoice_positions",
+            "check_account_transaction_logs",
+        ):
+            ids = {
+                r[0]
+                for r in con.execute(
+                    f"SELECT id FROM raw_sevdesk.{table} WHERE tenant_id = ?", [isar]
+                ).fetchall()
+            }
             assert ids == {r["id"] for r in seeded[isar][table]} and ids, table
-        in_raw_sevdesk = {r[0] for r in con.execute(
-            "SELECT DISTINCT tenant_id FROM raw_sevdesk.contacts").fetchall()}
+        in_raw_sevdesk = {
+            r[0] for r in con.execute("SELECT DISTINCT tenant_id FROM raw_sevdesk.contacts").fetchall()
+        }
     assert in_raw_sevdesk == {isar}  # the Lexware tenants stay in raw_lexware
 
 
@@ -138,10 +170,14 @@ def test_the_sevdesk_write_back_is_applied_compare_before_write(demo, seeded):
     assert "applied" in line and "compare_before_write" in line and "sevDesk" in line
     before = {v["id"]: v for v in seeded[world.ISAR.name]["vouchers"]}
     with duckdb.connect(results["warehouse"], read_only=True) as con:
-        vid = con.execute("SELECT split_part(record_id, ':', 3) FROM writeback.corrections WHERE id = ?",
-                          [sev["id"]]).fetchone()[0]
-        raw = json.loads(con.execute("SELECT raw FROM raw_sevdesk.vouchers WHERE tenant_id = ? AND id = ?",
-                                     [world.ISAR.name, vid]).fetchone()[0])
+        vid = con.execute(
+            "SELECT split_part(record_id, ':', 3) FROM writeback.corrections WHERE id = ?", [sev["id"]]
+        ).fetchone()[0]
+        raw = json.loads(
+            con.execute(
+                "SELECT raw FROM raw_sevdesk.vouchers WHERE tenant_id = ? AND id = ?", [world.ISAR.name, vid]
+            ).fetchone()[0]
+        )
     assert before[vid]["status"] == "50" and not before[vid]["enshrined"]  # a draft: sevDesk lets it change
     assert raw["paymentDeadline"][:10] == "2031-02-28" != (before[vid]["paymentDeadline"] or "")[:10]
     assert (raw["sumNet"], raw["sumGross"]) == (before[vid]["sumNet"], before[vid]["sumGross"])
@@ -160,11 +196,18 @@ def test_requests_and_rows_against_the_ground_truth(demo, seeded):
     assert spree["requests"] == spree["minimum"] + spree["429"]
     with duckdb.connect(results["warehouse"], read_only=True) as con:
         for name, export in lexware.items():
-            ids = {r[0] for r in con.execute(
-                "SELECT id FROM raw_lexware.contacts WHERE tenant_id = ?", [name]).fetchall()}
+            ids = {
+                r[0]
+                for r in con.execute(
+                    "SELECT id FROM raw_lexware.contacts WHERE tenant_id = ?", [name]
+                ).fetchall()
+            }
             assert ids == {c["id"] for c in export["contacts"]}
-            invoices = con.execute("SELECT count(*) FROM cdm.invoices WHERE tenant_id = ? AND "
-                                   "raw_table = 'raw_lexware.invoices'", [name]).fetchone()[0]
+            invoices = con.execute(
+                "SELECT count(*) FROM cdm.invoices WHERE tenant_id = ? AND "
+                "raw_table = 'raw_lexware.invoices'",
+                [name],
+            ).fetchone()[0]
             assert invoices == len(export["invoices"])
     assert results["ground_truth"] == {t.name: [] for t in world.ALL_TENANTS}
 
@@ -177,18 +220,26 @@ def test_write_back_outcomes_are_in_lexware_and_the_warehouse(demo, seeded):
     assert (conflict["status"], conflict["puts"]) == ("conflict", 0)
     [edit] = results["colleague_edits"]  # the colleague saved exactly once, between GET and PUT
     with duckdb.connect(results["warehouse"], read_only=True) as con:
-        rows = dict(con.execute(
-            "SELECT field, (SELECT to_json(c) FROM cdm.contacts AS c WHERE c.id = w.record_id) "
-            "FROM writeback.corrections AS w WHERE entity = 'contact' AND tenant = 'elbe'").fetchall())
-        raw = con.execute("SELECT raw ->> '$.note' FROM raw_lexware.contacts WHERE tenant_id = 'elbe' "
-                          "AND '/v1/contacts/' || id = ?", [edit["path"]]).fetchone()[0]
-        due = con.execute("SELECT due_date::VARCHAR FROM cdm.bills AS b JOIN writeback.corrections AS w "
-                          "ON w.record_id = b.id WHERE w.field = 'due_date' AND w.tenant = 'elbe'"
-                          ).fetchone()[0]
+        rows = dict(
+            con.execute(
+                "SELECT field, (SELECT to_json(c) FROM cdm.contacts AS c WHERE c.id = w.record_id) "
+                "FROM writeback.corrections AS w WHERE entity = 'contact' AND tenant = 'elbe'"
+            ).fetchall()
+        )
+        raw = con.execute(
+            "SELECT raw ->> '$.note' FROM raw_lexware.contacts WHERE tenant_id = 'elbe' "
+            "AND '/v1/contacts/' || id = ?",
+            [edit["path"]],
+        ).fetchone()[0]
+        due = con.execute(
+            "SELECT due_date::VARCHAR FROM cdm.bills AS b JOIN writeback.corrections AS w "
+            "ON w.record_id = b.id WHERE w.field = 'due_date' AND w.tenant = 'elbe'"
+        ).fetchone()[0]
     assert json.loads(rows["email"])["email"] == "buchhaltung@elbe-demo.example"
     assert raw == edit["changes"]["note"]  # the colleague's change survived our retry
-    seen_vat = {c["id"]: (c.get("company") or {}).get("vatRegistrationId")
-                for c in seeded["elbe"]["contacts"]}
+    seen_vat = {
+        c["id"]: (c.get("company") or {}).get("vatRegistrationId") for c in seeded["elbe"]["contacts"]
+    }
     vat_now = json.loads(rows["vat_id"])
     assert vat_now["vat_id"] != seen_vat[vat_now["remote_id"]]  # the colleague's value, not overwritten ...
     assert vat_now["vat_id"] != valid_de_vat_id(21000000)  # ... and not ours
@@ -214,8 +265,13 @@ def test_refuses_to_wipe_a_warehouse_it_did_not_create(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     duckdb.connect(str(data / "warehouse.duckdb")).execute("CREATE TABLE mine AS SELECT 42 AS answer").close()
-    proc = subprocess.run([sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home",
-                           str(tmp_path / "dagster")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home", str(tmp_path / "dagster")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "was not created by the demo" in proc.stderr
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         assert con.execute("SELECT answer FROM mine").fetchone() == (42,)
@@ -228,16 +284,22 @@ def test_refuses_a_demo_dir_that_now_holds_other_tenants(tmp_path):
     with duckdb.connect(str(data / "warehouse.duckdb")) as con:
         con.execute("CREATE SCHEMA raw_lexware")
         con.execute("CREATE TABLE raw_lexware.contacts AS SELECT 'acme' AS tenant_id, 'x' AS id")
-    proc = subprocess.run([sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home",
-                           str(tmp_path / "dagster")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo", "--data-dir", str(data), "--dagster-home", str(tmp_path / "dagster")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and "holds tenants ['acme']" in proc.stderr
     assert (data / "warehouse.duckdb").exists()
 
 
 def test_the_marts_are_as_of_the_sandboxs_date_not_the_machines(demo, seeded):
     out, results, _ = demo
-    with start_sandbox(tenants={"x": "x-key"}, rate_limit=0, contacts=1, invoices=1, vouchers=1,
-                       credit_notes=0) as fresh:  # a sandbox's clock starts where the demo's did
+    with start_sandbox(
+        tenants={"x": "x-key"}, rate_limit=0, contacts=1, invoices=1, vouchers=1, credit_notes=0
+    ) as fresh:  # a sandbox's clock starts where the demo's did
         sandbox_day = world.sandbox_date(fresh.clock()).isoformat()
     assert results["as_of"] == sandbox_day and f"Marts as of {sandbox_day}" in out
     with duckdb.connect(results["warehouse"], read_only=True) as con:
@@ -245,7 +307,9 @@ def test_the_marts_are_as_of_the_sandboxs_date_not_the_machines(demo, seeded):
         not_yet_due, due_later = con.execute(
             "SELECT (SELECT sum(not_yet_due_amount) FROM marts.ar_aging), (SELECT sum(open_amount) FROM "
             "marts.document_balances WHERE document_table = 'invoices' AND open_amount > 0 "
-            "AND due_date >= ?::DATE)", [sandbox_day]).fetchone()
+            "AND due_date >= ?::DATE)",
+            [sandbox_day],
+        ).fetchone()
     # the books' today: what falls due after the sandbox's date is "not yet due" (as of the machine's
     # date, weeks later, nothing would be)
     assert not_yet_due > 0 and not_yet_due == due_later
@@ -262,35 +326,56 @@ def test_demo_ui_brings_the_sandbox_back_and_every_job_runs(demo):
     with demo_environment(tmp / "data", tmp / "dagster") as (env, sandbox, sevdesk):
         assert sandbox.base_url == saved["base_url"] and sevdesk.base_url == saved["sevdesk"]["base_url"]
         [sev] = [c for c in results["corrections"] if c["tenant"] == world.ISAR.name]
-        deadlines = {v["paymentDeadline"][:10] for v in sevdesk.export(world.ISAR.name)["vouchers"]
-                     if v["paymentDeadline"]}
+        deadlines = {
+            v["paymentDeadline"][:10]
+            for v in sevdesk.export(world.ISAR.name)["vouchers"]
+            if v["paymentDeadline"]
+        }
         assert sev["new_value"] in deadlines, "the sevDesk books as the demo left them (its write-back)"
         assert f"base_url: {sevdesk.base_url}/api/v1" in (tmp / "data" / "kontor.demo.yaml").read_text()
-        renamed = [c for c in sandbox.export("nordlicht")["contacts"]
-                   if (c.get("company") or {}).get("name", "").endswith("(neu)")]
+        renamed = [
+            c
+            for c in sandbox.export("nordlicht")["contacts"]
+            if (c.get("company") or {}).get("name", "").endswith("(neu)")
+        ]
         assert len(renamed) == 1, "the books as the demo left them (its rename is there)"
         assert f"base_url: {sandbox.base_url}" in (tmp / "data" / "kontor.demo.yaml").read_text()
         runner = DagsterRunner(tmp / "dagster", env, tmp / "ui-logs")
-        launched = [runner.materialize("ui-sync", "group:raw_lexware", "spree"),
-                    runner.materialize("ui-sevdesk-sync", "group:raw_sevdesk", world.ISAR.name),
-                    runner.execute_job("ui-dry-run", "apply_corrections",
-                                       {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}})]
+        launched = [
+            runner.materialize("ui-sync", "group:raw_lexware", "spree"),
+            runner.materialize("ui-sevdesk-sync", "group:raw_sevdesk", world.ISAR.name),
+            runner.execute_job(
+                "ui-dry-run",
+                "apply_corrections",
+                {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}},
+            ),
+        ]
         outcomes = runner.wait(launched)
         assert [o.status for o in outcomes] == ["SUCCESS"] * 3, [o.label for o in outcomes]
         states = automation_states(tmp / "dagster")
         text = banner(sandbox, "http://127.0.0.1:3000", states, results["as_of"], sevdesk)
     assert f"{sevdesk.base_url}/api/v1" in text and world.ISAR.key_env in text
-    named = {"lexware_hourly": "RUNNING", "kontor_model_automation": "RUNNING",
-             "pending_corrections_sensor": "STOPPED"}  # the ones the summary names
+    named = {
+        "lexware_hourly": "RUNNING",
+        "kontor_model_automation": "RUNNING",
+        "pending_corrections_sensor": "STOPPED",
+    }  # the ones the summary names
     assert {name: states.get(name) for name in named} == named
     assert all(f"{name:<28} {state:<8}" in text for name, state in states.items())  # the banner lists all
     summary = " ".join(out.split())  # what the summary states is what the instance runs
-    assert ("schedule lexware_hourly and sensor kontor_model_automation run there, "
-            "pending_corrections_sensor is off") in summary and "make demo-ui" in summary
+    assert (
+        "schedule lexware_hourly and sensor kontor_model_automation run there, "
+        "pending_corrections_sensor is off"
+    ) in summary and "make demo-ui" in summary
     assert "every job runs" in text and sandbox.base_url in text
 
 
 def test_demo_ui_without_a_demo_says_what_to_run(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "demo.ui", "--data-dir", str(tmp_path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "demo.ui", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 2 and "run `make demo` first" in proc.stderr

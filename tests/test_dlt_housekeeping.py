@@ -27,19 +27,25 @@ def test_killed_runs_leave_no_folders_and_loaded_packages_are_pruned(tmp_path, m
         working = Path(pipeline_for(cfg, cfg.tenant("demo")).working_dir)
         for kill in (1, 2):  # two runs killed mid-extraction (details still being fetched)
             proc = subprocess.Popen(
-                [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)], cwd=ROOT,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+                [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             deadline = time.monotonic() + 120
             while sb.tenant_stats("demo")["requests"] < 100 * kill and time.monotonic() < deadline:
                 time.sleep(0.05)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(10)
-        unfinished = [p.name for p in (working / "normalize").iterdir() if p.name != "extracted"
-                      and p.is_dir()]
+        unfinished = [
+            p.name for p in (working / "normalize").iterdir() if p.name != "extracted" and p.is_dir()
+        ]
         assert unfinished, "the kills should have left unfinished extraction folders"
         for _ in range(3):
             sync_tenant(cfg, "demo")
-        assert [p.name for p in (working / "normalize").iterdir() if p.is_dir()
-                and p.name != "extracted"] == []
+        assert [
+            p.name for p in (working / "normalize").iterdir() if p.is_dir() and p.name != "extracted"
+        ] == []
         assert len(list((working / "load" / "loaded").iterdir())) == 1  # the newest package only
         assert_matches_export(cfg, sb.export("demo"), "demo")

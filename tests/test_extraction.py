@@ -60,8 +60,10 @@ def rows_or_none(cfg):
         return None
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
     try:
-        tables = con.execute("SELECT table_name FROM information_schema.tables "
-                             "WHERE table_schema = 'raw_lexware' AND table_name = 'contacts'").fetchall()
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'raw_lexware' AND table_name = 'contacts'"
+        ).fetchall()
         return con.execute("SELECT count(*) FROM raw_lexware.contacts").fetchone()[0] if tables else None
     finally:
         con.close()
@@ -163,10 +165,15 @@ def test_backfill_reextracts_exactly_the_window_without_moving_the_cursor(sb, cf
     assert sb.tenant_stats("demo")["requests"] == 1 + pages + detail_cost(export, window)
     assert result.rows["voucherlist"] == len(window)
     assert set(result.rows) <= {"voucherlist", "invoices", "credit_notes", "vouchers", "payments"} | {
-        t for t in result.rows if "__" in t}
+        t for t in result.rows if "__" in t
+    }
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
-    reloaded = {r[0] for r in con.execute(
-        "SELECT id FROM raw_lexware.voucherlist WHERE _dlt_load_id = ?", [result.load_id]).fetchall()}
+    reloaded = {
+        r[0]
+        for r in con.execute(
+            "SELECT id FROM raw_lexware.voucherlist WHERE _dlt_load_id = ?", [result.load_id]
+        ).fetchall()
+    }
     con.close()
     assert reloaded == window
     assert marks(cfg) == before  # neither lwm nor known moved
@@ -226,7 +233,11 @@ def test_sigkill_mid_extraction_then_rerun_is_exact(sb, cfg):
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=60)
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 60
     while sb.tenant_stats("demo")["requests"] < 150 and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -241,8 +252,13 @@ def test_sigkill_mid_extraction_then_rerun_is_exact(sb, cfg):
 
 
 def test_cli_syncs_all_tenants_and_reports_failures(sb, cfg):
-    out = subprocess.run([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     results = {r["tenant"]: r for r in map(json.loads, out.stdout.splitlines())}
     assert results.keys() == {"demo", "other", "noplan"}
     assert results["demo"]["ok"] and results["other"]["ok"]
@@ -282,8 +298,12 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
     sync_tenant(cfg, "demo")
     contact = sb.export("demo")["contacts"][0]
     sb.edit("demo", "contacts", contact["id"], changes={"note": "vor dem Absturz"})
-    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_NORMALIZE, str(cfg.path)], cwd=ROOT,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_NORMALIZE, str(cfg.path)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL
     assert rows(cfg, "contacts", "demo")[contact["id"]]["version"] == contact["version"]  # not loaded yet
     sb.reset_stats()
@@ -312,8 +332,12 @@ def test_deletes_confirmed_by_a_killed_run_are_flagged_by_the_next(sb, cfg):
     sync_tenant(cfg, "demo")
     draft = next(r for r in sb.export("demo")["invoices"] if r["voucherStatus"] == "draft")
     sb.edit("demo", "invoices", draft["id"], action="delete")
-    proc = subprocess.run([sys.executable, "-c", KILL_AFTER_CONFIRMING_DELETES, str(cfg.path)], cwd=ROOT,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_CONFIRMING_DELETES, str(cfg.path)],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
     assert proc.returncode == -signal.SIGKILL
     assert not rows(cfg, "invoices", "demo", deleted=True)  # the killed run flagged nothing
     sb.reset_stats()
@@ -329,8 +353,22 @@ def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
     the second waits for the first instead of sharing its dlt folder and state."""
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=60)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo",
-         "--mode", "full"], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "sync",
+            "--config",
+            str(slow.path),
+            "--tenant",
+            "demo",
+            "--mode",
+            "full",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while sb.tenant_stats("demo")["requests"] < 20 and time.monotonic() < deadline:
         time.sleep(0.05)

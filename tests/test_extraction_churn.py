@@ -73,13 +73,23 @@ def incremental_sync(sb, cfg, export: dict, cursor: str) -> dict:
     types = {e["id"]: e["voucherType"] for e in export["voucherlist"]}
     assert result.rows.get("invoices", 0) == sum(types[i] == "invoice" for i in change["voucherlist"])
     assert result.rows.get("payments", 0) == len(change["voucherlist"] & export["payments"].keys())
-    figures = {"changed_contacts": len(change["contacts"]), "changed_vouchers": len(change["voucherlist"]),
-               "deleted": len(change["deleted"]), "predicted": predicted, "made": made}
+    figures = {
+        "changed_contacts": len(change["contacts"]),
+        "changed_vouchers": len(change["voucherlist"]),
+        "deleted": len(change["deleted"]),
+        "predicted": predicted,
+        "made": made,
+    }
     if change["deleted"]:  # only a reconciliation (list pages only) finds records that vanished
         assert stale(cfg, export) == {"contacts": set(), "voucherlist": set(), "deleted": change["deleted"]}
         # list pages only, plus one GET per vanished record confirming it is gone
-        reconcile_cost = (2 + list_pages(len(export["contacts"])) + list_pages(len(export["articles"]))
-                          + list_pages(len(export["voucherlist"])) + len(change["deleted"]))
+        reconcile_cost = (
+            2
+            + list_pages(len(export["contacts"]))
+            + list_pages(len(export["articles"]))
+            + list_pages(len(export["voucherlist"]))
+            + len(change["deleted"])
+        )
         sb.reset_stats()
         reconciled = sync_tenant(cfg, "demo", reconcile=True)
         assert sb.tenant_stats("demo")["requests"] == reconcile_cost
@@ -201,11 +211,22 @@ def test_a_live_row_skipped_by_a_delete_during_the_scan_is_not_flagged(tmp_path,
         oldest = min(e["voucherDate"] for e in export["voucherlist"])
         customer = next(c["id"] for c in export["contacts"] if "customer" in c["roles"])
         day = oldest[:10] + "T00:00:00.000+01:00"
-        draft = {"voucherDate": day, "address": {"contactId": customer}, "totalPrice": {"currency": "EUR"},
-                 "lineItems": [{"type": "custom", "name": "Alt", "quantity": 1, "unitName": "Stück",
-                                "unitPrice": {"currency": "EUR", "netAmount": 10, "taxRatePercentage": 19}}],
-                 "taxConditions": {"taxType": "net"},
-                 "shippingConditions": {"shippingType": "service", "shippingDate": day}}
+        draft = {
+            "voucherDate": day,
+            "address": {"contactId": customer},
+            "totalPrice": {"currency": "EUR"},
+            "lineItems": [
+                {
+                    "type": "custom",
+                    "name": "Alt",
+                    "quantity": 1,
+                    "unitName": "Stück",
+                    "unitPrice": {"currency": "EUR", "netAmount": 10, "taxRatePercentage": 19},
+                }
+            ],
+            "taxConditions": {"taxType": "net"},
+            "shippingConditions": {"shippingType": "service", "shippingDate": day},
+        }
         with LexwareClient(cfg.tenant("demo")) as api:  # a draft on the first page of the list
             draft_id = api.post("/v1/invoices", json=draft)["id"]
         sync_tenant(cfg, "demo")

@@ -29,8 +29,9 @@ SMALLER = {"contacts": 40, "invoices": 80, "vouchers": 40, "credit_notes": 8}
 
 def test_sync_under_faults_ends_exactly_equal(tmp_path, monkeypatch):
     monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
-    with start_sandbox(rate_limit=1000, faults=FAULTS, fault_seed=7, slow_seconds=3, retry_after=True,
-                       **SMALLER) as sb:
+    with start_sandbox(
+        rate_limit=1000, faults=FAULTS, fault_seed=7, slow_seconds=3, retry_after=True, **SMALLER
+    ) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
         client = LexwareClient(cfg.tenant("demo"), timeout=1.0)
         result = sync_tenant(cfg, "demo", client=client)
@@ -55,8 +56,10 @@ def test_persistently_malformed_bodies_fail_the_run_with_nothing_loaded(tmp_path
     if not cfg.warehouse.exists():  # stopped at the first call (the binding check), before the warehouse
         return
     con = duckdb.connect(str(cfg.warehouse), read_only=True)
-    raw_tables = con.execute("SELECT count(*) FROM information_schema.tables "
-                             "WHERE table_schema = 'raw_lexware' AND table_name NOT LIKE '_dlt%'").fetchone()
+    raw_tables = con.execute(
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'raw_lexware' AND table_name NOT LIKE '_dlt%'"
+    ).fetchone()
     con.close()
     assert raw_tables == (0,)
 
@@ -89,14 +92,17 @@ def test_post_with_a_malformed_2xx_body_may_have_been_executed(tmp_path, monkeyp
     with start_sandbox(rate_limit=1000, faults="malformed=1", **SMALLER) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
         before = len(sb.export("demo")["contacts"])
-        with LexwareClient(cfg.tenant("demo"), max_attempts=3) as client, \
-                pytest.raises(PossiblyExecutedError, match="may have been executed") as err:
+        with (
+            LexwareClient(cfg.tenant("demo"), max_attempts=3) as client,
+            pytest.raises(PossiblyExecutedError, match="may have been executed") as err,
+        ):
             client.post("/v1/contacts", json=contact)
         assert 200 <= err.value.status < 300
         assert sb.tenant_stats("demo")["requests"] == 1  # not retried
         contacts = sb.export("demo")["contacts"]
         created = [c for c in contacts if c.get("person", {}).get("lastName") == "Kaputt"]
         assert len(created) == 1 and len(contacts) == before + 1  # it did happen
+
 
 WORKER = textwrap.dedent("""
     import sys
@@ -116,8 +122,15 @@ def test_two_processes_share_one_budget_against_a_real_limit(tmp_path, monkeypat
         # each process alone would send at 9.5 rps: together, without a shared budget, 19 rps -> 429s
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"}, rps=rate * 0.95)
         sb.reset_stats()
-        procs = [subprocess.Popen([sys.executable, "-c", WORKER, str(cfg.path), str(per_process)],
-                                  cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", WORKER, str(cfg.path), str(per_process)],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(2)
+        ]
         outputs = [p.communicate(timeout=60)[0] for p in procs]
         stats = sb.tenant_stats("demo")
     assert [p.returncode for p in procs] == [0, 0]
@@ -130,20 +143,41 @@ def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
     monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
     with start_sandbox(rate_limit=1000, **SMALLER) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
-        result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
-                             resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+        result = materialize(
+            [lexware_raw],
+            partition_key="demo",
+            instance=DagsterInstance.ephemeral(),
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+        )
         export = sb.export("demo")
     assert result.success
     mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
-    assert set(mats) == {AssetKey(["raw_lexware", t]) for t in (
-        "contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments", "posting_categories",
-        "profile", "articles")}
+    assert set(mats) == {
+        AssetKey(["raw_lexware", t])
+        for t in (
+            "contacts",
+            "voucherlist",
+            "invoices",
+            "credit_notes",
+            "vouchers",
+            "payments",
+            "posting_categories",
+            "profile",
+            "articles",
+        )
+    }
     invoices = mats[AssetKey(["raw_lexware", "invoices"])]
     assert invoices["rows_loaded"].value == len(export["invoices"])
     assert invoices["dagster/row_count"].value == len(export["invoices"])
     assert invoices["dagster/table_name"].value == "raw_lexware.invoices"
-    for key in ("requests", "rate_limited_429", "retries", "effective_rps", "duration_s",
-                "cursor_updated_date"):
+    for key in (
+        "requests",
+        "rate_limited_429",
+        "retries",
+        "effective_rps",
+        "duration_s",
+        "cursor_updated_date",
+    ):
         assert key in invoices
     assert invoices["requests"].value > len(export["invoices"])
     assert invoices["rate_limited_429"].value == 0
@@ -155,9 +189,14 @@ def test_dagster_refuses_a_bad_backfill_config_with_a_clear_failure(tmp_path, mo
     monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
     cfg = write_config(tmp_path, "http://127.0.0.1:9", {"demo": "KONTOR_TEST_DEMO_KEY"})
     config = {"mode": "backfill", "voucher_date_from": "2026-05-01", "voucher_date_to": "2026-04-01"}
-    result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
-                         resources={"kontor": KontorConfigResource(path=str(cfg.path))},
-                         run_config={"ops": {"lexware_raw": {"config": config}}}, raise_on_error=False)
+    result = materialize(
+        [lexware_raw],
+        partition_key="demo",
+        instance=DagsterInstance.ephemeral(),
+        resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+        run_config={"ops": {"lexware_raw": {"config": config}}},
+        raise_on_error=False,
+    )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     described = failure.step_failure_data.user_failure_data.description
@@ -179,22 +218,33 @@ def test_dagster_backfill_job_materialises_the_voucher_tables_of_the_window(tmp_
         config = {"tenant": "demo", "voucher_date_from": start, "voucher_date_to": end}
         instance = DagsterInstance.ephemeral()
         result = job.execute_in_process(
-            instance=instance, resources={"kontor": KontorConfigResource(path=str(cfg.path))},
-            run_config={"ops": {"backfill_tenant_window": {"config": config}}})
+            instance=instance,
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+            run_config={"ops": {"backfill_tenant_window": {"config": config}}},
+        )
     assert result.success
     tags = instance.get_run_by_id(result.run_id).tags
-    assert (tags["kontor/mode"], tags["kontor/tenant"], tags["kontor/window"]) == ("backfill", "demo",
-                                                                                    f"{start}..{end}")
-    mats = {m.asset_key.path[-1]: m.metadata
-            for m in result.asset_materializations_for_node("backfill_tenant_window")}
+    assert (tags["kontor/mode"], tags["kontor/tenant"], tags["kontor/window"]) == (
+        "backfill",
+        "demo",
+        f"{start}..{end}",
+    )
+    mats = {
+        m.asset_key.path[-1]: m.metadata
+        for m in result.asset_materializations_for_node("backfill_tenant_window")
+    }
     assert {m.partition for m in result.asset_materializations_for_node("backfill_tenant_window")} == {"demo"}
     assert set(mats) == {"voucherlist", "invoices", "credit_notes", "vouchers", "payments"}
     assert mats["voucherlist"]["rows_loaded"].value == len(window)
     assert mats["invoices"]["rows_loaded"].value == sum(e["voucherType"] == "invoice" for e in window)
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw_lexware.voucherlist").fetchone()[0] == len(window)
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_schema = 'raw_lexware'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw_lexware'"
+            ).fetchall()
+        }
     assert "contacts" not in tables  # nothing outside the window's voucher tables was extracted
 
 
@@ -212,12 +262,26 @@ def test_a_write_back_during_a_sync_shares_the_tenants_budget(tmp_path, monkeypa
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"}, rps=rate * 0.95)
         contacts = [c for c in sb.export("demo")["contacts"] if _updatable(c)][:8]
         store = WritebackStore.open(cfg.warehouse)
-        ids = store.insert_corrections([
-            Correction("demo", "contact", f"lexware:demo:{c['id']}", "vat_id", next(NEW_VATS),
-                       c["company"].get("vatRegistrationId")) for c in contacts], source="test")
+        ids = store.insert_corrections(
+            [
+                Correction(
+                    "demo",
+                    "contact",
+                    f"lexware:demo:{c['id']}",
+                    "vat_id",
+                    next(NEW_VATS),
+                    c["company"].get("vatRegistrationId"),
+                )
+                for c in contacts
+            ],
+            source="test",
+        )
         sb.reset_stats()
-        sync = subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path),
-                                 "--mode", "full"], cwd=ROOT, stdout=subprocess.DEVNULL)
+        sync = subprocess.Popen(
+            [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg.path), "--mode", "full"],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
         while sb.tenant_stats("demo")["requests"] < 10 and sync.poll() is None:
             time.sleep(0.05)
         with LexwareClient(cfg.tenant("demo")) as client:
@@ -235,8 +299,9 @@ def test_endpoints_outside_a_key_are_skipped_and_the_rest_is_exact(tmp_path, mon
     """Payments outside the key's scopes (403) and bookkeeping vouchers outside the contract (402): each
     table is skipped at its first refusal and reported as not in plan; the other tables are exact."""
     monkeypatch.setenv("KONTOR_TEST_DEMO_KEY", "sandbox-demo-key")
-    with start_sandbox("--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", rate_limit=1000,
-                       **SMALLER) as sb:
+    with start_sandbox(
+        "--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", rate_limit=1000, **SMALLER
+    ) as sb:
         cfg = write_config(tmp_path, sb.base_url, {"demo": "KONTOR_TEST_DEMO_KEY"})
         result = sync_tenant(cfg, "demo")
         export, stats = sb.export("demo"), sb.tenant_stats("demo")
@@ -247,8 +312,12 @@ def test_endpoints_outside_a_key_are_skipped_and_the_rest_is_exact(tmp_path, mon
     bound = cfg.tenant("demo").max_in_flight + 1
     assert 1 <= stats["status"]["402"] <= bound and 1 <= stats["status"]["403"] <= bound
     with duckdb.connect(str(cfg.warehouse), read_only=True) as con:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
-                                            "WHERE table_schema = 'raw_lexware'").fetchall()}
+        tables = {
+            r[0]
+            for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw_lexware'"
+            ).fetchall()
+        }
         invoices = con.execute("SELECT count(*) FROM raw_lexware.invoices").fetchone()[0]
         listed = con.execute("SELECT count(*) FROM raw_lexware.voucherlist").fetchone()[0]
     assert not {"payments", "vouchers"} & tables

@@ -54,7 +54,9 @@ def no_duplicates(cfg) -> None:
 
 def test_queries_beyond_the_search_window_are_sliced(tmp_path, monkeypatch):
     with window_sandbox(tmp_path, monkeypatch, contacts=20, invoices=10_400, vouchers=10, credit_notes=2) as (
-            sb, cfg):
+        sb,
+        cfg,
+    ):
         expected = {e["id"] for e in sb.export("demo")["voucherlist"]}
         sb.reset_stats()
         ids, report = listed(cfg, "voucher", date(2000, 1, 1))
@@ -69,10 +71,16 @@ def test_queries_beyond_the_search_window_are_sliced(tmp_path, monkeypatch):
 
 def tax_advisor_handover(export: dict) -> list[dict]:
     """The issue's bulk status change on one day: every open invoice paid, every voucher's remark set."""
-    edits = [{"resource": "invoices", "id": r["id"], "action": "pay"}
-             for r in export["invoices"] if r["voucherStatus"] == "open"]
-    return edits + [{"resource": kind, "id": r["id"], "changes": {"remark": "An den Steuerberater übergeben"}}
-                    for kind in ("invoices", "vouchers") for r in export[kind]]
+    edits = [
+        {"resource": "invoices", "id": r["id"], "action": "pay"}
+        for r in export["invoices"]
+        if r["voucherStatus"] == "open"
+    ]
+    return edits + [
+        {"resource": kind, "id": r["id"], "changes": {"remark": "An den Steuerberater übergeben"}}
+        for kind in ("invoices", "vouchers")
+        for r in export[kind]
+    ]
 
 
 def one_query_reaches_the_window(cfg, query: dict) -> bool:
@@ -140,11 +148,13 @@ def test_more_than_10000_vouchers_on_one_voucher_date_are_listed_completely(tmp_
         changed = {e["id"] for e in export["voucherlist"] if e["updatedDate"][:10] == day.isoformat()}
         on_date = {e["id"] for e in export["voucherlist"] if e["voucherDate"] == IMPORT_DAY}
         assert len(on_date) > 10_000 and one_query_reaches_the_window(
-            cfg, {"voucherDateFrom": IMPORT_DAY[:10], "voucherDateTo": IMPORT_DAY[:10]})
+            cfg, {"voucherDateFrom": IMPORT_DAY[:10], "voucherDateTo": IMPORT_DAY[:10]}
+        )
         sb.reset_stats()
         incremental, report = listed(cfg, "updated", day)
-        backfill, backfill_report = listed(cfg, "voucher", date.fromisoformat(IMPORT_DAY[:10]),
-                                           date.fromisoformat(IMPORT_DAY[:10]))
+        backfill, backfill_report = listed(
+            cfg, "voucher", date.fromisoformat(IMPORT_DAY[:10]), date.fromisoformat(IMPORT_DAY[:10])
+        )
         stats = sb.tenant_stats("demo")
     assert report.incomplete == {} and backfill_report.incomplete == {}
     assert len(incremental) == len(set(incremental)) and set(incremental) == changed
@@ -192,10 +202,13 @@ def test_contacts_beyond_the_window_are_listed_by_role(tmp_path, monkeypatch):
     """10,600 contacts: the unfiltered list reaches the window (the sandbox applies it to contacts too);
     customer-only, vendor-only and both-role slices each stay below it and cover every contact once."""
     with window_sandbox(tmp_path, monkeypatch, contacts=10_600, invoices=5, vouchers=5, credit_notes=1) as (
-            sb, cfg):
+        sb,
+        cfg,
+    ):
         expected = {c["id"] for c in sb.export("demo")["contacts"]}
-        deep = sb.http.get("/v1/contacts", params={"page": 40, "size": 250},
-                           headers={"Authorization": f"Bearer {KEY}"})
+        deep = sb.http.get(
+            "/v1/contacts", params={"page": 40, "size": 250}, headers={"Authorization": f"Bearer {KEY}"}
+        )
         sb.reset_stats()
         report = RunReport("demo")
         with LexwareClient(cfg.tenant("demo")) as client:
@@ -223,8 +236,11 @@ def test_contacts_no_filter_can_bring_below_the_window_fail_the_listing_check(tm
         sb.bulk_create("demo", "contacts", customer["id"], window + 50)
         total = len(sb.export("demo")["contacts"])
         result = defs.resolve_job_def("lexware_sync").execute_in_process(
-            partition_key="demo", instance=DagsterInstance.ephemeral(), raise_on_error=False,
-            resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+            partition_key="demo",
+            instance=DagsterInstance.ephemeral(),
+            raise_on_error=False,
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+        )
     assert not result.success
     mats = {m.asset_key.path[-1]: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
     assert mats["contacts"]["listing_complete"].value is False

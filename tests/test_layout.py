@@ -10,8 +10,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("core", "pipelines", "assets", "transforms", "report", "kontor")
-FORBIDDEN = {**{layer: {"sandbox", "demo", "bench", "tests"} for layer in PRODUCT},
-             "bench": {"tests", "demo"}}
+FORBIDDEN = {
+    **{layer: {"sandbox", "demo", "bench", "tests"} for layer in PRODUCT},
+    "bench": {"tests", "demo"},
+}
 # the neutral core builds on no other Kontor package
 FORBIDDEN["core"] |= {"pipelines", "assets", "transforms", "report", "kontor"}
 

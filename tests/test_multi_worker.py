@@ -76,19 +76,35 @@ NEW_VAT = _vat_id()
 
 def _updatable(contact: dict) -> bool:
     """A company contact with at most one entry per list (write-back's PUT keeps such a contact whole)."""
-    lists = [*(contact.get("emailAddresses") or {}).values(), *(contact.get("phoneNumbers") or {}).values(),
-             *(contact.get("addresses") or {}).values(),
-             (contact.get("company") or {}).get("contactPersons") or []]
+    lists = [
+        *(contact.get("emailAddresses") or {}).values(),
+        *(contact.get("phoneNumbers") or {}).values(),
+        *(contact.get("addresses") or {}).values(),
+        (contact.get("company") or {}).get("contactPersons") or [],
+    ]
     return "company" in contact and all(len(x) <= 1 for x in lists)
 
 
 def _config(folder: Path, base_url: str, names: list[str], prefix: str) -> Path:
-    lines = ["warehouse:", "  engine: postgres", "  url_env: KONTOR_MW_PG", "  data_dir: data",
-             "coordination:", "  backend: redis", "  url_env: KONTOR_MW_REDIS", f"  key_prefix: '{prefix}'",
-             "tenants:"]
+    lines = [
+        "warehouse:",
+        "  engine: postgres",
+        "  url_env: KONTOR_MW_PG",
+        "  data_dir: data",
+        "coordination:",
+        "  backend: redis",
+        "  url_env: KONTOR_MW_REDIS",
+        f"  key_prefix: '{prefix}'",
+        "tenants:",
+    ]
     for name in names:
-        lines += [f"  - name: {name}", f"    base_url: {base_url}",
-                  f"    api_key_env: KONTOR_MW_{name.upper()}", f"    rps: {LIMIT_RPS}", "    burst: 2"]
+        lines += [
+            f"  - name: {name}",
+            f"    base_url: {base_url}",
+            f"    api_key_env: KONTOR_MW_{name.upper()}",
+            f"    rps: {LIMIT_RPS}",
+            "    burst: 2",
+        ]
     path = folder / "kontor.yaml"
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -98,7 +114,7 @@ def _batches(names: list[str]) -> list[list[str]]:
     """Worker i syncs its tenth of the tenants and the first three of the next worker's: 12 tenants are
     synced by two processes at once, WB_TENANT among them."""
     size = len(names) // N_WORKERS
-    own = [names[i * size:(i + 1) * size] for i in range(N_WORKERS)]
+    own = [names[i * size : (i + 1) * size] for i in range(N_WORKERS)]
     return [own[i] + own[(i + 1) % N_WORKERS][:3] for i in range(N_WORKERS)]
 
 
@@ -117,8 +133,10 @@ class LockWatch(threading.Thread):
         conn.autocommit = True
         with conn.cursor() as cur:
             while not self.stop.is_set():
-                cur.execute("SELECT (classid::bigint << 32 | objid::bigint), granted FROM pg_locks "
-                            "WHERE locktype = 'advisory'")
+                cur.execute(
+                    "SELECT (classid::bigint << 32 | objid::bigint), granted FROM pg_locks "
+                    "WHERE locktype = 'advisory'"
+                )
                 held = sum(1 for k, granted in cur.fetchall() if k in self.keys and granted)
                 self.most_held = max(self.most_held, held)
                 time.sleep(0.1)
@@ -128,8 +146,11 @@ class LockWatch(threading.Thread):
 def test_four_workers_sync_forty_tenants_with_a_writeback(tmp_path: Path, monkeypatch) -> None:
     names = [f"t{i:02d}" for i in range(N_TENANTS)]
     keys = {name: f"mw-{name}" for name in names}
-    with postgres_database("multiworker") as pg_url, redis_prefix("multiworker") as prefix, \
-            start_sandbox(tenants=keys, rate_limit=LIMIT_RPS, burst=2, seed=21, **BOOKS) as sb:
+    with (
+        postgres_database("multiworker") as pg_url,
+        redis_prefix("multiworker") as prefix,
+        start_sandbox(tenants=keys, rate_limit=LIMIT_RPS, burst=2, seed=21, **BOOKS) as sb,
+    ):
         monkeypatch.setenv("KONTOR_MW_PG", pg_url)
         monkeypatch.setenv("KONTOR_MW_REDIS", REDIS_URL)
         for name, key in keys.items():
@@ -137,8 +158,13 @@ def test_four_workers_sync_forty_tenants_with_a_writeback(tmp_path: Path, monkey
         cfg = _config(tmp_path, sb.base_url, names, prefix)
         config = load_config(cfg)
         # the write-back's record must be in the warehouse first: one sync of its tenant
-        first = subprocess.run([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg),
-                                "--tenant", WB_TENANT], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        first = subprocess.run(
+            [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg), "--tenant", WB_TENANT],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert first.returncode == 0, first.stderr[-3000:]
         contact = next(c for c in sb.export(WB_TENANT)["contacts"] if _updatable(c))
         old_vat = contact["company"].get("vatRegistrationId") or ""
@@ -146,23 +172,47 @@ def test_four_workers_sync_forty_tenants_with_a_writeback(tmp_path: Path, monkey
         watch = LockWatch(pg_url, {lock_key(prefix, n) for n in names})
         watch.start()
         logs = [(tmp_path / f"worker{i}.log").open("w") for i in range(N_WORKERS)]
-        workers = [subprocess.Popen([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(cfg),
-                                     "--workers", "16", *[a for n in batch for a in ("--tenant", n)]],
-                                    cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
-                                    env=dict(os.environ))
-                   for batch, log in zip(_batches(names), logs, strict=True)]
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "pipelines.cli",
+                    "sync",
+                    "--config",
+                    str(cfg),
+                    "--workers",
+                    "16",
+                    *[a for n in batch for a in ("--tenant", n)],
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=dict(os.environ),
+            )
+            for batch, log in zip(_batches(names), logs, strict=True)
+        ]
         time.sleep(3)  # the workers are under way; the write-back joins them
-        writeback = subprocess.run([sys.executable, "-c", WRITEBACK, str(cfg), WB_TENANT, contact["id"],
-                                    old_vat, NEW_VAT], cwd=ROOT, capture_output=True, text=True,
-                                   timeout=900)
-        outs = [(w.communicate(timeout=1500)[0], (tmp_path / f"worker{i}.log").read_text())
-                for i, w in enumerate(workers)]
+        writeback = subprocess.run(
+            [sys.executable, "-c", WRITEBACK, str(cfg), WB_TENANT, contact["id"], old_vat, NEW_VAT],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+        outs = [
+            (w.communicate(timeout=1500)[0], (tmp_path / f"worker{i}.log").read_text())
+            for i, w in enumerate(workers)
+        ]
         watch.stop.set()
         watch.join()
         stats = sb.stats()["tenants"]
         exports = {name: sb.export(name) for name in names}
-        duplicated = {table: count_rows(config, table)
-                      for table in ("contacts", "invoices", "vouchers", "voucherlist", "payments")}
+        duplicated = {
+            table: count_rows(config, table)
+            for table in ("contacts", "invoices", "vouchers", "voucherlist", "payments")
+        }
         for name in names:  # nothing lost: every tenant equals its ground truth, the write-back's included
             assert_matches_export(config, exports[name], name)
     assert all(total == distinct for total, distinct in duplicated.values()), duplicated
@@ -180,6 +230,10 @@ def test_four_workers_sync_forty_tenants_with_a_writeback(tmp_path: Path, monkey
     [written] = [c for c in exports[WB_TENANT]["contacts"] if c["id"] == contact["id"]]
     assert written["company"]["vatRegistrationId"] == NEW_VAT
     assert watch.most_held >= 2, "the workers never held tenant locks side by side"
-    waits = [line for _, log in outs for line in log.splitlines()
-             if "another run is under way (advisory lock" in line]
+    waits = [
+        line
+        for _, log in outs
+        for line in log.splitlines()
+        if "another run is under way (advisory lock" in line
+    ]
     assert waits, "no second run of a tenant ever waited for another process's advisory lock"

@@ -23,9 +23,13 @@ def test_a_denied_endpoint_is_recorded_as_not_in_plan_with_its_reason(tmp_path, 
     assert set(result.not_in_plan) == {"posting_categories"}
     for path in (cfg.warehouse, snapshot_path(cfg.warehouse)):
         with duckdb.connect(str(path), read_only=True) as con:
-            rows = {t: (ok, reason) for t, ok, reason in con.execute(
-                "SELECT table_name, in_plan, reason FROM meta.raw_table_access "
-                "WHERE tenant_id = 'demo' AND source_system = 'lexware'").fetchall()}
+            rows = {
+                t: (ok, reason)
+                for t, ok, reason in con.execute(
+                    "SELECT table_name, in_plan, reason FROM meta.raw_table_access "
+                    "WHERE tenant_id = 'demo' AND source_system = 'lexware'"
+                ).fetchall()
+            }
         assert set(rows) == set(settings.TABLES)
         assert rows["posting_categories"][0] is False and "403" in rows["posting_categories"][1]
         assert all(ok and reason is None for t, (ok, reason) in rows.items() if t != "posting_categories")

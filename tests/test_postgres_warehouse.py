@@ -51,7 +51,8 @@ def with_password(url: str) -> str:
 
 
 def pg_config(folder: Path, base_url: str, rps: float = 1000):
-    (folder / "kontor.yaml").write_text(textwrap.dedent(f"""
+    (folder / "kontor.yaml").write_text(
+        textwrap.dedent(f"""
         warehouse:
           engine: postgres
           url_env: {URL_ENV}
@@ -61,7 +62,9 @@ def pg_config(folder: Path, base_url: str, rps: float = 1000):
             base_url: {base_url}
             api_key_env: {KEY_ENV}
             rps: {rps}
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     return load_config(folder / "kontor.yaml")
 
 
@@ -140,8 +143,9 @@ def role(pg):
 
 def test_the_config_names_the_engine_and_the_variable_never_the_url(tmp_path, monkeypatch):
     def load(text: str):
-        (tmp_path / "kontor.yaml").write_text(text + "tenants:\n  - name: a\n    base_url: http://x\n"
-                                              "    api_key_env: K\n", encoding="utf-8")
+        (tmp_path / "kontor.yaml").write_text(
+            text + "tenants:\n  - name: a\n    base_url: http://x\n    api_key_env: K\n", encoding="utf-8"
+        )
         return load_config(tmp_path / "kontor.yaml")
 
     cfg = load(f"warehouse:\n  engine: postgres\n  url_env: {URL_ENV}\n")
@@ -155,7 +159,7 @@ def test_the_config_names_the_engine_and_the_variable_never_the_url(tmp_path, mo
         "warehouse:\n  engine: duckdb\n  url_env: X\n": "'url_env' is for engine 'postgres'",
         "warehouse:\n  engine: oracle\n": "field 'engine' must be one of ['duckdb', 'postgres'], got 'or",
         "warehouse:\n  engine: postgres\n  url_env: 'postgresql://u:p@h/db'\n": "field 'url_env' must be "
-                                                                               "the NAME of an environment",
+        "the NAME of an environment",
         "warehouse:\n  engine: postgres\n  url: postgresql://u:p@h/db\n": "never put the URL or password",
     }
     for text, message in problems.items():
@@ -177,8 +181,9 @@ def test_the_config_names_the_engine_and_the_variable_never_the_url(tmp_path, mo
     assert dbt_env(cfg.warehouse)["KONTOR_PG_PASSWORD"] == SECRET  # only for dbt's profile, in its env
 
 
-def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, role, tmp_path, monkeypatch,
-                                                                         caplog):
+def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(
+    pg, role, tmp_path, monkeypatch, caplog
+):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv(KEY_ENV, KEY)
     run_sql(pg, analyst_role_sql(role))  # the analysts' role, before any data: default privileges
@@ -199,8 +204,9 @@ def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, ro
         with connect(cfg.warehouse) as con:
             assert {"contacts", "voucherlist", "_dlt_pipeline_state"} <= tables_in(con, "raw_lexware")
             assert con.execute("SELECT count(*) FROM kontor.tenant_bindings").fetchone()[0] == 1
-            assert con.execute("SELECT count(*) FROM meta.raw_table_access WHERE tenant_id = 'demo'"
-                               ).fetchone()[0] >= len(TABLES)
+            assert con.execute(
+                "SELECT count(*) FROM meta.raw_table_access WHERE tenant_id = 'demo'"
+            ).fetchone()[0] >= len(TABLES)
 
         # incremental with churn (edits, payments, deletes by another user), then a reconciling run
         for _ in range(2):
@@ -221,11 +227,18 @@ def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, ro
         state = pipeline_for(cfg, cfg.tenant("demo")).state["sources"]["lexware"]["resources"]["voucherlist"]
         mark = state["lwm"]
         start, end = dt.date(2025, 1, 1), dt.date(2025, 3, 31)
-        window = {e["id"] for e in export["voucherlist"]
-                  if start <= dt.datetime.fromisoformat(e["voucherDate"]).astimezone(BERLIN).date() <= end}
+        window = {
+            e["id"]
+            for e in export["voucherlist"]
+            if start <= dt.datetime.fromisoformat(e["voucherDate"]).astimezone(BERLIN).date() <= end
+        }
         backfill = sync_tenant(cfg, "demo", mode="backfill", voucher_date_from=start, voucher_date_to=end)
-        reloaded = {r[0] for r in query(cfg, "SELECT id FROM raw_lexware.voucherlist WHERE _dlt_load_id = ?",
-                                        [backfill.load_id])}
+        reloaded = {
+            r[0]
+            for r in query(
+                cfg, "SELECT id FROM raw_lexware.voucherlist WHERE _dlt_load_id = ?", [backfill.load_id]
+            )
+        }
         assert window and reloaded == window
         after = pipeline_for(cfg, cfg.tenant("demo")).state["sources"]["lexware"]["resources"]["voucherlist"]
         assert after["lwm"] == mark
@@ -236,19 +249,25 @@ def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, ro
         cid = next(c["id"] for c in export["contacts"] if _updatable(c))
         before = next(c for c in export["contacts"] if c["id"] == cid)
         fixes = tmp_path / "fixes.csv"  # one valid row, one an analyst got wrong: kept as rejected
-        fixes.write_text("tenant,entity,record_id,field,new_value,expected_old_value\n"
-                         f"demo,contact,lexware:demo:{cid},vat_id,{next(NEW_VATS)},"
-                         f"{before['company'].get('vatRegistrationId') or ''}\n"
-                         f"demo,contact,lexware:demo:{cid},vat_id,DE123,\n", encoding="utf-8")
+        fixes.write_text(
+            "tenant,entity,record_id,field,new_value,expected_old_value\n"
+            f"demo,contact,lexware:demo:{cid},vat_id,{next(NEW_VATS)},"
+            f"{before['company'].get('vatRegistrationId') or ''}\n"
+            f"demo,contact,lexware:demo:{cid},vat_id,DE123,\n",
+            encoding="utf-8",
+        )
         corr, bad = import_corrections_file(store, fixes, known_tenants={"demo"})
         assert store.get(bad).status == "rejected" and store.get(bad).reason
         with pytest.raises(psycopg2.Error, match="unknown field 'colour' for contact"):  # the CHECK holds
-            store.insert_corrections([Correction(tenant="demo", entity="contact", record_id="x",
-                                                 field="colour", new_value="red")], source="test")
+            store.insert_corrections(
+                [Correction(tenant="demo", entity="contact", record_id="x", field="colour", new_value="red")],
+                source="test",
+            )
         assert pending_summary(cfg.warehouse)[0] == 1
         with LexwareClient(cfg.tenant("demo")) as client:
-            report = CorrectionExecutor(store, lambda _: client, known_tenants={"demo"},
-                                        backoff_initial=0.01, backoff_max=0.05).run()
+            report = CorrectionExecutor(
+                store, lambda _: client, known_tenants={"demo"}, backoff_initial=0.01, backoff_max=0.05
+            ).run()
         applied = store.get(corr)
         assert applied.status == "applied", applied.reason
         assert applied.applied_version == before["version"] + 1
@@ -261,12 +280,18 @@ def test_sync_churn_backfill_writeback_on_postgres_equal_the_ground_truth(pg, ro
         assert_exact(cfg, export)
 
     # the read-only role reads what Kontor created after it, and writes nothing
-    assert_read_only(pg, role, ("raw_lexware.contacts", "writeback.audit", "kontor.tenant_bindings",
-                                "meta.raw_table_access"),
-                     ("INSERT INTO writeback.corrections (tenant, entity, record_id, field) "
-                      "VALUES ('demo', 'contact', 'x', 'vat_id')",
-                      "UPDATE raw_lexware.contacts SET is_deleted = true", "DELETE FROM writeback.audit",
-                      "CREATE TABLE raw_lexware.mine (a int)"))
+    assert_read_only(
+        pg,
+        role,
+        ("raw_lexware.contacts", "writeback.audit", "kontor.tenant_bindings", "meta.raw_table_access"),
+        (
+            "INSERT INTO writeback.corrections (tenant, entity, record_id, field) "
+            "VALUES ('demo', 'contact', 'x', 'vat_id')",
+            "UPDATE raw_lexware.contacts SET is_deleted = true",
+            "DELETE FROM writeback.audit",
+            "CREATE TABLE raw_lexware.mine (a int)",
+        ),
+    )
     assert not [r for r in caplog.records if SECRET in r.getMessage()]  # the URL's password in no log line
     assert not [p for p in cfg.data_dir.rglob("*") if p.is_file() and SECRET.encode() in p.read_bytes()]
 
@@ -293,9 +318,12 @@ def test_models_build_on_postgres_and_the_analyst_queries_run(pg, role, tmp_path
     assert query(cfg, "SELECT count(*) FROM cdm.invoices")[0][0] == len(export["invoices"]) + len(booked)
     for n, sql in enumerate(analyst_queries(), 1):
         assert query(cfg, sql) or n == 3, f"analyst query {n} returned nothing"
-    assert_read_only(pg, role, ("raw_lexware.invoices", "cdm.invoices", "marts.ar_aging", "marts.as_of"),
-                     ("DELETE FROM cdm.contacts", "CREATE TABLE marts.mine (a int)",
-                      "DROP TABLE marts.ar_aging"))
+    assert_read_only(
+        pg,
+        role,
+        ("raw_lexware.invoices", "cdm.invoices", "marts.ar_aging", "marts.as_of"),
+        ("DELETE FROM cdm.contacts", "CREATE TABLE marts.mine (a int)", "DROP TABLE marts.ar_aging"),
+    )
 
 
 def test_runs_creating_the_schemas_at_once_do_not_collide(pg, tmp_path):
@@ -331,18 +359,26 @@ def test_a_sevdesk_tenant_syncs_into_postgres_equal_to_its_ground_truth(pg, tmp_
     monkeypatch.setenv(KEY_ENV, KEY)
 
     def live(table: str, deleted: bool = False) -> dict[str, dict]:
-        found = query(cfg, f"SELECT id, raw FROM raw_sevdesk.{table} "
-                           "WHERE tenant_id = 'nord' AND coalesce(is_deleted, false) = ?", [deleted])
+        found = query(
+            cfg,
+            f"SELECT id, raw FROM raw_sevdesk.{table} "
+            "WHERE tenant_id = 'nord' AND coalesce(is_deleted, false) = ?",
+            [deleted],
+        )
         return {i: json.loads(raw) for i, raw in found}
 
-    with start_sandbox(system="sevdesk", tenants={"nord": KEY}, contacts=15, invoices=30, vouchers=15,
-                       credit_notes=3) as sb:
-        (tmp_path / "kontor.yaml").write_text(textwrap.dedent(f"""
+    with start_sandbox(
+        system="sevdesk", tenants={"nord": KEY}, contacts=15, invoices=30, vouchers=15, credit_notes=3
+    ) as sb:
+        (tmp_path / "kontor.yaml").write_text(
+            textwrap.dedent(f"""
             warehouse: {{engine: postgres, url_env: {URL_ENV}}}
             tenants:
               - {{name: nord, system: sevdesk, base_url: "{sb.base_url}/api/v1", api_key_env: {KEY_ENV},
                  rps: 1000}}
-        """), encoding="utf-8")
+        """),
+            encoding="utf-8",
+        )
         cfg = load_config(tmp_path / "kontor.yaml")
         first = sync_sevdesk(cfg, "nord")
         export = sb.export("nord")
@@ -366,11 +402,16 @@ def test_the_dagster_raw_asset_loads_into_postgres(pg, tmp_path, monkeypatch):
     from assets.extraction import KontorConfigResource, lexware_raw
 
     monkeypatch.setenv(KEY_ENV, KEY)
-    with start_sandbox(tenants={"demo": KEY}, rate_limit=1000, contacts=10, invoices=20, vouchers=10,
-                       credit_notes=2) as sb:
+    with start_sandbox(
+        tenants={"demo": KEY}, rate_limit=1000, contacts=10, invoices=20, vouchers=10, credit_notes=2
+    ) as sb:
         cfg = pg_config(tmp_path, sb.base_url)
-        result = materialize([lexware_raw], partition_key="demo", instance=DagsterInstance.ephemeral(),
-                             resources={"kontor": KontorConfigResource(path=str(cfg.path))})
+        result = materialize(
+            [lexware_raw],
+            partition_key="demo",
+            instance=DagsterInstance.ephemeral(),
+            resources={"kontor": KontorConfigResource(path=str(cfg.path))},
+        )
         export = sb.export("demo")
     assert result.success
     mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}

@@ -33,27 +33,39 @@ def warehouse(tmp_path_factory):
 def test_charts_and_page_plot_the_marts_numbers(warehouse, tmp_path):
     report = render(warehouse, tmp_path)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        aging = {t: [float(x) for x in rest] for t, *rest in con.execute(
-            "SELECT tenant_id, sum(not_yet_due_amount), sum(bucket_0_30 - not_yet_due_amount), "
-            "sum(bucket_31_60), sum(bucket_61_90), sum(bucket_90_plus) FROM marts.ar_aging GROUP BY 1"
-        ).fetchall()}
-        open_amount = dict(con.execute(
-            "SELECT tenant_id, sum(total_open_amount)::DOUBLE FROM marts.ar_aging GROUP BY 1").fetchall())
-        revenue = {(t, m): float(v) for t, m, v in con.execute(
-            "SELECT tenant_id, strftime(month, '%Y-%m'), sum(net_amount) FROM marts.revenue_by_month "
-            "GROUP BY ALL").fetchall()}
+        aging = {
+            t: [float(x) for x in rest]
+            for t, *rest in con.execute(
+                "SELECT tenant_id, sum(not_yet_due_amount), sum(bucket_0_30 - not_yet_due_amount), "
+                "sum(bucket_31_60), sum(bucket_61_90), sum(bucket_90_plus) FROM marts.ar_aging GROUP BY 1"
+            ).fetchall()
+        }
+        open_amount = dict(
+            con.execute(
+                "SELECT tenant_id, sum(total_open_amount)::DOUBLE FROM marts.ar_aging GROUP BY 1"
+            ).fetchall()
+        )
+        revenue = {
+            (t, m): float(v)
+            for t, m, v in con.execute(
+                "SELECT tenant_id, strftime(month, '%Y-%m'), sum(net_amount) FROM marts.revenue_by_month "
+                "GROUP BY ALL"
+            ).fetchall()
+        }
     assert aging and revenue, "the fixture must give the report something to draw"
     assert {t.tenant for t in report.tenants} == set(aging) | {t for t, _ in revenue}
     for t in report.tenants:
         assert list(t.aging.values()) == pytest.approx(aging[t.tenant], abs=0.005)
         assert t.open_amount == pytest.approx(open_amount[t.tenant], abs=0.005)
         assert sum(t.aging.values()) == pytest.approx(t.open_amount, abs=0.005)  # buckets add up
-        assert t.revenue == pytest.approx({m: v for (tt, m), v in revenue.items() if tt == t.tenant},
-                                          abs=0.005)
+        assert t.revenue == pytest.approx(
+            {m: v for (tt, m), v in revenue.items() if tt == t.tenant}, abs=0.005
+        )
         # the bars as drawn on the charts' axes, left to right: buckets in order, months in order
         assert t.drawn["aging"] == pytest.approx(aging[t.tenant], abs=0.005)
         assert t.drawn["revenue"] == pytest.approx(
-            [v for (tt, _), v in sorted(revenue.items()) if tt == t.tenant], abs=0.005)
+            [v for (tt, _), v in sorted(revenue.items()) if tt == t.tenant], abs=0.005
+        )
         assert list(t.revenue) == sorted(t.revenue)  # months in order on the x axis
         for png in (t.aging_png, t.revenue_png):
             data = (tmp_path / png).read_bytes()
@@ -94,8 +106,9 @@ def test_kontor_open_returns_dataframes_read_only(warehouse):
     assert isinstance(aging, pd.DataFrame) and {"tenant_id", "not_yet_due_amount"} <= set(aging.columns)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert len(aging) == con.execute("SELECT count(*) FROM marts.ar_aging").fetchone()[0]
-    by_tenant = wh.sql("SELECT tenant_id, count(*) AS n FROM cdm.invoices WHERE tenant_id = ? GROUP BY 1",
-                       ["acme"])
+    by_tenant = wh.sql(
+        "SELECT tenant_id, count(*) AS n FROM cdm.invoices WHERE tenant_id = ? GROUP BY 1", ["acme"]
+    )
     assert by_tenant["tenant_id"].tolist() == ["acme"] and by_tenant["n"].iloc[0] > 0
     assert {"cdm", "marts"} <= set(wh.tables()["schema"])
     with pytest.raises(duckdb.Error, match="read-only"):
@@ -117,12 +130,14 @@ def test_kontor_open_reads_while_a_writer_holds_the_warehouse(warehouse, tmp_pat
 def test_the_readmes_python_example_runs_as_written(warehouse, tmp_path, monkeypatch):
     """The first-hour section's `kontor.open()` block, against a config whose warehouse has a snapshot."""
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
-    first_hour = readme[readme.index("## Your first hour"):readme.index("**Five example queries**")]
+    first_hour = readme[readme.index("## Your first hour") : readme.index("**Five example queries**")]
     block = re.search(r"```python\n(.*?)```", first_hour, re.S)[1]
     shutil.copy(warehouse, tmp_path / "warehouse.snapshot.duckdb")
     (tmp_path / "kontor.yaml").write_text(
         "warehouse: warehouse.duckdb\ntenants:\n  - {name: acme, base_url: 'http://127.0.0.1:9', "
-        "api_key_env: UNUSED}\n", encoding="utf-8")
+        "api_key_env: UNUSED}\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("KONTOR_CONFIG", str(tmp_path / "kontor.yaml"))
     scope: dict = {}
     exec(compile(block, "README.md", "exec"), scope)

@@ -388,8 +388,13 @@ def test_clock_jumps_forward_only_and_stamps_edits():
 
 
 def test_deny_puts_one_endpoint_outside_one_key():
-    with start_sandbox("--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", tenants=KEYS,
-                       rate_limit=0) as sb, client(sb) as a, client(sb, "other") as b:
+    with (
+        start_sandbox(
+            "--deny", "demo:/v1/payments", "--deny", "demo:/v1/vouchers=402", tenants=KEYS, rate_limit=0
+        ) as sb,
+        client(sb) as a,
+        client(sb, "other") as b,
+    ):
         voucher = sb.export()["vouchers"][0]["id"]
         r = a.get(f"/v1/payments/{voucher}")
         assert r.status_code == 403 and r.json() == {"message": "Forbidden"}

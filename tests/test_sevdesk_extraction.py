@@ -514,8 +514,18 @@ def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
     the second waits for the first instead of sharing its dlt folder and state."""
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=4, system="sevdesk")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(slow.path), "--tenant", "demo",
-         "--mode", "full"],
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "sync",
+            "--config",
+            str(slow.path),
+            "--tenant",
+            "demo",
+            "--mode",
+            "full",
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -22,8 +22,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def config(tmp_path, monkeypatch):
     url = f"http://127.0.0.1:{free_port()}"  # free: nothing listens there
     path = tmp_path / "kontor.yaml"
-    path.write_text(f"warehouse: warehouse.duckdb\ntenants:\n  - name: demo\n    base_url: {url}\n"
-                    "    api_key_env: KONTOR_TEST_UNREACHABLE_KEY\n", encoding="utf-8")
+    path.write_text(
+        f"warehouse: warehouse.duckdb\ntenants:\n  - name: demo\n    base_url: {url}\n"
+        "    api_key_env: KONTOR_TEST_UNREACHABLE_KEY\n",
+        encoding="utf-8",
+    )
     monkeypatch.setenv("KONTOR_TEST_UNREACHABLE_KEY", "sandbox-demo-key")
     return path, url
 
@@ -39,8 +42,13 @@ def test_a_refused_first_request_fails_at_once_naming_url_and_fix(config):
 
 def test_cli_ends_with_the_failure_in_plain_words(config):
     path, url = config
-    proc = subprocess.run([sys.executable, "-m", "pipelines.cli", "sync", "--config", str(path)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "sync", "--config", str(path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1
     last = proc.stderr.strip().splitlines()[-2:]
     assert last[0].startswith("sync FAILED: tenant 'demo'") and url in last[0] and "make sandbox" in last[0]

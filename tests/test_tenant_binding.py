@@ -45,8 +45,14 @@ def org(sb, tenant: str) -> str:
 
 
 def cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def test_a_key_of_another_organisation_stops_the_tenant_before_any_data_request(sb, cfg):
@@ -54,8 +60,15 @@ def test_a_key_of_another_organisation_stops_the_tenant_before_any_data_request(
     sync_tenant(cfg, "beta")
     before = {t: rows(cfg, t, "beta") for t in ("invoices", "contacts", "payments", "profile")}
     sb.reset_stats()
-    proc = cli("pipelines.cli", "sync", "--config", str(cfg.path), "--tenant", "beta",
-               env={ENVS["beta"]: KEYS["acme"]})
+    proc = cli(
+        "pipelines.cli",
+        "sync",
+        "--config",
+        str(cfg.path),
+        "--tenant",
+        "beta",
+        env={ENVS["beta"]: KEYS["acme"]},
+    )
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     [result] = [json.loads(line) for line in proc.stdout.splitlines()]
     error = result["error"]
@@ -77,9 +90,10 @@ def test_a_first_sync_with_a_key_bound_to_another_tenant_loads_nothing(sb, cfg, 
 
 
 def test_an_organisation_pinned_in_kontor_yaml_is_enforced_from_the_first_run(sb, cfg, monkeypatch):
-    text = cfg.path.read_text().replace(f"    api_key_env: {ENVS['beta']}\n",
-                                        f"    api_key_env: {ENVS['beta']}\n"
-                                        f"    organization_id: {org(sb, 'beta')}\n")
+    text = cfg.path.read_text().replace(
+        f"    api_key_env: {ENVS['beta']}\n",
+        f"    api_key_env: {ENVS['beta']}\n    organization_id: {org(sb, 'beta')}\n",
+    )
     cfg.path.write_text(text)
     monkeypatch.setenv(ENVS["beta"], KEYS["gamma"])
     proc = cli("pipelines.cli", "sync", "--config", str(cfg.path), "--tenant", "beta")
@@ -133,9 +147,19 @@ def test_write_back_refuses_a_tenant_whose_key_answers_for_another_organisation(
     sync_tenant(cfg, "beta")
     contact = next(c for c in sb.export("beta")["contacts"] if "company" in c)
     store = WritebackStore.open(cfg.warehouse)
-    [cid] = store.insert_corrections([Correction(
-        tenant="beta", entity="contact", record_id=contact["id"], field="note", new_value="geprüft",
-        expected_old_value=contact.get("note"))], source="test")
+    [cid] = store.insert_corrections(
+        [
+            Correction(
+                tenant="beta",
+                entity="contact",
+                record_id=contact["id"],
+                field="note",
+                new_value="geprüft",
+                expected_old_value=contact.get("note"),
+            )
+        ],
+        source="test",
+    )
     sb.reset_stats()
     proc = cli("pipelines.writeback", "--config", str(cfg.path), "apply", env={ENVS["beta"]: KEYS["acme"]})
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
@@ -156,17 +180,21 @@ def test_a_record_id_of_another_tenant_is_named_as_such_not_as_deleted(sb, cfg):
     sync_tenant(cfg, "beta")
     acme_contact = next(c for c in sb.export("acme")["contacts"] if "company" in c)
     store = WritebackStore.open(cfg.warehouse)
-    ids = store.insert_corrections([
-        Correction("beta", "contact", acme_contact["id"], "note", "geprüft", acme_contact.get("note")),
-        Correction("beta", "contact", "0b5e3c1a-1111-4a0b-9c2d-6f7a8e1b3c55", "note", "geprüft", None),
-    ], source="test")
+    ids = store.insert_corrections(
+        [
+            Correction("beta", "contact", acme_contact["id"], "note", "geprüft", acme_contact.get("note")),
+            Correction("beta", "contact", "0b5e3c1a-1111-4a0b-9c2d-6f7a8e1b3c55", "note", "geprüft", None),
+        ],
+        source="test",
+    )
     sb.reset_stats()
     with TenantClients(cfg) as clients:
         CorrectionExecutor(store, clients, known_tenants={"acme", "beta"}).run()
     other, unknown = (store.get(i) for i in ids)
     assert other.status == "rejected"
     assert other.reason.startswith(
-        f"record {acme_contact['id']} is a contact of tenant 'acme', not of 'beta'")
+        f"record {acme_contact['id']} is a contact of tenant 'acme', not of 'beta'"
+    )
     assert unknown.status == "failed" and "404" in unknown.reason and "check record_id" in unknown.reason
     assert "no longer exists" not in unknown.reason
     assert sb.tenant_stats("acme")["requests"] == 0  # nothing was asked of acme's organisation
@@ -180,12 +208,18 @@ def test_a_dagster_sync_with_the_wrong_organisation_fails_with_the_binding_error
     partition = CONFIG_AT_LOAD.tenants[0].name  # the partitions come from the repo's kontor.yaml
     monkeypatch.setenv("KT_BIND_DAGSTER", KEYS["gamma"])
     path = tmp_path / "kontor.yaml"
-    path.write_text(f"warehouse: wh.duckdb\ntenants:\n  - name: {partition}\n    base_url: {sb.base_url}\n"
-                    f"    api_key_env: KT_BIND_DAGSTER\n    rps: 400\n"
-                    f"    organization_id: {org(sb, 'beta')}\n")
+    path.write_text(
+        f"warehouse: wh.duckdb\ntenants:\n  - name: {partition}\n    base_url: {sb.base_url}\n"
+        f"    api_key_env: KT_BIND_DAGSTER\n    rps: 400\n"
+        f"    organization_id: {org(sb, 'beta')}\n"
+    )
     sb.reset_stats()
-    result = materialize([lexware_raw], partition_key=partition, raise_on_error=False,
-                         resources={"kontor": KontorConfigResource(path=str(path))})
+    result = materialize(
+        [lexware_raw],
+        partition_key=partition,
+        raise_on_error=False,
+        resources={"kontor": KontorConfigResource(path=str(path))},
+    )
     assert not result.success
     [failure] = [e for e in result.all_events if e.is_step_failure]
     description = failure.step_failure_data.user_failure_data.description

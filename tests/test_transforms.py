@@ -36,11 +36,15 @@ def test_dependencies_come_from_the_sql():
     nodes = manifest()["nodes"]
 
     def reads(model: str) -> set[str]:
-        return {n.split(".")[-1] if n.startswith("model.") else ".".join(n.split(".")[-2:])
-                for n in nodes[f"model.kontor.{model}"]["depends_on"]["nodes"]}
+        return {
+            n.split(".")[-1] if n.startswith("model.") else ".".join(n.split(".")[-2:])
+            for n in nodes[f"model.kontor.{model}"]["depends_on"]["nodes"]
+        }
 
     assert reads("invoice_lines") == {
-        "invoices", "stg_lexware__document_lines", "stg_lexware__posting_categories",
+        "invoices",
+        "stg_lexware__document_lines",
+        "stg_lexware__posting_categories",
         "stg_sevdesk__document_lines",
     }
     assert {r for r in reads("stg_lexware__sales_vouchers") if "." in r} == {  # the sources it reads
@@ -375,20 +379,37 @@ def test_revenue_uses_lexwares_tax_groups_after_document_discounts(delta):
 # --- tenant delta: malformed line values, payments and extra addresses land in quarantine ----------------
 # (one warehouse, one build: tenants gamma (tax groups) and epsilon (priced lines without amount or rate)
 # live beside delta; every assertion names its tenant)
-EPSILON = ["e0000000-0000-4000-8000-000000000001", "e0000000-0000-4000-8000-000000000002",
-           "e0000000-0000-4000-8000-000000000003"]
+EPSILON = [
+    "e0000000-0000-4000-8000-000000000001",
+    "e0000000-0000-4000-8000-000000000002",
+    "e0000000-0000-4000-8000-000000000003",
+]
 
 
 def load_epsilon(con: duckdb.DuckDBPyConnection) -> None:
     no_amount = {k: v for k, v in fx.line("Teile", 1, 10.0, 19, 10.0).items() if k != "lineItemAmount"}
     no_rate = fx.line("Arbeit", 1, 20.0, 19, 20.0)
     del no_rate["unitPrice"]["taxRatePercentage"]
-    fx.insert_raw(con, "invoices", "epsilon", [
-        fx.invoice(EPSILON[0], "open", "2025-12-01", "2025-12-15", None, [no_amount], 10.0, 1.9, "E-1"),
-        fx.invoice(EPSILON[1], "open", "2025-12-02", "2025-12-16", None, [no_rate], 20.0, 3.8, "E-2"),
-        fx.invoice(EPSILON[2], "open", "2025-12-03", "2025-12-17", None,
-                   [fx.line("Gut", 1, 30.0, 19, 30.0), {"type": "text", "name": "Danke"}], 30.0, 5.7, "E-3"),
-    ])
+    fx.insert_raw(
+        con,
+        "invoices",
+        "epsilon",
+        [
+            fx.invoice(EPSILON[0], "open", "2025-12-01", "2025-12-15", None, [no_amount], 10.0, 1.9, "E-1"),
+            fx.invoice(EPSILON[1], "open", "2025-12-02", "2025-12-16", None, [no_rate], 20.0, 3.8, "E-2"),
+            fx.invoice(
+                EPSILON[2],
+                "open",
+                "2025-12-03",
+                "2025-12-17",
+                None,
+                [fx.line("Gut", 1, 30.0, 19, 30.0), {"type": "text", "name": "Danke"}],
+                30.0,
+                5.7,
+                "E-3",
+            ),
+        ],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -575,8 +596,11 @@ def test_every_check_passes_beside_rejected_lines(delta):
 
 
 def test_a_priced_line_without_amount_or_tax_rate_rejects_its_document(delta):
-    assert rows(delta, "SELECT raw_id, field, reason, severity FROM quarantine.issues "
-                       "WHERE tenant_id = 'epsilon' ORDER BY raw_id") == [
+    assert rows(
+        delta,
+        "SELECT raw_id, field, reason, severity FROM quarantine.issues "
+        "WHERE tenant_id = 'epsilon' ORDER BY raw_id",
+    ) == [
         (EPSILON[0], "lineItems[].lineItemAmount", "missing required field", "rejected"),
         (EPSILON[1], "lineItems[].unitPrice.taxRatePercentage", "missing required field", "rejected"),
     ]  # a text line needs neither

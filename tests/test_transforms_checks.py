@@ -55,10 +55,16 @@ def test_every_singular_test_has_a_breaker_and_every_grain_is_tested():
     singular = {name for name, t in tests.items() if not t.get("test_metadata")}
     assert singular - {"nothing_rejected"} == set(BREAKERS)
     assert tests["nothing_rejected"]["config"]["severity"] == "warn"
-    grains = {n["name"] for n in manifest()["nodes"].values()
-              if n["resource_type"] == "model" and n["config"]["meta"].get("grain")}
-    tested = {t["attached_node"].split(".")[-1] for t in tests.values()
-              if t.get("test_metadata", {}).get("name") == "unique_key"}
+    grains = {
+        n["name"]
+        for n in manifest()["nodes"].values()
+        if n["resource_type"] == "model" and n["config"]["meta"].get("grain")
+    }
+    tested = {
+        t["attached_node"].split(".")[-1]
+        for t in tests.values()
+        if t.get("test_metadata", {}).get("name") == "unique_key"
+    }
     assert grains == tested and len(grains) >= 30
 
 
@@ -179,10 +185,14 @@ def test_a_failing_error_test_stops_its_downstream_models_and_keeps_the_snapshot
     shutil.copyfile(snapshot_path(clean[0]), snapshot_path(path))
     published = snapshot_path(path).stat().st_mtime_ns
     with duckdb.connect(str(path)) as con:  # a contact twice in raw (its grain test fails) and a rename
-        con.execute("INSERT INTO raw_lexware.contacts SELECT * FROM raw_lexware.contacts WHERE id = ?",
-                    [fx.C2])
-        con.execute("UPDATE raw_lexware.contacts SET raw = json_merge_patch(raw, "
-                    "'{\"company\": {\"name\": \"Umbenannt GmbH\"}}') WHERE id = ?", [fx.C1])
+        con.execute(
+            "INSERT INTO raw_lexware.contacts SELECT * FROM raw_lexware.contacts WHERE id = ?", [fx.C2]
+        )
+        con.execute(
+            "UPDATE raw_lexware.contacts SET raw = json_merge_patch(raw, "
+            '\'{"company": {"name": "Umbenannt GmbH"}}\') WHERE id = ?',
+            [fx.C1],
+        )
     result = materialize_at(path)
     assert not result.success
     checks = check_results(result)
@@ -210,7 +220,8 @@ def test_dagster_run_builds_into_the_warehouse_named_in_kontor_yaml(tmp_path, mo
     configured.parent.mkdir()
     (tmp_path / "kontor.yaml").write_text(
         "warehouse: elsewhere/w.duckdb\ntenants:\n  - name: acme\n    base_url: http://127.0.0.1:1\n"
-        "    api_key_env: KONTOR_TEST_ACME_KEY\n")
+        "    api_key_env: KONTOR_TEST_ACME_KEY\n"
+    )
     monkeypatch.setenv("KONTOR_CONFIG", str(tmp_path / "kontor.yaml"))
     monkeypatch.setenv("KONTOR_WAREHOUSE", str(tmp_path / "stray.duckdb"))  # not read: the resource decides
     con = duckdb.connect(str(configured))
@@ -218,8 +229,11 @@ def test_dagster_run_builds_into_the_warehouse_named_in_kontor_yaml(tmp_path, mo
     con.close()
     assert WarehouseResource().file == warehouse_path() == configured.resolve()  # Dagster, write-back
     assert WarehouseResource(path=str(tmp_path / "x.duckdb")).file == tmp_path / "x.duckdb"
-    result = materialize([kontor_models], resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
-                         run_config={"ops": {"kontor_models": {"config": {"as_of": AS_OF.isoformat()}}}})
+    result = materialize(
+        [kontor_models],
+        resources={"warehouse": WarehouseResource(), "dbt": dbt_resource()},
+        run_config={"ops": {"kontor_models": {"config": {"as_of": AS_OF.isoformat()}}}},
+    )
     assert result.success and not (tmp_path / "stray.duckdb").exists()
     with duckdb.connect(str(configured), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM cdm.invoices").fetchone()[0] == 10
@@ -231,8 +245,10 @@ def test_snapshot_only_after_a_complete_build_and_the_warehouse_takes_correction
     snapshot = snapshot_path(path)
     published = snapshot.stat().st_mtime_ns
     with duckdb.connect(str(path)) as con:  # the README's step 2 works on a freshly built warehouse
-        con.execute("INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
-                    "expected_old_value) VALUES ('acme', 'contact', 'lexware:acme:x', 'vat_id', 'DE1', NULL)")
+        con.execute(
+            "INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
+            "expected_old_value) VALUES ('acme', 'contact', 'lexware:acme:x', 'vat_id', 'DE1', NULL)"
+        )
         con.execute("CREATE OR REPLACE TABLE raw_lexware.contacts AS SELECT 1 AS x")  # breaks its staging
     result = materialize_at(path)
     assert not result.success

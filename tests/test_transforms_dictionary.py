@@ -80,8 +80,13 @@ def test_every_staging_and_analyst_column_is_described_in_yaml(wh):
     for model in manifest()["nodes"].values():
         if model["resource_type"] != "model" or model["config"]["schema"] not in ("staging", "analyst"):
             continue
-        built = [c for (c,) in wh.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
-            " ORDER BY ordinal_position", [model["config"]["schema"], model["name"]]).fetchall()]
+        built = [
+            c
+            for (c,) in wh.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
+                " ORDER BY ordinal_position",
+                [model["config"]["schema"], model["name"]],
+            ).fetchall()
+        ]
         assert list(model["columns"]) == built, model["name"]
         assert all(c["description"] and c.get("data_type") for c in model["columns"].values()), model["name"]

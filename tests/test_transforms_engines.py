@@ -42,6 +42,8 @@ def test_every_model_compiles_for_duckdb_and_postgres(pg_database, tmp_path, mon
     documents = "stg_lexware__documents"
     assert "list_filter(" in duck[documents] and "jsonb_path_exists(" in pg[documents]
     assert "unnest(" in duck["issues"] and "jsonb_array_elements(" in pg["issues"]
-    assert "jsonb_build_object(" in pg["stg_lexware__payments"] and "jsonb_build_object(" not in duck[
-        "stg_lexware__payments"]
+    assert (
+        "jsonb_build_object(" in pg["stg_lexware__payments"]
+        and "jsonb_build_object(" not in duck["stg_lexware__payments"]
+    )
     assert '"raw_lexware"."contacts"' in pg["stg_lexware__contacts"]  # sources resolve on either engine

@@ -21,7 +21,8 @@ BELT = f"lexware:acme:{fx.ARTICLE_BELT}"
 def _built(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Close the loading connection, dbt build the file, and reopen it."""
     path = con.execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    ).fetchone()[0]
     con.close()
     result = build_at(Path(path), as_of=AS_OF)
     assert result.ok, [(n.name, n.status) for n in result.nodes if n.blocks]

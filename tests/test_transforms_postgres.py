@@ -137,8 +137,11 @@ def explain(columns: list[str], duck: list[tuple], pg: list[tuple]) -> list[Any]
     diffs: list[Any] = [f"{len(duck)} rows on DuckDB, {len(pg)} on PostgreSQL"]
     for row in [r for r in duck if r not in set(pg)][:3]:
         other = theirs.get(row[0])
-        diffs.append({c: (a, b) for c, a, b in zip(columns, row, other, strict=True) if a != b}
-                     if other else {"only on DuckDB": row})
+        diffs.append(
+            {c: (a, b) for c, a, b in zip(columns, row, other, strict=True) if a != b}
+            if other
+            else {"only on DuckDB": row}
+        )
     return diffs
 
 
@@ -148,11 +151,21 @@ def test_cdm_marts_and_quarantine_equal_row_for_row(engines):
     pg = psycopg2.connect(url)
     try:
         compared = tables(duck)
-        assert {"cdm.invoices", "cdm.invoice_lines", "cdm.payments", "marts.ar_aging", "marts.dso_by_month",
-                "marts.revenue_by_month", "quarantine.issues"} <= set(compared)
+        assert {
+            "cdm.invoices",
+            "cdm.invoice_lines",
+            "cdm.payments",
+            "marts.ar_aging",
+            "marts.dso_by_month",
+            "marts.revenue_by_month",
+            "quarantine.issues",
+        } <= set(compared)
         with pg.cursor() as cur:
-            cur.execute("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                        "WHERE table_schema IN %s AND table_type = 'BASE TABLE'", (COMPARED_SCHEMAS,))
+            cur.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                "WHERE table_schema IN %s AND table_type = 'BASE TABLE'",
+                (COMPARED_SCHEMAS,),
+            )
             assert {r[0] for r in cur.fetchall()} == set(compared)
             differences, sizes = {}, {}
             for table, columns in compared.items():
@@ -161,8 +174,16 @@ def test_cdm_marts_and_quarantine_equal_row_for_row(engines):
                 if mine != theirs:
                     differences[table] = explain(columns, mine, theirs)
         assert not differences, differences
-        for table in ("cdm.invoices", "cdm.invoice_lines", "cdm.contacts", "cdm.payments", "marts.ar_aging",
-                      "marts.revenue_by_month", "marts.dso_by_month", "marts.customer_balances"):
+        for table in (
+            "cdm.invoices",
+            "cdm.invoice_lines",
+            "cdm.contacts",
+            "cdm.payments",
+            "marts.ar_aging",
+            "marts.revenue_by_month",
+            "marts.dso_by_month",
+            "marts.customer_balances",
+        ):
             assert sizes[table] > 0, f"{table} is empty: nothing was compared"
     finally:
         duck.close()

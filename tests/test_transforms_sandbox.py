@@ -26,8 +26,15 @@ def built(truth, tmp_path_factory):
     path = tmp_path_factory.mktemp("sbx") / "w.duckdb"
     with duckdb.connect(str(path)) as con:
         fx.create_raw_tables(con)
-        tables = ("contacts", "articles", "invoices", "credit_notes", "vouchers", "voucherlist",
-                  "posting_categories")
+        tables = (
+            "contacts",
+            "articles",
+            "invoices",
+            "credit_notes",
+            "vouchers",
+            "voucherlist",
+            "posting_categories",
+        )
         for table in tables:
             fx.insert_raw(con, table, "demo", truth[table])
         for voucher_id, payload in truth["payments"].items():

@@ -22,27 +22,40 @@ from tests.test_writeback_sandbox import (  # noqa: F401 - fixtures
 
 def test_the_dry_run_job_cannot_write():
     with pytest.raises(DagsterInvalidConfigError):
-        validate_run_config(apply_corrections_dry_run,
-                            {"ops": {"apply_pending_corrections": {"config": {"dry_run": False}}}})
+        validate_run_config(
+            apply_corrections_dry_run, {"ops": {"apply_pending_corrections": {"config": {"dry_run": False}}}}
+        )
     resolved = validate_run_config(apply_corrections_dry_run, {"tenant": "demo"})
     assert resolved["ops"]["apply_pending_corrections"]["config"]["dry_run"] is True
     assert apply_corrections_dry_run.tags[DRY_RUN_TAG] == "true"
     assert apply_corrections_dry_run.description.startswith("DRY RUN")
 
 
-@pytest.mark.parametrize("job, run_config", [
-    (apply_corrections_dry_run, {}),
-    (apply_corrections, {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}),
-])
-def test_a_dry_run_is_tagged_with_its_diff_and_writes_nothing(sandbox, kontor, store, fresh_contacts,  # noqa: F811
-                                                            job, run_config):
+@pytest.mark.parametrize(
+    "job, run_config",
+    [
+        (apply_corrections_dry_run, {}),
+        (apply_corrections, {"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}),
+    ],
+)
+def test_a_dry_run_is_tagged_with_its_diff_and_writes_nothing(
+    sandbox,
+    kontor,
+    store,
+    fresh_contacts,
+    job,
+    run_config,
+):
     cid = next(fresh_contacts)
     before = contact(sandbox, cid)
     correction = vat_correction(store, sandbox, cid)
     new_value = store.get(correction).new_value
     instance = DagsterInstance.ephemeral()
-    result = job.execute_in_process(run_config=run_config, instance=instance,
-                                    resources={"kontor": KontorConfigResource(path=str(kontor.path))})
+    result = job.execute_in_process(
+        run_config=run_config,
+        instance=instance,
+        resources={"kontor": KontorConfigResource(path=str(kontor.path))},
+    )
     assert result.success
     tags = instance.get_run_by_id(result.run_id).tags
     assert tags[DRY_RUN_TAG] == "true"

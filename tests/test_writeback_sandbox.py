@@ -68,8 +68,12 @@ def requests_made(sandbox, prefix: str = "") -> int:
 
 
 def _updatable(c: dict) -> bool:
-    lists = [*(c.get("emailAddresses") or {}).values(), *(c.get("phoneNumbers") or {}).values(),
-             *(c.get("addresses") or {}).values(), (c.get("company") or {}).get("contactPersons") or []]
+    lists = [
+        *(c.get("emailAddresses") or {}).values(),
+        *(c.get("phoneNumbers") or {}).values(),
+        *(c.get("addresses") or {}).values(),
+        (c.get("company") or {}).get("contactPersons") or [],
+    ]
     return "company" in c and all(len(x) <= 1 for x in lists)
 
 
@@ -89,14 +93,17 @@ def fresh_contacts(sandbox):
 def kontor(tmp_path, sandbox, monkeypatch):
     monkeypatch.setenv(KEY_ENV, sandbox.api_key(TENANT))
     path = tmp_path / "kontor.yaml"
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         warehouse: wh.duckdb
         tenants:
           - name: {TENANT}
             base_url: {sandbox.base_url}
             api_key_env: {KEY_ENV}
             rps: 150
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     return load_config(path)
 
 
@@ -119,8 +126,14 @@ def executor(store, client, **kw) -> CorrectionExecutor:
 
 def vat_correction(store, sandbox, cid: str, **kw) -> int:
     current = contact(sandbox, cid)["company"].get("vatRegistrationId")
-    values = dict(tenant=TENANT, entity="contact", record_id=f"lexware:{TENANT}:{cid}", field="vat_id",
-                  new_value=next(NEW_VATS), expected_old_value=current)
+    values = dict(
+        tenant=TENANT,
+        entity="contact",
+        record_id=f"lexware:{TENANT}:{cid}",
+        field="vat_id",
+        new_value=next(NEW_VATS),
+        expected_old_value=current,
+    )
     [cid_] = store.insert_corrections([Correction(**{**values, **kw})], source="test")
     return cid_
 
@@ -252,7 +265,8 @@ KILLED_RUN = textwrap.dedent("""
 
 
 def test_killed_between_put_and_result_then_rerun_applies_each_correction_once(
-        sandbox, kontor, store, client, fresh_contacts, tmp_path):
+    sandbox, kontor, store, client, fresh_contacts, tmp_path
+):
     from assets.extraction import KontorConfigResource
     from assets.writeback import apply_corrections
 
@@ -261,8 +275,11 @@ def test_killed_between_put_and_result_then_rerun_applies_each_correction_once(
     ids = [vat_correction(store, sandbox, cid) for cid in cids]
     marker = tmp_path / "put-done"
     puts = requests_made(sandbox, "PUT ")
-    proc = subprocess.Popen([sys.executable, "-c", KILLED_RUN, str(kontor.path), str(marker), str(ids[1])],
-                            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", KILLED_RUN, str(kontor.path), str(marker), str(ids[1])],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     deadline = time.monotonic() + 60
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -305,7 +322,8 @@ def interrupted_correction(store, sandbox, client, cid: str, hook: str) -> tuple
 
 
 def test_in_flight_write_undone_by_a_colleague_is_a_conflict_not_written_again(
-        sandbox, store, client, fresh_contacts):
+    sandbox, store, client, fresh_contacts
+):
     cid = next(fresh_contacts)
     corr_id, old = interrupted_correction(store, sandbox, client, cid, "after_put")
     landed = contact(sandbox, cid)
@@ -333,12 +351,15 @@ def test_in_flight_write_that_never_went_out_is_retried(sandbox, store, client, 
 
 
 def trail(store, corr_id: int) -> list[tuple]:
-    return [(r["action"], r["outcome"], r["version_before"], r["version_after"])
-            for r in store.audit_rows(corr_id)]
+    return [
+        (r["action"], r["outcome"], r["version_before"], r["version_after"])
+        for r in store.audit_rows(corr_id)
+    ]
 
 
 def test_a_put_that_landed_before_a_kill_is_audited_as_landed_then_confirmed(
-        sandbox, store, client, fresh_contacts):
+    sandbox, store, client, fresh_contacts
+):
     cid = next(fresh_contacts)
     corr_id, _ = interrupted_correction(store, sandbox, client, cid, "after_put")
     landed = contact(sandbox, cid)["version"]
@@ -346,8 +367,10 @@ def test_a_put_that_landed_before_a_kill_is_audited_as_landed_then_confirmed(
     c = store.get(corr_id)
     assert c.status == "applied" and c.applied_version == landed and "interrupted" in c.reason
     # the trail accounts for the version our write caused, not only "same version before and after"
-    assert trail(store, corr_id)[-2:] == [("put", "landed_unconfirmed", landed - 1, landed),
-                                          ("check", "confirmed", landed, landed)]
+    assert trail(store, corr_id)[-2:] == [
+        ("put", "landed_unconfirmed", landed - 1, landed),
+        ("check", "confirmed", landed, landed),
+    ]
 
 
 class LostAnswer(httpx.HTTPTransport):
@@ -369,7 +392,8 @@ class LostAnswer(httpx.HTTPTransport):
 
 
 def test_a_put_answered_504_but_performed_is_audited_as_landed_then_confirmed(
-        sandbox, kontor, store, fresh_contacts):
+    sandbox, kontor, store, fresh_contacts
+):
     cid = next(fresh_contacts)
     version = contact(sandbox, cid)["version"]
     corr_id = vat_correction(store, sandbox, cid)
@@ -383,17 +407,26 @@ def test_a_put_answered_504_but_performed_is_audited_as_landed_then_confirmed(
     assert c.applied_version == version + 1 == contact(sandbox, cid)["version"]
     rows = trail(store, corr_id)
     assert rows[0][:2] == ("put", "version_conflict")
-    assert rows[-2:] == [("put", "landed_unconfirmed", version, version + 1),
-                         ("check", "confirmed", version + 1, version + 1)]
+    assert rows[-2:] == [
+        ("put", "landed_unconfirmed", version, version + 1),
+        ("check", "confirmed", version + 1, version + 1),
+    ]
     assert not any("nothing written" in (r["detail"] or "") for r in store.audit_rows(corr_id))
 
 
 def _purchase_voucher(number: str, category: str) -> dict:
-    return {"type": "purchaseinvoice", "voucherNumber": number, "voucherDate": "2025-09-28",
-            "dueDate": "2025-10-12", "totalGrossAmount": 119.0, "totalTaxAmount": 19.0, "taxType": "gross",
-            "useCollectiveContact": True, "remark": "Kontor write-back test",
-            "voucherItems": [{"amount": 119.0, "taxAmount": 19.0, "taxRatePercent": 19,
-                              "categoryId": category}]}
+    return {
+        "type": "purchaseinvoice",
+        "voucherNumber": number,
+        "voucherDate": "2025-09-28",
+        "dueDate": "2025-10-12",
+        "totalGrossAmount": 119.0,
+        "totalTaxAmount": 19.0,
+        "taxType": "gross",
+        "useCollectiveContact": True,
+        "remark": "Kontor write-back test",
+        "voucherItems": [{"amount": 119.0, "taxAmount": 19.0, "taxRatePercent": 19, "categoryId": category}],
+    }
 
 
 def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkeypatch):
@@ -403,8 +436,11 @@ def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkey
     with start_sandbox(rate_limit=200, burst=50, size="small", faults=faults, fault_seed=11) as sb:
         monkeypatch.setenv(KEY_ENV, sb.api_key(TENANT))
         path = tmp_path / "kontor.yaml"
-        path.write_text(f"warehouse: wh.duckdb\ntenants:\n  - name: {TENANT}\n    base_url: {sb.base_url}\n"
-                        f"    api_key_env: {KEY_ENV}\n    rps: 50\n", encoding="utf-8")
+        path.write_text(
+            f"warehouse: wh.duckdb\ntenants:\n  - name: {TENANT}\n    base_url: {sb.base_url}\n"
+            f"    api_key_env: {KEY_ENV}\n    rps: 50\n",
+            encoding="utf-8",
+        )
         cfg = load_config(path)
         store = WritebackStore.open(cfg.warehouse)
         category = next(c["id"] for c in sb.export(TENANT)["posting_categories"] if c["type"] == "outgo")
@@ -432,8 +468,10 @@ def test_create_voucher_with_file_never_duplicates_under_faults(tmp_path, monkey
     assert sum(n for code, n in seen.items() if code.startswith("5")) > 0  # the faults did happen
     assert sorted(v["voucherNumber"] for v in vouchers) == numbers  # exactly one voucher per number
     assert [len(v["files"]) for v in vouchers] == [1] * len(numbers)  # each with its one receipt
-    journal = {store.operation(default_operation_id(TENANT, _purchase_voucher(n, category)))["voucher_id"]
-               for n in numbers}
+    journal = {
+        store.operation(default_operation_id(TENANT, _purchase_voucher(n, category)))["voucher_id"]
+        for n in numbers
+    }
     assert journal == {v["id"] for v in vouchers}
     print(f"\nfaults seen: {seen}; operation errors surfaced to the caller: {errors}")
 
@@ -491,8 +529,11 @@ def test_two_suppliers_bills_with_the_same_number_are_never_confused(sandbox, st
     assert vouchers[theirs]["files"] == []  # no receipt ever attached to another supplier's bill
     for supplier, vid in mine.items():
         assert vouchers[vid]["contactId"] == supplier and len(vouchers[vid]["files"]) == 1
-    lookups = [r["detail"] for r in store.audit_rows(operation_id=default_operation_id(TENANT, bill(d)))
-               if r["action"] == "lookup"]
+    lookups = [
+        r["detail"]
+        for r in store.audit_rows(operation_id=default_operation_id(TENANT, bill(d)))
+        if r["action"] == "lookup"
+    ]
     assert lookups and theirs in lookups[0] and "not ours" in lookups[0]
 
 
@@ -513,14 +554,17 @@ def test_job_only_writes_then_the_normal_sync_and_build_show_the_new_state(sandb
     with duckdb.connect(str(kontor.warehouse)) as con:
         bill_id, remote_id, due, version = con.execute(
             "SELECT id, remote_id, due_date::VARCHAR, remote_version FROM cdm.bills "
-            "WHERE due_date IS NOT NULL AND status = 'open' ORDER BY id LIMIT 1").fetchone()
+            "WHERE due_date IS NOT NULL AND status = 'open' ORDER BY id LIMIT 1"
+        ).fetchone()
     fix = Correction(TENANT, "bill", bill_id, "due_date", "2031-01-31", due)
     store.insert_corrections([fix], source="test")
     resources = {"kontor": KontorConfigResource(path=str(kontor.path))}
     instance = DagsterInstance.ephemeral()
     plan = apply_corrections.execute_in_process(
-        run_config={"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}}, resources=resources,
-        instance=instance)
+        run_config={"ops": {"apply_pending_corrections": {"config": {"dry_run": True}}}},
+        resources=resources,
+        instance=instance,
+    )
     assert plan.success and store.open_corrections()[0].status == "pending"
     assert TOUCHED_TAG not in instance.get_run_by_id(plan.run_id).tags  # a plan touches nothing
     result = apply_corrections.execute_in_process(resources=resources, instance=instance)
@@ -531,21 +575,27 @@ def test_job_only_writes_then_the_normal_sync_and_build_show_the_new_state(sandb
         before = con.execute("SELECT due_date::VARCHAR FROM cdm.bills WHERE id = ?", [bill_id]).fetchone()
         assert before == (due,)
         assert con.execute("SELECT status, applied_version FROM writeback.corrections").fetchone() == (
-            "applied", version + 1)
+            "applied",
+            version + 1,
+        )
 
     run = instance.get_run_by_id(result.run_id)
     [success] = instance.get_records_for_run(run.run_id, of_type=DagsterEventType.RUN_SUCCESS).records
     context = build_run_status_sensor_context(
-        sensor_name=sync_after_writeback.name, dagster_instance=instance, dagster_run=run,
-        dagster_event=success.event_log_entry.dagster_event)
+        sensor_name=sync_after_writeback.name,
+        dagster_instance=instance,
+        dagster_run=run,
+        dagster_event=success.event_log_entry.dagster_event,
+    )
     [request] = sync_after_writeback(context)
     assert request.partition_key == TENANT
     synced = materialize([lexware_raw], partition_key=TENANT, resources=resources, instance=instance)
     assert synced.success
     assert build_at(kontor.warehouse).ok  # what the model automation starts once raw changed
     with duckdb.connect(str(kontor.warehouse), read_only=True) as con:
-        row = con.execute("SELECT due_date::VARCHAR, remote_version FROM cdm.bills WHERE id = ?",
-                          [bill_id]).fetchone()
+        row = con.execute(
+            "SELECT due_date::VARCHAR, remote_version FROM cdm.bills WHERE id = ?", [bill_id]
+        ).fetchone()
     assert row == ("2031-01-31", version + 1)
 
 
@@ -575,8 +625,9 @@ def test_sensor_starts_one_run_per_set_of_open_corrections(sandbox, kontor, fres
     active = instance.create_run_for_job(job_def=job)  # e.g. launched by hand a moment ago
     assert tick().skip_message.startswith("an apply_corrections run is active")
     instance.delete_run(active.run_id)
-    run = job.execute_in_process(instance=instance, run_config=request.run_config, tags=request.tags,
-                                 resources=resources)
+    run = job.execute_in_process(
+        instance=instance, run_config=request.run_config, tags=request.tags, resources=resources
+    )
     assert run.success and store.get(corr_id).status == "applied"
     assert contact(sandbox, cid)["company"]["vatRegistrationId"] == store.get(corr_id).new_value
     assert tick().skip_message == "no pending corrections"

@@ -17,8 +17,14 @@ CAT = "8f8664a8-fd86-11e1-a21f-0800200c9a66"
 
 
 def corr(**kw) -> Correction:
-    base = dict(tenant="demo", entity="contact", record_id=f"lexware:demo:{RID}", field="vat_id",
-                new_value="DE136695976", expected_old_value="DE298765432")
+    base = dict(
+        tenant="demo",
+        entity="contact",
+        record_id=f"lexware:demo:{RID}",
+        field="vat_id",
+        new_value="DE136695976",
+        expected_old_value="DE298765432",
+    )
     return Correction(**{**base, **kw})
 
 
@@ -30,8 +36,11 @@ def reason(**kw) -> str:
 
 # --- paths ------------------------------------------------------------------------------------------
 def test_paths_read_write_alternatives_lists_and_clearing():
-    doc = {"emailAddresses": {"private": ["a@x.de"]}, "addresses": {"billing": [{"city": "Kiel"}]},
-           "voucherItems": [{"categoryId": "a"}, {"categoryId": "a"}]}
+    doc = {
+        "emailAddresses": {"private": ["a@x.de"]},
+        "addresses": {"billing": [{"city": "Kiel"}]},
+        "voucherItems": [{"categoryId": "a"}, {"categoryId": "a"}],
+    }
     email = "emailAddresses.{business,office,private,other}[0]"
     assert get_path(doc, email) == "a@x.de"
     set_path(doc, email, "b@x.de")  # replaced where it was, not added to 'business'
@@ -58,39 +67,43 @@ def test_valid_correction_is_resolved_and_normalised():
     assert vc.remote_id == RID
     assert vc.resource_path == f"/v1/contacts/{RID}"
     assert vc.field.path == "company.vatRegistrationId"
-    bill = validate(corr(entity="bills", field="due_date", new_value="2025-10-31",
-                         expected_old_value="2025-10-12"))
+    bill = validate(
+        corr(entity="bills", field="due_date", new_value="2025-10-31", expected_old_value="2025-10-12")
+    )
     assert bill.resource_path == f"/v1/vouchers/{RID}"
 
 
-@pytest.mark.parametrize(("kw", "expected"), [
-    (dict(tenant="acme"), "unknown tenant 'acme'"),
-    (dict(entity="customer"), "unknown entity 'customer'"),
-    (dict(entity="invoice", field="due_date"), "invoices are create-only"),
-    (dict(field="vat"), "unknown field 'vat' for contact (writable:"),
-    (dict(field="customer_number", new_value="10001"), "assigned by Lexware"),
-    (dict(entity="bill", field="gross_amount", new_value="1.00"), "derived from the voucher items"),
-    (dict(new_value="DE12345678"), "does not match the DE format"),
-    (dict(new_value="DE123456789"), "wrong check digit"),
-    (dict(new_value="XX123456789"), "must start with a country prefix"),
-    (dict(field="email", new_value="max.mustermann@", expected_old_value=None), "not a valid e-mail"),
-    (dict(field="email", new_value="a b@x.de", expected_old_value=None), "not a valid e-mail"),
-    (dict(entity="bill", field="due_date", new_value="31.10.2025"), "not a date in the form YYYY-MM-DD"),
-    (dict(entity="bill", field="due_date", new_value="2025-02-30"), "not a date in the form YYYY-MM-DD"),
-    (dict(entity="bill", field="posting_category_id", new_value="Büro"), "not a Lexware id"),
-    (dict(field="billing_country_code", new_value="Germany"), "not an ISO 3166"),
-    (dict(field="note", new_value="x" * 1001), "at most 1000 allowed"),
-    (dict(field="zip", new_value=24103), "unknown field 'zip'"),
-    (dict(field="billing_postal_code", new_value=24103), "expects text, got int"),
-    (dict(field="name", new_value=None), "name cannot be cleared"),
-    (dict(record_id="lexware:other:" + RID), "belongs to tenant 'other'"),
-    (dict(record_id="12345"), "not a Lexware id"),
-    (dict(record_id="../profile"), "not a Lexware id"),
-    (dict(new_value="DE136695976", expected_old_value="de136695976"), "nothing to correct"),
-    (dict(field=None), "field is missing"),
-    (dict(record_id=12345), "record_id 12345 is a number; expected: a Lexware id (UUID)"),
-    (dict(tenant=7), "tenant 7 is a number; expected: text"),
-])
+@pytest.mark.parametrize(
+    ("kw", "expected"),
+    [
+        (dict(tenant="acme"), "unknown tenant 'acme'"),
+        (dict(entity="customer"), "unknown entity 'customer'"),
+        (dict(entity="invoice", field="due_date"), "invoices are create-only"),
+        (dict(field="vat"), "unknown field 'vat' for contact (writable:"),
+        (dict(field="customer_number", new_value="10001"), "assigned by Lexware"),
+        (dict(entity="bill", field="gross_amount", new_value="1.00"), "derived from the voucher items"),
+        (dict(new_value="DE12345678"), "does not match the DE format"),
+        (dict(new_value="DE123456789"), "wrong check digit"),
+        (dict(new_value="XX123456789"), "must start with a country prefix"),
+        (dict(field="email", new_value="max.mustermann@", expected_old_value=None), "not a valid e-mail"),
+        (dict(field="email", new_value="a b@x.de", expected_old_value=None), "not a valid e-mail"),
+        (dict(entity="bill", field="due_date", new_value="31.10.2025"), "not a date in the form YYYY-MM-DD"),
+        (dict(entity="bill", field="due_date", new_value="2025-02-30"), "not a date in the form YYYY-MM-DD"),
+        (dict(entity="bill", field="posting_category_id", new_value="Büro"), "not a Lexware id"),
+        (dict(field="billing_country_code", new_value="Germany"), "not an ISO 3166"),
+        (dict(field="note", new_value="x" * 1001), "at most 1000 allowed"),
+        (dict(field="zip", new_value=24103), "unknown field 'zip'"),
+        (dict(field="billing_postal_code", new_value=24103), "expects text, got int"),
+        (dict(field="name", new_value=None), "name cannot be cleared"),
+        (dict(record_id="lexware:other:" + RID), "belongs to tenant 'other'"),
+        (dict(record_id="12345"), "not a Lexware id"),
+        (dict(record_id="../profile"), "not a Lexware id"),
+        (dict(new_value="DE136695976", expected_old_value="de136695976"), "nothing to correct"),
+        (dict(field=None), "field is missing"),
+        (dict(record_id=12345), "record_id 12345 is a number; expected: a Lexware id (UUID)"),
+        (dict(tenant=7), "tenant 7 is a number; expected: text"),
+    ],
+)
 def test_invalid_corrections_get_a_precise_reason(kw, expected):
     assert expected in reason(**kw)
 
@@ -106,12 +119,28 @@ def test_vat_ids_of_several_countries():
 
 # --- payloads ----------------------------------------------------------------------------------------
 def test_voucher_put_body_keeps_files_and_drops_status_and_converts_dates():
-    doc = {"id": RID, "version": 3, "voucherStatus": "open", "organizationId": "o", "files": ["f1"],
-           "voucherDate": "2025-09-28T00:00:00.000+02:00", "dueDate": "2025-10-12T00:00:00.000+02:00",
-           "contactId": RID, "contactName": "Elbufer", "createdDate": "x", "updatedDate": "y"}
+    doc = {
+        "id": RID,
+        "version": 3,
+        "voucherStatus": "open",
+        "organizationId": "o",
+        "files": ["f1"],
+        "voucherDate": "2025-09-28T00:00:00.000+02:00",
+        "dueDate": "2025-10-12T00:00:00.000+02:00",
+        "contactId": RID,
+        "contactName": "Elbufer",
+        "createdDate": "x",
+        "updatedDate": "y",
+    }
     body = put_body("vouchers", doc)
-    assert body == {"id": RID, "version": 3, "files": ["f1"], "voucherDate": "2025-09-28",
-                    "dueDate": "2025-10-12", "contactId": RID}
+    assert body == {
+        "id": RID,
+        "version": 3,
+        "files": ["f1"],
+        "voucherDate": "2025-09-28",
+        "dueDate": "2025-10-12",
+        "contactId": RID,
+    }
     assert doc["voucherStatus"] == "open"  # the fetched record itself is untouched
 
 
@@ -148,9 +177,12 @@ def test_csv_and_yaml_files_import_valid_rows_and_reject_bad_ones(tmp_path):
     csv_file.write_text(
         "tenant,entity,record_id,field,new_value,expected_old_value\n"
         f"demo,contact,{RID},email,info@elbufer.example,\n"
-        f"demo,contact,{RID},email,not-an-email,old@x.de\n", encoding="utf-8")
+        f"demo,contact,{RID},email,not-an-email,old@x.de\n",
+        encoding="utf-8",
+    )
     yaml_file = tmp_path / "fixes.yaml"
-    yaml_file.write_text(f"""
+    yaml_file.write_text(
+        f"""
 corrections:
   - {{tenant: demo, entity: bill, record_id: '{RID}', field: due_date,
       new_value: 2025-10-31, expected_old_value: 2025-10-12}}
@@ -158,13 +190,16 @@ corrections:
       new_value: 'lexware:demo:{CAT}', expected_old_value: null}}
   - {{tenant: demo, entity: contact, record_id: '{RID}', field: billing_postal_code, new_value: 2045}}
 """,
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     ids = import_corrections_file(store, csv_file, {"demo"})
     ids += import_corrections_file(store, yaml_file, {"demo"})
     assert len(ids) == 5
     with store.connect() as con:
-        rows = con.execute("SELECT field, new_value, expected_old_value, status, reason, source "
-                           "FROM writeback.corrections ORDER BY id").fetchall()
+        rows = con.execute(
+            "SELECT field, new_value, expected_old_value, status, reason, source "
+            "FROM writeback.corrections ORDER BY id"
+        ).fetchall()
     assert [r[3] for r in rows] == ["pending", "rejected", "pending", "pending", "rejected"]
     assert rows[0][2] is None  # empty CSV cell = expected empty
     assert "not a valid e-mail" in rows[1][4]
@@ -199,14 +234,24 @@ def test_email_is_corrected_where_the_cdm_found_it():
 
 def test_an_unknown_field_is_refused_at_insert_with_the_writable_fields_listed(tmp_path):
     store = WritebackStore.open(tmp_path / "wh.duckdb")
-    insert = ("INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value) "
-              "VALUES ('demo', ?, ?, ?, 'x')")
+    insert = (
+        "INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value) "
+        "VALUES ('demo', ?, ?, ?, 'x')"
+    )
     with pytest.raises(duckdb.ConstraintException) as err, store.connect() as con:
         con.execute(insert, ["bill", RID, "duedate"])
-    assert ("unknown field 'duedate' for bill (writable: document_number, due_date, issue_date, memo, "
-            "posting_category_id, service_date)") in str(err.value)
-    with pytest.raises(duckdb.ConstraintException, match=r"unknown field 'vatid' for contact \(writable: "
-                       r"billing_city, .*vat_id\)"), store.connect() as con:
+    assert (
+        "unknown field 'duedate' for bill (writable: document_number, due_date, issue_date, memo, "
+        "posting_category_id, service_date)"
+    ) in str(err.value)
+    with (
+        pytest.raises(
+            duckdb.ConstraintException,
+            match=r"unknown field 'vatid' for contact \(writable: "
+            r"billing_city, .*vat_id\)",
+        ),
+        store.connect() as con,
+    ):
         con.execute(insert, ["Contacts", RID, "vatid"])
     # known fields pass, and so do read-only ones and non-writable entities: validation gives their reason
     with store.connect() as con:

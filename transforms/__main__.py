@@ -15,8 +15,11 @@ from transforms.project import build
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("warehouse", nargs="?", help="a DuckDB file (default: kontor.yaml's `warehouse:`, "
-                                                     "DuckDB or PostgreSQL)")
+    parser.add_argument(
+        "warehouse",
+        nargs="?",
+        help="a DuckDB file (default: kontor.yaml's `warehouse:`, DuckDB or PostgreSQL)",
+    )
     parser.add_argument("--as-of", type=dt.date.fromisoformat, default=None)
     parser.add_argument("--select", nargs="*", default=[])
     args = parser.parse_args(argv)

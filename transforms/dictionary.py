@@ -27,8 +27,11 @@ def _yaml_order(model: Mapping[str, Any]) -> int:
 
 def documented_models(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     """The cdm, marts and quarantine models, by layer, in their YAML's order."""
-    models = [n for n in manifest["nodes"].values()
-              if n["resource_type"] == "model" and n["config"].get("schema") in LAYERS]
+    models = [
+        n
+        for n in manifest["nodes"].values()
+        if n["resource_type"] == "model" and n["config"].get("schema") in LAYERS
+    ]
     return sorted(models, key=lambda m: (LAYERS.index(m["config"]["schema"]), _yaml_order(m)))
 
 
@@ -45,8 +48,10 @@ def render(manifest: Mapping[str, Any]) -> str:
         out += ["| column | type | meaning | source |", "|---|---|---|---|"]
         for col in model["columns"].values():
             source = col.get("meta", {}).get("source", "")
-            out.append(f"| {col['name']} | {col.get('data_type') or ''} | {_cell(col['description'])} "
-                       f"| {_cell(source)} |")
+            out.append(
+                f"| {col['name']} | {col.get('data_type') or ''} | {_cell(col['description'])} "
+                f"| {_cell(source)} |"
+            )
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 

@@ -153,8 +153,14 @@ def dbt_executable() -> Path:
 
 def parse() -> Path:
     """``dbt parse`` in a child process (writes ``target/manifest.json``); a clear error if it fails."""
-    cmd = [str(dbt_executable()), "parse", "--project-dir", str(PROJECT_DIR),
-           "--profiles-dir", str(PROFILES_DIR)]
+    cmd = [
+        str(dbt_executable()),
+        "parse",
+        "--project-dir",
+        str(PROJECT_DIR),
+        "--profiles-dir",
+        str(PROFILES_DIR),
+    ]
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     if done.returncode:

@@ -123,6 +123,7 @@ def lexware_source(
         def calls() -> Iterator[dict[str, Any]]:
             body = api().profile()  # read once per run, shared with the tenant-binding check
             yield row(tenant, body, body["organizationId"])
+
         yield from guarded("profile", calls())
 
     @dlt.resource(**_merge("posting_categories"))
@@ -131,12 +132,14 @@ def lexware_source(
             items = api().get("/v1/posting-categories")
             report.complete_scans["posting_categories"] = {i["id"] for i in items}
             yield [row(tenant, i) for i in items]
+
         yield from guarded("posting_categories", calls())
 
     def scanned_list(table: str) -> DltResource:
         """A full list scan (contacts, articles): every page each run, only changed versions emitted.
         Contacts: split by role past the search window (slicing.contact_pages); fetched by id in mode
         `events`; with webhooks on, listed in full only every CONTACT_SCAN_EVERY (events carry the rest)."""
+
         @dlt.resource(**_merge(table))
         def scan() -> Iterator[list[dict[str, Any]]]:
             def calls() -> Iterator[list[dict[str, Any]]]:
@@ -145,13 +148,21 @@ def lexware_source(
                     yield from _contacts_by_id(state)
                     return
                 since_scan = time.time() - state.get("scanned_at", 0)
-                if table == "contacts" and events_on and mode == "incremental" and not reconcile and (
-                        since_scan < settings.CONTACT_SCAN_EVERY.total_seconds()):
+                if (
+                    table == "contacts"
+                    and events_on
+                    and mode == "incremental"
+                    and not reconcile
+                    and (since_scan < settings.CONTACT_SCAN_EVERY.total_seconds())
+                ):
                     return  # events carry contact changes; the full scan is the daily safety net
                 known: dict[str, int | None] = {} if mode == "full" else state.get("versions", {})
                 seen: dict[str, int | None] = {}
-                pages = (contact_pages(api(), report) if table == "contacts"
-                         else complete_listing(api(), settings.SCANNED_LISTS[table], {}))
+                pages = (
+                    contact_pages(api(), report)
+                    if table == "contacts"
+                    else complete_listing(api(), settings.SCANNED_LISTS[table], {})
+                )
                 for page in pages:
                     seen.update((item["id"], item.get("version")) for item in page)
                     changed = [row(tenant, i) for i in page if known.get(i["id"], -1) != i.get("version")]
@@ -161,9 +172,11 @@ def lexware_source(
                 state["scanned_at"] = time.time()
                 if table not in report.incomplete:  # a partial scan must not look like deletions
                     report.complete_scans[table] = set(seen)
+
             yield from guarded(table, calls())
             if table in report.not_in_plan:  # an empty table, so the models reading it still build
                 yield dlt.mark.materialize_table_schema()
+
         return scan
 
     def _contacts_by_id(state: dict[str, Any]) -> Iterator[list[dict[str, Any]]]:
@@ -193,8 +206,9 @@ def lexware_source(
             marks = dlt.current.resource_state()  # lwm + known, committed with the load package
             if mode == "backfill":  # a voucher-date window: neither reads nor moves lwm/known
                 assert voucher_date_from is not None  # backfill_window requires both dates for a backfill
-                pages = windowed_pages(api(), VOUCHERLIST_QUERY, "voucher", voucher_date_from,
-                                       voucher_date_to, report)
+                pages = windowed_pages(
+                    api(), VOUCHERLIST_QUERY, "voucher", voucher_date_from, voucher_date_to, report
+                )
                 for page in pages:
                     yield [_listed(e) for e in page]
                 return
@@ -211,8 +225,12 @@ def lexware_source(
             started = time.monotonic()
             for page in windowed_pages(api(), VOUCHERLIST_QUERY, "updated", berlin_day(since), None, report):
                 listed.update((e["id"], e["updatedDate"]) for e in page)
-                changed = [_listed(e) for e in page if e["id"] in named or (
-                           parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"])]
+                changed = [
+                    _listed(e)
+                    for e in page
+                    if e["id"] in named
+                    or (parse_ts(e["updatedDate"]) >= lwm and known.get(e["id"]) != e["updatedDate"])
+                ]
                 if changed:
                     yield changed
             elapsed = timedelta(seconds=time.monotonic() - started)
@@ -226,13 +244,17 @@ def lexware_source(
             if full_scan and "voucherlist" not in report.incomplete:
                 report.complete_scans["voucherlist"] = set(listed)
                 state["reconciled_at"] = time.time()  # committed only with this run's load
+
         yield from guarded("voucherlist", calls())
 
     def _held() -> datetime:
         """The mark stays at the Berlin day of the first slice that could not be listed completely, so
         every run lists that day again (and flags it again) until its rows are reachable."""
-        days = [date.fromisoformat(s["filters"]["updatedDateFrom"])
-                for s in report.incomplete.get("voucherlist", []) if "updatedDateFrom" in s["filters"]]
+        days = [
+            date.fromisoformat(s["filters"]["updatedDateFrom"])
+            for s in report.incomplete.get("voucherlist", [])
+            if "updatedDateFrom" in s["filters"]
+        ]
         if not days:
             return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(min(days), datetime.min.time(), tzinfo=BERLIN).astimezone(UTC)
@@ -251,19 +273,29 @@ def lexware_source(
         @dlt.transformer(**_merge(table))
         def fetch(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
             def calls() -> Iterator[list[dict[str, Any]]]:
-                wanted = [e["id"] for e in entries
-                          if settings.DETAIL_ENDPOINTS.get(e.get("voucherType", ""), ("", ""))[0] == table]
+                wanted = [
+                    e["id"]
+                    for e in entries
+                    if settings.DETAIL_ENDPOINTS.get(e.get("voucherType", ""), ("", ""))[0] == table
+                ]
                 yield _details(table, wanted)
+
             yield from guarded(table, calls())
+
         return fetch
 
     @dlt.transformer(**_merge("payments"))
     def payments(entries: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         def calls() -> Iterator[list[dict[str, Any]]]:
-            candidates = [e for e in entries if e.get("voucherType") in settings.PAYMENT_TYPES
-                          and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES]
-            unknown = [e["id"] for e in candidates
-                       if e["voucherType"] == "creditnote" and e["id"] not in linked]
+            candidates = [
+                e
+                for e in entries
+                if e.get("voucherType") in settings.PAYMENT_TYPES
+                and e.get("voucherStatus") not in settings.NO_PAYMENT_STATUSES
+            ]
+            unknown = [
+                e["id"] for e in candidates if e["voucherType"] == "creditnote" and e["id"] not in linked
+            ]
             if unknown and "credit_notes" not in report.not_in_plan:
                 try:
                     credit_note_bodies.update(_fetch("credit_notes", unknown))
@@ -273,11 +305,17 @@ def lexware_source(
             # An open document the list shows unpaid needs no call: its answer is known (helpers). For
             # `overdue` ones, one list page of the sepadebit documents tells which are open. A credit
             # note's answer is known only once its detail told whether it is linked (then it has none).
-            overdue = any(e["voucherStatus"] == "overdue" and unpaid_payments({**e, "voucherStatus": "open"})
-                          for e in wanted)
+            overdue = any(
+                e["voucherStatus"] == "overdue" and unpaid_payments({**e, "voucherStatus": "open"})
+                for e in wanted
+            )
             sepadebit = _sepadebit_ids() if overdue else None
-            known = {e["id"]: body for e in wanted if (body := unpaid_payments(e, sepadebit)) is not None
-                     and (e["voucherType"] != "creditnote" or e["id"] in linked)}
+            known = {
+                e["id"]: body
+                for e in wanted
+                if (body := unpaid_payments(e, sepadebit)) is not None
+                and (e["voucherType"] != "creditnote" or e["id"] in linked)
+            }
             ids = [e["id"] for e in wanted if e["id"] not in known]
             answered = dlt.current.resource_state()  # has this key ever been allowed to read payments?
             if known and not ids and not answered.get("in_plan"):
@@ -287,6 +325,7 @@ def lexware_source(
             fetched = _fetch("payments", ids)
             answered["in_plan"] = answered.get("in_plan") or bool(fetched)
             yield [row(tenant, body, i) for i, body in {**known, **fetched}.items()]
+
         yield from guarded("payments", calls())
 
     listed: dict[str, set[str] | None] = {}  # "sepadebit": ids of the sepadebit documents, listed once
@@ -324,12 +363,21 @@ def lexware_source(
         return bodies
 
     vouchers_list = voucherlist()
-    voucher_resources = [vouchers_list, vouchers_list | details("invoices"),
-                         vouchers_list | details("credit_notes"), vouchers_list | details("vouchers"),
-                         vouchers_list | payments]
+    voucher_resources = [
+        vouchers_list,
+        vouchers_list | details("invoices"),
+        vouchers_list | details("credit_notes"),
+        vouchers_list | details("vouchers"),
+        vouchers_list | payments,
+    ]
     if mode == "backfill":
         return voucher_resources
     if mode == "events":
         return [scanned_list("contacts")(), *voucher_resources]
-    return [profile(), posting_categories(), scanned_list("contacts")(), scanned_list("articles")(),
-            *voucher_resources]
+    return [
+        profile(),
+        posting_categories(),
+        scanned_list("contacts")(),
+        scanned_list("articles")(),
+        *voucher_resources,
+    ]

@@ -71,29 +71,43 @@ def check(config: KontorConfig, tenant: TenantConfig, client: LexwareClient) -> 
     /v1/profile not in plan - logged)."""
     actual = answering(client)
     if actual is None:
-        log.warning("tenant %s: /v1/profile is outside the key's plan; its organisation is unverified",
-                    tenant.name)
+        log.warning(
+            "tenant %s: /v1/profile is outside the key's plan; its organisation is unverified", tenant.name
+        )
         return None
     with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
         recorded = _recorded(con, tenant.name)
         expected, source = _expected(con, tenant)
         if expected is not None and expected.id != actual.id:
-            raise TenantBindingError(tenant.name, (
-                f"the API key in {tenant.api_key_env} answers for organisation {actual}, but the tenant "
-                f"is bound to organisation {expected} ({source}); stopped before any data request, "
-                f"nothing loaded. Fix {tenant.api_key_env}, or re-bind deliberately: "
-                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"))
+            raise TenantBindingError(
+                tenant.name,
+                (
+                    f"the API key in {tenant.api_key_env} answers for organisation {actual}, but the tenant "
+                    f"is bound to organisation {expected} ({source}); stopped before any data request, "
+                    f"nothing loaded. Fix {tenant.api_key_env}, or re-bind deliberately: "
+                    f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
+                ),
+            )
         if recorded is not None and recorded.id != actual.id:  # pinned anew, rows of another organisation
-            raise TenantBindingError(tenant.name, (
-                f"kontor.yaml pins organisation {actual.id}, but the warehouse holds the tenant's rows of "
-                f"organisation {recorded}; stopped before any data request. Re-bind deliberately: "
-                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"))
+            raise TenantBindingError(
+                tenant.name,
+                (
+                    f"kontor.yaml pins organisation {actual.id}, "
+                    "but the warehouse holds the tenant's rows of "
+                    f"organisation {recorded}; stopped before any data request. Re-bind deliberately: "
+                    f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
+                ),
+            )
         other = _bound_elsewhere(con, tenant.name, actual.id)
         if other:
-            raise TenantBindingError(tenant.name, (
-                f"the API key in {tenant.api_key_env} answers for organisation {actual}, which is "
-                f"already bound to tenant {other!r}: two tenants would hold the same books; stopped "
-                f"before any data request, nothing loaded. Fix {tenant.api_key_env}"))
+            raise TenantBindingError(
+                tenant.name,
+                (
+                    f"the API key in {tenant.api_key_env} answers for organisation {actual}, which is "
+                    f"already bound to tenant {other!r}: two tenants would hold the same books; stopped "
+                    f"before any data request, nothing loaded. Fix {tenant.api_key_env}"
+                ),
+            )
         if recorded is None:
             _record(con, tenant.name, actual, "first sync")
     return actual
@@ -115,8 +129,9 @@ class RebindResult:
     purged_rows: dict[str, int]
 
 
-def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *, purge: bool,
-           keep_rows: bool = False) -> RebindResult:
+def rebind(
+    config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *, purge: bool, keep_rows: bool = False
+) -> RebindResult:
     """Bind the tenant to the organisation its key answers for now. `purge` deletes the tenant's raw
     rows and its extraction state first (the next sync reads the organisation from scratch);
     without it, rows of a previous organisation are refused unless `keep_rows`."""
@@ -124,14 +139,20 @@ def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *,
 
     actual = answering(client)
     if actual is None:
-        raise TenantBindingError(tenant.name, "/v1/profile is outside the key's plan: cannot tell which "
-                                              "organisation the key answers for")
+        raise TenantBindingError(
+            tenant.name,
+            "/v1/profile is outside the key's plan: cannot tell which organisation the key answers for",
+        )
     if tenant.organization_id and tenant.organization_id != actual.id:
-        raise TenantBindingError(tenant.name, (
-            f"the API key in {tenant.api_key_env} answers for organisation {actual}, but kontor.yaml pins "
-            f"organization_id {tenant.organization_id}: change the pin first"))
-    with tenant_lock(config, tenant.name), warehouse_lock(config.warehouse), \
-            connect(config.warehouse) as con:
+        raise TenantBindingError(
+            tenant.name,
+            (
+                f"the API key in {tenant.api_key_env} answers for organisation {actual}, "
+                "but kontor.yaml pins "
+                f"organization_id {tenant.organization_id}: change the pin first"
+            ),
+        )
+    with tenant_lock(config, tenant.name), warehouse_lock(config.warehouse), connect(config.warehouse) as con:
         previous, _ = _expected(con, tenant, pinned=False)
         others = _bound_elsewhere(con, tenant.name, actual.id)
         if others:
@@ -139,9 +160,13 @@ def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *,
         rows = _tenant_rows(con, tenant.name)
         moved = previous is not None and previous.id != actual.id
         if moved and any(rows.values()) and not (purge or keep_rows):
-            raise TenantBindingError(tenant.name, (
-                f"holds {sum(rows.values())} raw rows of organisation {previous}: add --purge to delete "
-                "them (the next sync reads the new organisation from scratch) or --keep-rows to keep them"))
+            raise TenantBindingError(
+                tenant.name,
+                (
+                    f"holds {sum(rows.values())} raw rows of organisation {previous}: add --purge to delete "
+                    "them (the next sync reads the new organisation from scratch) or --keep-rows to keep them"
+                ),
+            )
         purged: dict[str, int] = {}
         if purge:
             purged = _purge(con, tenant.name, f"kontor_lexware_{tenant.name}")
@@ -152,8 +177,7 @@ def rebind(config: KontorConfig, tenant: TenantConfig, client: LexwareClient, *,
 
 
 # -- internals -----------------------------------------------------------------------------------------
-def _expected(con: Any, tenant: TenantConfig,
-              pinned: bool = True) -> tuple[Organisation | None, str | None]:
+def _expected(con: Any, tenant: TenantConfig, pinned: bool = True) -> tuple[Organisation | None, str | None]:
     if pinned and tenant.organization_id:
         return Organisation(tenant.organization_id), "pinned as organization_id in kontor.yaml"
     recorded = _recorded(con, tenant.name)
@@ -169,14 +193,17 @@ def _expected(con: Any, tenant: TenantConfig,
 
 def _recorded(con: Any, tenant: str) -> Organisation | None:
     create_objects(con, SCHEMA_SQL)
-    row = con.execute(f"SELECT organization_id, company_name FROM {TABLE} WHERE tenant = ?",
-                      [tenant]).fetchone()
+    row = con.execute(
+        f"SELECT organization_id, company_name FROM {TABLE} WHERE tenant = ?", [tenant]
+    ).fetchone()
     return Organisation(*row) if row else None
 
 
 def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
-    row = con.execute(f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? "
-                      "ORDER BY tenant LIMIT 1", [organization_id, tenant]).fetchone()
+    row = con.execute(
+        f"SELECT tenant FROM {TABLE} WHERE organization_id = ? AND tenant <> ? ORDER BY tenant LIMIT 1",
+        [organization_id, tenant],
+    ).fetchone()
     if row:
         bound: str = row[0]
         return bound
@@ -185,22 +212,32 @@ def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
         return None
     legacy = con.execute(
         f"SELECT DISTINCT tenant_id FROM {settings.DATASET}.profile WHERE id = ? AND tenant_id <> ? "
-        "AND NOT coalesce(is_deleted, false) ORDER BY 1", [organization_id, tenant]).fetchall()
+        "AND NOT coalesce(is_deleted, false) ORDER BY 1",
+        [organization_id, tenant],
+    ).fetchall()
     return next((r[0] for r in legacy if r[0] not in recorded), None)
 
 
 def _profile_rows(con: Any, where: str, params: list[Any]) -> list[str]:
     if "profile" not in tables_in(con, settings.DATASET):
         return []
-    return [r[0] for r in con.execute(
-        f"SELECT DISTINCT id FROM {settings.DATASET}.profile WHERE {where} "
-        "AND NOT coalesce(is_deleted, false) ORDER BY 1", params).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            f"SELECT DISTINCT id FROM {settings.DATASET}.profile WHERE {where} "
+            "AND NOT coalesce(is_deleted, false) ORDER BY 1",
+            params,
+        ).fetchall()
+    ]
 
 
 def _tenant_rows(con: Any, tenant: str) -> dict[str, int]:
     existing = tables_in(con, settings.DATASET)
-    return {t: scalar(con, f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?',
-                      [tenant]) for t in settings.TABLES if t in existing}
+    return {
+        t: scalar(con, f'SELECT count(*) FROM {settings.DATASET}."{t}" WHERE tenant_id = ?', [tenant])
+        for t in settings.TABLES
+        if t in existing
+    }
 
 
 def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
@@ -214,19 +251,23 @@ def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
         for child in sorted(t for t in existing if t.startswith(f"{table}__")):
             con.execute(
                 f'DELETE FROM {settings.DATASET}."{child}" WHERE _dlt_root_id IN (SELECT _dlt_id FROM '
-                f'{settings.DATASET}."{table}" WHERE tenant_id = ?)', [tenant])
-        purged[table] = scalar(con, f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?',
-                               [tenant])
+                f'{settings.DATASET}."{table}" WHERE tenant_id = ?)',
+                [tenant],
+            )
+        purged[table] = scalar(con, f'DELETE FROM {settings.DATASET}."{table}" WHERE tenant_id = ?', [tenant])
     if "_dlt_pipeline_state" in existing:
-        con.execute(f"DELETE FROM {settings.DATASET}._dlt_pipeline_state WHERE pipeline_name = ?",
-                    [pipeline_name])
+        con.execute(
+            f"DELETE FROM {settings.DATASET}._dlt_pipeline_state WHERE pipeline_name = ?", [pipeline_name]
+        )
     con.execute("COMMIT")
     return purged
 
 
 def _record(con: Any, tenant: str, org: Organisation, how: str) -> None:
     create_objects(con, SCHEMA_SQL)
-    con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET "
-                "organization_id = excluded.organization_id, company_name = excluded.company_name, "
-                "bound_at = excluded.bound_at, bound_by = excluded.bound_by",
-                [tenant, org.id, org.company, datetime.now(UTC), how])
+    con.execute(
+        f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET "
+        "organization_id = excluded.organization_id, company_name = excluded.company_name, "
+        "bound_at = excluded.bound_at, bound_by = excluded.bound_by",
+        [tenant, org.id, org.company, datetime.now(UTC), how],
+    )

@@ -52,8 +52,14 @@ log = logging.getLogger(__name__)
 class _Transient(Exception):
     """A failure worth retrying; carries what the final error needs."""
 
-    def __init__(self, reason: str, status: int | None = None, retry_after: float | None = None,
-                 malformed: bool = False, sent: bool = True) -> None:
+    def __init__(
+        self,
+        reason: str,
+        status: int | None = None,
+        retry_after: float | None = None,
+        malformed: bool = False,
+        sent: bool = True,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
@@ -99,9 +105,15 @@ class ClientStats:
 class LexwareClient:
     """Client for one tenant. Thread-safe; use `fetch_each` for bounded parallel detail fetches."""
 
-    def __init__(self, tenant: TenantConfig, *, timeout: float = settings.READ_TIMEOUT,
-                 max_attempts: int = settings.MAX_ATTEMPTS, budget: RateBudget | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        tenant: TenantConfig,
+        *,
+        timeout: float = settings.READ_TIMEOUT,
+        max_attempts: int = settings.MAX_ATTEMPTS,
+        budget: RateBudget | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.tenant = tenant
         self.name = tenant.name
         self.max_in_flight = tenant.max_in_flight
@@ -114,8 +126,9 @@ class LexwareClient:
             base_url=tenant.base_url,
             headers={"Authorization": f"Bearer {tenant.api_key}", "Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, settings.CONNECT_TIMEOUT)),
-            limits=httpx.Limits(max_connections=tenant.max_in_flight + 2,
-                                max_keepalive_connections=tenant.max_in_flight + 2),
+            limits=httpx.Limits(
+                max_connections=tenant.max_in_flight + 2, max_keepalive_connections=tenant.max_in_flight + 2
+            ),
             transport=transport,
         )
 
@@ -129,8 +142,9 @@ class LexwareClient:
         result: dict[str, Any] = self._call("PUT", path, json=json)
         return result
 
-    def post(self, path: str, json: dict[str, Any] | None = None,
-             files: dict[str, Any] | None = None) -> dict[str, Any]:
+    def post(
+        self, path: str, json: dict[str, Any] | None = None, files: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """POST a creation; retried only when it certainly was not executed (see module doc)."""
         result: dict[str, Any] = self._call("POST", path, json=json, files=files)
         return result
@@ -144,7 +158,8 @@ class LexwareClient:
             except NotInPlanError as exc:
                 body = exc
             if not isinstance(body, NotInPlanError) and not (
-                    isinstance(body, dict) and isinstance(body.get("organizationId"), str)):
+                isinstance(body, dict) and isinstance(body.get("organizationId"), str)
+            ):
                 raise MalformedResponseError(self.name, f"GET {settings.PROFILE_PATH}: no organizationId")
             self._profile = body
         if isinstance(self._profile, NotInPlanError):
@@ -155,8 +170,13 @@ class LexwareClient:
         """DELETE a record (idempotent at the source: retried like a GET)."""
         return self._call("DELETE", path)
 
-    def pages(self, path: str, params: dict[str, Any] | None = None, size: int = settings.PAGE_SIZE,
-              start_page: int = 0) -> Iterator[dict[str, Any]]:
+    def pages(
+        self,
+        path: str,
+        params: dict[str, Any] | None = None,
+        size: int = settings.PAGE_SIZE,
+        start_page: int = 0,
+    ) -> Iterator[dict[str, Any]]:
         """The one paginator: yield page objects (`content`, `last`, `totalElements`, ...) in order."""
         page = start_page
         while True:
@@ -168,8 +188,9 @@ class LexwareClient:
                 return
             page += 1
 
-    def paginate(self, path: str, params: dict[str, Any] | None = None,
-                 size: int = settings.PAGE_SIZE) -> Iterator[dict[str, Any]]:
+    def paginate(
+        self, path: str, params: dict[str, Any] | None = None, size: int = settings.PAGE_SIZE
+    ) -> Iterator[dict[str, Any]]:
         """Yield every item of every page."""
         for page in self.pages(path, params, size):
             yield from page["content"]
@@ -219,7 +240,8 @@ class LexwareClient:
         retrying = Retrying(
             # A POST that reached the server may have been executed: retried only if it certainly was not.
             retry=retry_if_exception(
-                lambda e: isinstance(e, _Transient) and (method != "POST" or not e.sent)),
+                lambda e: isinstance(e, _Transient) and (method != "POST" or not e.sent)
+            ),
             wait=_wait,
             stop=stop_after_attempt(self.max_attempts),
             before_sleep=self._before_retry(method, path, unanswered),
@@ -234,16 +256,19 @@ class LexwareClient:
             what = f"{method} {path}: {exc.reason}"
             if method == "POST" and exc.sent and exc.status != 429:  # 5xx, timeout, 2xx with a broken body
                 raise PossiblyExecutedError(
-                    self.name, f"{what}; not retried because the creation may have been executed",
-                    exc.status) from None
+                    self.name, f"{what}; not retried because the creation may have been executed", exc.status
+                ) from None
             if exc.malformed:
-                raise MalformedResponseError(self.name, f"{what} (no valid body after retries)",
-                                             exc.status) from None
-            raise RetriesExhaustedError(self.name, f"{what} (gave up after {self.max_attempts} attempts)",
-                                        exc.status) from None
+                raise MalformedResponseError(
+                    self.name, f"{what} (no valid body after retries)", exc.status
+                ) from None
+            raise RetriesExhaustedError(
+                self.name, f"{what} (gave up after {self.max_attempts} attempts)", exc.status
+            ) from None
 
-    def _before_retry(self, method: str, path: str,
-                      unanswered: list[str]) -> Callable[[RetryCallState], None]:
+    def _before_retry(
+        self, method: str, path: str, unanswered: list[str]
+    ) -> Callable[[RetryCallState], None]:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             if isinstance(exc, _Transient) and exc.sent and exc.status != 429:
@@ -251,6 +276,7 @@ class LexwareClient:
             with self._lock:
                 self.stats.retries += 1
             log.info("tenant %s: %s %s: %s; retry %d", self.name, method, path, exc, state.attempt_number)
+
         return before_sleep
 
     def _attempt(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -295,12 +321,17 @@ class LexwareClient:
         body = _parse(response)
         what = f"{method} {path}"
         if status == 401:
-            raise AuthError(self.name, f"{what}: 401 Unauthorized - the API key is invalid or revoked "
-                            f"(check {self.tenant.api_key_env})", status)
+            raise AuthError(
+                self.name,
+                f"{what}: 401 Unauthorized - the API key is invalid or revoked "
+                f"(check {self.tenant.api_key_env})",
+                status,
+            )
         if status in (402, 403):  # 402: "contract issue" (plan), 403: the key's scopes
             reason = "402 contract issue" if status == 402 else "403 Forbidden"
-            raise NotInPlanError(self.name, f"{what}: {reason} - not in this tenant's plan/key scopes",
-                                 status, body)
+            raise NotInPlanError(
+                self.name, f"{what}: {reason} - not in this tenant's plan/key scopes", status, body
+            )
         if status == 404:
             raise NotFoundError(self.name, f"{what}: 404 Not Found", status, body)
         if status == 409 or (status == 406 and _names_version(body)):
@@ -319,11 +350,15 @@ _MALFORMED = object()
 
 def _unreachable(tenant: TenantConfig, method: str, path: str) -> UnreachableError:
     """Nothing listens at the tenant's base_url (refused before any answer): say where and what to do."""
-    hint = ("start the sandbox with `make sandbox` (or `make demo-ui` after `make demo`)"
-            if "127.0.0.1" in tenant.base_url or "localhost" in tenant.base_url
-            else "check the tenant's base_url in kontor.yaml and the network")
-    return UnreachableError(tenant.name, f"{method} {path}: connection refused at {tenant.base_url}; "
-                                         f"nothing listens there: {hint}")
+    hint = (
+        "start the sandbox with `make sandbox` (or `make demo-ui` after `make demo`)"
+        if "127.0.0.1" in tenant.base_url or "localhost" in tenant.base_url
+        else "check the tenant's base_url in kontor.yaml and the network"
+    )
+    return UnreachableError(
+        tenant.name,
+        f"{method} {path}: connection refused at {tenant.base_url}; nothing listens there: {hint}",
+    )
 
 
 def _parse(response: httpx.Response) -> Any:
@@ -356,8 +391,9 @@ def _message(body: Any) -> str:
     return ""
 
 
-_backoff = wait_exponential_jitter(multiplier=settings.BACKOFF_INITIAL, max=settings.BACKOFF_MAX,
-                                   jitter=settings.BACKOFF_INITIAL)
+_backoff = wait_exponential_jitter(
+    multiplier=settings.BACKOFF_INITIAL, max=settings.BACKOFF_MAX, jitter=settings.BACKOFF_INITIAL
+)
 
 
 def _wait(state: RetryCallState) -> float:

@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 IN_IDS = "id = ANY(CAST(? AS VARCHAR[]))"
 
 
-def find_candidates(warehouse: Warehouse, tenant: str,
-                    complete_scans: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+def find_candidates(
+    warehouse: Warehouse, tenant: str, complete_scans: dict[str, set[str]]
+) -> dict[str, dict[str, Any]]:
     """{scanned table: {id: detail path or None}} of live warehouse rows missing from the scan.
     None: no detail endpoint to ask (posting categories, list-only voucher types); the scan decides."""
     found: dict[str, dict[str, Any]] = {}
@@ -67,11 +68,16 @@ def confirm(client: LexwareClient, candidates: dict[str, dict[str, Any]]) -> dic
                 except NotFoundError:
                     pass
                 except NotInPlanError:
-                    log.warning("tenant %s: cannot confirm %s %s (403); trusting the list scan",
-                                client.name, scanned, rid)
+                    log.warning(
+                        "tenant %s: cannot confirm %s %s (403); trusting the list scan",
+                        client.name,
+                        scanned,
+                        rid,
+                    )
                 else:
-                    log.info("tenant %s: %s %s was missed by the list scan, not deleted",
-                             client.name, scanned, rid)
+                    log.info(
+                        "tenant %s: %s %s was missed by the list scan, not deleted", client.name, scanned, rid
+                    )
                     continue
             deleted.setdefault(scanned, []).append(rid)
     return deleted
@@ -110,8 +116,9 @@ def apply_pending(warehouse: Warehouse, tenant: str, path: Path) -> dict[str, in
     return flagged
 
 
-def flag_deleted(warehouse: Warehouse, dataset: str, tenant: str,
-                 ids_by_table: dict[str, list[str]]) -> dict[str, int]:
+def flag_deleted(
+    warehouse: Warehouse, dataset: str, tenant: str, ids_by_table: dict[str, list[str]]
+) -> dict[str, int]:
     """Set `is_deleted` on the tenant's rows with these ids, per table of `dataset` (one transaction; the
     last payload stays). Call while holding the warehouse lock. Returns rows flagged per table."""
     flagged: dict[str, int] = {}

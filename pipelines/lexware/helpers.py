@@ -56,8 +56,14 @@ def unpaid_payments(entry: dict[str, Any], sepadebit: set[str] | None = None) ->
         return None
     if total <= 0 or open_amount != total:
         return None
-    return {"openAmount": entry["openAmount"], "currency": entry["currency"], "paymentStatus": side,
-            "voucherType": entry["voucherType"], "voucherStatus": "open", "paymentItems": []}
+    return {
+        "openAmount": entry["openAmount"],
+        "currency": entry["currency"],
+        "paymentStatus": side,
+        "voucherType": entry["voucherType"],
+        "voucherStatus": "open",
+        "paymentItems": [],
+    }
 
 
 def parse_ts(value: str) -> datetime:
@@ -84,8 +90,9 @@ def berlin_today() -> date:
     return datetime.now(BERLIN).date()
 
 
-def backfill_window(mode: str, start: str | date | None,
-                    end: str | date | None) -> tuple[date | None, date | None]:
+def backfill_window(
+    mode: str, start: str | date | None, end: str | date | None
+) -> tuple[date | None, date | None]:
     """Check a run's voucher-date window: a backfill needs both dates (yyyy-MM-dd, first <= last), other
     modes none. Raises ValueError with a message meant for the operator."""
     if mode != "backfill":
@@ -105,9 +112,14 @@ def backfill_window(mode: str, start: str | date | None,
     return days[0], days[1]
 
 
-def complete_listing(client: LexwareClient, path: str, query: dict[str, Any],
-                     first: dict[str, Any] | None = None, seen: set[str] | None = None,
-                     listed: set[str] | None = None) -> Iterator[list[dict[str, Any]]]:
+def complete_listing(
+    client: LexwareClient,
+    path: str,
+    query: dict[str, Any],
+    first: dict[str, Any] | None = None,
+    seen: set[str] | None = None,
+    listed: set[str] | None = None,
+) -> Iterator[list[dict[str, Any]]]:
     """Yield the pages of a list (as lists of items not in `seen`), complete even if the list changes
     meanwhile. `listed` collects the ids this listing returned, `seen` every id yielded so far (shared
     by the disjoint slices of one listing, so a row that moved between slices is yielded once).
@@ -132,8 +144,13 @@ def complete_listing(client: LexwareClient, path: str, query: dict[str, Any],
                 break
         if len(listed) >= min(total, settings.SEARCH_WINDOW):
             return
-        log.info("tenant %s: %s changed while paging (%d of %d rows); listing again",
-                 client.name, path, len(listed), total)
+        log.info(
+            "tenant %s: %s changed while paging (%d of %d rows); listing again",
+            client.name,
+            path,
+            len(listed),
+            total,
+        )
         first = None
 
 
@@ -155,10 +172,21 @@ class RunReport:
         self.not_in_plan[table] = reason
 
     def window_exceeded(self, table: str, filters: dict[str, Any], listed: int) -> None:
-        log.error("tenant %s: %s cannot be listed completely: %s holds %d rows or more and no filter "
-                  "splits it further; %d listed, the rest is beyond the search window",
-                  self.tenant, table, filters, settings.SEARCH_WINDOW, listed)
+        log.error(
+            "tenant %s: %s cannot be listed completely: %s holds %d rows or more and no filter "
+            "splits it further; %d listed, the rest is beyond the search window",
+            self.tenant,
+            table,
+            filters,
+            settings.SEARCH_WINDOW,
+            listed,
+        )
         self.incomplete.setdefault(table, []).append(
-            {"filters": filters, "listed": listed, "reported_total": settings.SEARCH_WINDOW,
-             "unreachable": f"every row beyond the first {settings.SEARCH_WINDOW} (count unknown: "
-                            "totalElements is capped at the window)"})
+            {
+                "filters": filters,
+                "listed": listed,
+                "reported_total": settings.SEARCH_WINDOW,
+                "unreachable": f"every row beyond the first {settings.SEARCH_WINDOW} (count unknown: "
+                "totalElements is capped at the window)",
+            }
+        )

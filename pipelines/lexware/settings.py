@@ -9,11 +9,32 @@ RELIST_ATTEMPTS = 3  # list a voucherlist window again if rows moved while pagin
 SEARCH_WINDOW = 10_000  # a filter combination returns at most this many rows; slice beyond it
 # Filter values a listing at the window is split by (reference §4.3, §5): `any` covers them all; a
 # value Lexware adds later is only listed while its slice stays below the window (docs/operations.md)
-VOUCHER_TYPES = ("invoice", "creditnote", "downpaymentinvoice", "orderconfirmation", "quotation",
-                 "deliverynote", "salesinvoice", "salescreditnote", "purchaseinvoice", "purchasecreditnote")
+VOUCHER_TYPES = (
+    "invoice",
+    "creditnote",
+    "downpaymentinvoice",
+    "orderconfirmation",
+    "quotation",
+    "deliverynote",
+    "salesinvoice",
+    "salescreditnote",
+    "purchaseinvoice",
+    "purchasecreditnote",
+)
 # `overdue` is derived from open/sepadebit (which return those rows): not a slice of its own
-SLICE_STATUSES = ("draft", "open", "paid", "paidoff", "voided", "transferred", "sepadebit", "accepted",
-                  "rejected", "unchecked", "blank")
+SLICE_STATUSES = (
+    "draft",
+    "open",
+    "paid",
+    "paidoff",
+    "voided",
+    "transferred",
+    "sepadebit",
+    "accepted",
+    "rejected",
+    "unchecked",
+    "blank",
+)
 UNDATED_STATUSES = frozenset({"unchecked", "blank"})  # bookkeeping vouchers may lack a voucherDate
 DATE_FLOOR = date(2000, 1, 1)  # slicing an open date range starts halving here (Lexware is younger)
 BERLIN = "Europe/Berlin"  # voucherlist date filters are whole days in CET/CEST
@@ -41,15 +62,26 @@ DETAIL_ENDPOINTS = {
 }
 # Payment information exists for these types once they left draft/unchecked (reference §4.9).
 PAYMENT_TYPES = frozenset(
-    {"invoice", "creditnote", "downpaymentinvoice", "salesinvoice", "salescreditnote", "purchaseinvoice",
-     "purchasecreditnote"}
+    {
+        "invoice",
+        "creditnote",
+        "downpaymentinvoice",
+        "salesinvoice",
+        "salescreditnote",
+        "purchaseinvoice",
+        "purchasecreditnote",
+    }
 )
 NO_PAYMENT_STATUSES = frozenset({"draft", "unchecked", "blank"})
 # The `paymentStatus` of an open document follows its type (reference §4.9): revenue or expense
 OPEN_PAYMENT_STATUS = {
-    "invoice": "openRevenue", "downpaymentinvoice": "openRevenue", "creditnote": "openRevenue",
-    "salesinvoice": "openRevenue", "salescreditnote": "openRevenue",
-    "purchaseinvoice": "openExpense", "purchasecreditnote": "openExpense",
+    "invoice": "openRevenue",
+    "downpaymentinvoice": "openRevenue",
+    "creditnote": "openRevenue",
+    "salesinvoice": "openRevenue",
+    "salescreditnote": "openRevenue",
+    "purchaseinvoice": "openExpense",
+    "purchasecreditnote": "openExpense",
 }
 
 # Master data read by a full list scan every run (only changed versions are emitted): table -> path.
@@ -57,8 +89,17 @@ OPEN_PAYMENT_STATUS = {
 SCANNED_LISTS = {"contacts": "/v1/contacts", "articles": "/v1/articles"}
 
 # Every raw table and the endpoint it comes from (for 403 "not in plan" reporting).
-TABLES = ("contacts", "voucherlist", "invoices", "credit_notes", "vouchers", "payments",
-          "posting_categories", "profile", "articles")
+TABLES = (
+    "contacts",
+    "voucherlist",
+    "invoices",
+    "credit_notes",
+    "vouchers",
+    "payments",
+    "posting_categories",
+    "profile",
+    "articles",
+)
 VOUCHER_TABLES = ("voucherlist", "invoices", "credit_notes", "vouchers", "payments")
 DETAIL_ENDPOINTS_BY_TABLE = {table: path for table, path in DETAIL_ENDPOINTS.values()}
 
@@ -67,8 +108,12 @@ PROFILE_PATH = "/v1/profile"
 # Event subscriptions (webhooks, reference §4.13): the events Kontor subscribes to per tenant, and which
 # raw table each event's resourceId belongs to (payment.changed names the invoice/credit note/voucher).
 EVENT_SUBSCRIPTIONS_PATH = "/v1/event-subscriptions"
-EVENT_TABLES = {"contact": "contacts", "invoice": "invoices", "credit-note": "credit_notes",
-                "voucher": "vouchers"}
+EVENT_TABLES = {
+    "contact": "contacts",
+    "invoice": "invoices",
+    "credit-note": "credit_notes",
+    "voucher": "vouchers",
+}
 EVENT_TYPES = tuple(
     [f"{resource}.{event}" for resource in EVENT_TABLES for event in ("created", "changed", "deleted")]
     + [f"{resource}.status.changed" for resource in ("invoice", "credit-note", "voucher")]

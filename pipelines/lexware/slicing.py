@@ -74,7 +74,11 @@ def sliced_pages(
 
 
 def windowed_pages(
-    client: LexwareClient, params: dict[str, Any], field_prefix: str, start: date, end: date | None,
+    client: LexwareClient,
+    params: dict[str, Any],
+    field_prefix: str,
+    start: date,
+    end: date | None,
     report: RunReport,
 ) -> Iterator[list[dict[str, Any]]]:
     """Voucherlist pages for `<prefix>DateFrom=start` (and `<prefix>DateTo=end`, inclusive), complete
@@ -103,8 +107,9 @@ def halve_dates(prefix: str) -> Splitter:
     """Halve the `<prefix>Date` range of a query: [lo, mid] and [mid+1, hi] (whole Berlin days)."""
     lo_key, hi_key = f"{prefix}DateFrom", f"{prefix}DateTo"
 
-    def split(client: LexwareClient, query: dict[str, Any],
-              first: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def split(
+        client: LexwareClient, query: dict[str, Any], first: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
         if prefix == "voucher" and not ({lo_key, hi_key} & query.keys() or _always_dated(query)):
             return None  # rows without a voucher date would fall out of every voucher-date range
         lo = _day(query.get(lo_key)) or _lowest(prefix, query, first)
@@ -124,8 +129,9 @@ def halve_dates(prefix: str) -> Splitter:
 def split_values(name: str, values: tuple[str, ...]) -> Splitter:
     """Halve a comma-list filter (`any` = every known value)."""
 
-    def split(client: LexwareClient, query: dict[str, Any],
-              first: dict[str, Any]) -> list[dict[str, Any]] | None:
+    def split(
+        client: LexwareClient, query: dict[str, Any], first: dict[str, Any]
+    ) -> list[dict[str, Any]] | None:
         current = values if query.get(name, "any") == "any" else tuple(query[name].split(","))
         if len(current) < 2:
             return None
@@ -135,15 +141,17 @@ def split_values(name: str, values: tuple[str, ...]) -> Splitter:
     return split
 
 
-def split_archived(client: LexwareClient, query: dict[str, Any],
-                   first: dict[str, Any]) -> list[dict[str, Any]] | None:
+def split_archived(
+    client: LexwareClient, query: dict[str, Any], first: dict[str, Any]
+) -> list[dict[str, Any]] | None:
     if "archived" in query:
         return None
     return [{**query, "archived": "false"}, {**query, "archived": "true"}]
 
 
-def split_roles(client: LexwareClient, query: dict[str, Any],
-                first: dict[str, Any]) -> list[dict[str, Any]] | None:
+def split_roles(
+    client: LexwareClient, query: dict[str, Any], first: dict[str, Any]
+) -> list[dict[str, Any]] | None:
     if "customer" in query:
         return None
     return [

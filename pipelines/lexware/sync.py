@@ -62,6 +62,7 @@ class SyncResult:
     @property
     def complete(self) -> bool:
         return not self.incomplete
+
     events: int = 0  # webhook events this run processed (mode `events`)
 
 
@@ -111,8 +112,16 @@ def sync_tenant(
                     load_step(pipeline, config.warehouse)
                 flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
             sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
-            source = lexware_source(client, report, mode, voucher_date_from, voucher_date_to, reconcile,
-                                    events=events, events_on=config.webhooks is not None)
+            source = lexware_source(
+                client,
+                report,
+                mode,
+                voucher_date_from,
+                voucher_date_to,
+                reconcile,
+                events=events,
+                events_on=config.webhooks is not None,
+            )
             if tables is not None:
                 # voucherlist and its detail tables share one low-water mark: a subset with any of them
                 # loads them all, or the mark would move past rows the others never received
@@ -138,8 +147,9 @@ def sync_tenant(
                 load_info.raise_on_failed_jobs()
                 for table, n in deletes.apply_pending(config.warehouse, tenant.name, pending).items():
                     flagged[table] = flagged.get(table, 0) + n
-                record_access(config.warehouse, tenant.name, list(source.selected_resources),
-                              report.not_in_plan)
+                record_access(
+                    config.warehouse, tenant.name, list(source.selected_resources), report.not_in_plan
+                )
                 live = live_rows(config.warehouse, tenant.name)
                 publish_snapshot(config.warehouse)
             prune_loaded_packages(pipeline)
@@ -174,13 +184,17 @@ def sweep_stale_extracts(pipeline: dlt.Pipeline) -> list[str]:
     """Delete unfinished extraction folders; call under `tenant_lock` (no extraction of this tenant runs).
     Their rows were never loaded and their state never committed: the next extraction reads them again."""
     folder = Path(pipeline.working_dir) / "normalize"
-    stale = [p for p in folder.iterdir() if p.is_dir() and _EXTRACT_FOLDER.match(p.name)] \
-        if folder.is_dir() else []
+    stale = (
+        [p for p in folder.iterdir() if p.is_dir() and _EXTRACT_FOLDER.match(p.name)]
+        if folder.is_dir()
+        else []
+    )
     for path in stale:
         shutil.rmtree(path, ignore_errors=True)
     if stale:
-        log.info("pipeline %s: removed %d unfinished extraction folder(s)", pipeline.pipeline_name,
-                 len(stale))
+        log.info(
+            "pipeline %s: removed %d unfinished extraction folder(s)", pipeline.pipeline_name, len(stale)
+        )
     return [p.name for p in stale]
 
 
@@ -188,14 +202,15 @@ def prune_loaded_packages(pipeline: dlt.Pipeline, keep: int = KEEP_LOADED_PACKAG
     """Delete completed load packages but the newest `keep`: their rows and state are in the warehouse
     (`_dlt_loads`, `_dlt_pipeline_state`), the copies in load/loaded/ only grow."""
     loaded = Path(pipeline.working_dir) / "load" / "loaded"
-    old = sorted(pipeline.list_completed_load_packages(), key=float)[:-keep or None]
+    old = sorted(pipeline.list_completed_load_packages(), key=float)[: -keep or None]
     for load_id in old:
         shutil.rmtree(loaded / load_id, ignore_errors=True)
     return old
 
 
-def sync_events(config: KontorConfig, tenant_name: str, up_to: int | None = None,
-                tables: list[str] | None = None) -> SyncResult:
+def sync_events(
+    config: KontorConfig, tenant_name: str, up_to: int | None = None, tables: list[str] | None = None
+) -> SyncResult:
     """The targeted run for the tenant's stored webhook events (ids <= `up_to`): fetch what they name,
     flag confirmed deletions, then mark them processed. A failed run leaves them pending for the next."""
     if config.webhooks is None:
@@ -227,17 +242,24 @@ def record_access(warehouse: Warehouse, tenant: str, tables: list[str], not_in_p
             f"INSERT INTO {ACCESS_TABLE} VALUES (?, 'lexware', ?, ?, ?, now()) "
             "ON CONFLICT (tenant_id, source_system, table_name) DO UPDATE SET in_plan = excluded.in_plan, "
             "reason = excluded.reason, checked_at = excluded.checked_at",
-            [[tenant, table, table not in not_in_plan, not_in_plan.get(table)] for table in tables])
+            [[tenant, table, table not in not_in_plan, not_in_plan.get(table)] for table in tables],
+        )
 
 
 def live_rows(warehouse: Warehouse, tenant: str) -> dict[str, int]:
     """Rows of this tenant not flagged deleted, per raw table (after the load)."""
     with connect(warehouse) as con:
         existing = tables_in(con, settings.DATASET)
-        return {table: scalar(
-            con, f'SELECT count(*) FROM {settings.DATASET}."{table}" '
-            "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)", [tenant])
-            for table in settings.TABLES if table in existing}
+        return {
+            table: scalar(
+                con,
+                f'SELECT count(*) FROM {settings.DATASET}."{table}" '
+                "WHERE tenant_id = ? AND NOT coalesce(is_deleted, false)",
+                [tenant],
+            )
+            for table in settings.TABLES
+            if table in existing
+        }
 
 
 def _lexware_cause(exc: BaseException) -> LexwareError | None:

@@ -23,8 +23,9 @@ log = logging.getLogger(__name__)
 __all__ = ["apply_pending", "confirm", "find_candidates", "pending_path", "save_pending"]
 
 
-def find_candidates(warehouse: Warehouse, tenant: str,
-                    complete_scans: dict[str, set[str]]) -> dict[str, dict[str, Any]]:
+def find_candidates(
+    warehouse: Warehouse, tenant: str, complete_scans: dict[str, set[str]]
+) -> dict[str, dict[str, Any]]:
     """{table: {id: last payload}} of live warehouse rows missing from the table's complete scan."""
     found: dict[str, dict[str, Any]] = {}
     with connect(warehouse) as con:

@@ -21,8 +21,9 @@ from pipelines.writeback.store import WritebackStore
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m pipelines.writeback",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pipelines.writeback", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--config", default=None, help="kontor.yaml (default: $KONTOR_CONFIG or the repo's)")
     sub = parser.add_subparsers(dest="command", required=True)
     imp = sub.add_parser("import", help="import a CSV/YAML corrections file")
@@ -39,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
         store = WritebackStore.open(config.warehouse)
         tenants = {t.name for t in config.tenants}
         if args.command == "import":
-            ids = import_corrections_file(store, args.file, tenants,
-                                          systems={t.name: t.system for t in config.tenants})
+            ids = import_corrections_file(
+                store, args.file, tenants, systems={t.name: t.system for t in config.tenants}
+            )
             for c in (store.get(i) for i in ids):
                 print(f"#{c.id} {c.status}" + (f": {c.reason}" if c.reason else ""))
             return 0
@@ -52,8 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         for line in report.blocked.values():
             print(f"error: {line}", file=sys.stderr)
         if any((o.reason or "").startswith("unknown tenant") for o in report.outcomes):
-            print(f"note: tenants are read from {config.path}; set {CONFIG_ENV} (or pass --config) to "
-                  "use another kontor.yaml", file=sys.stderr)
+            print(
+                f"note: tenants are read from {config.path}; set {CONFIG_ENV} (or pass --config) to "
+                "use another kontor.yaml",
+                file=sys.stderr,
+            )
         return 1 if report.blocked else 0
     except (ConfigError, CorrectionFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

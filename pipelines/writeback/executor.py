@@ -158,11 +158,19 @@ WRITERS: dict[str, Callable[[CorrectionExecutor], SourceWriter]] = {"sevdesk": _
 class CorrectionExecutor:
     """Applies (or plans) the open corrections of a warehouse, one at a time, in id order."""
 
-    def __init__(self, store: WritebackStore, client_for: Callable[[str], LexwareClient], *,
-                 known_tenants: set[str] | None = None, run_id: str | None = None,
-                 max_attempts: int = MAX_ATTEMPTS, backoff_initial: float = BACKOFF_INITIAL,
-                 backoff_max: float = BACKOFF_MAX, hooks: Hooks | None = None,
-                 systems: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: WritebackStore,
+        client_for: Callable[[str], LexwareClient],
+        *,
+        known_tenants: set[str] | None = None,
+        run_id: str | None = None,
+        max_attempts: int = MAX_ATTEMPTS,
+        backoff_initial: float = BACKOFF_INITIAL,
+        backoff_max: float = BACKOFF_MAX,
+        hooks: Hooks | None = None,
+        systems: dict[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.systems = systems or {}  # tenant -> source system (default lexware)
         self.client_for = client_for
@@ -172,13 +180,18 @@ class CorrectionExecutor:
         self.wait = wait_random_exponential(multiplier=backoff_initial, max=backoff_max)
         self.hooks = hooks or Hooks()
 
-    def run(self, *, dry_run: bool = False, tenant: str | None = None,
-            ids: list[int] | None = None) -> RunReport:
+    def run(
+        self, *, dry_run: bool = False, tenant: str | None = None, ids: list[int] | None = None
+    ) -> RunReport:
         report = RunReport(dry_run=dry_run, run_id=self.run_id)
         for correction in self.store.open_corrections(tenant=tenant, ids=ids):
             outcome = self.process(correction, dry_run=dry_run)
-            log.info("correction %s: %s%s", correction.id, outcome.status,
-                     f" ({outcome.reason})" if outcome.reason else "")
+            log.info(
+                "correction %s: %s%s",
+                correction.id,
+                outcome.status,
+                f" ({outcome.reason})" if outcome.reason else "",
+            )
             report.outcomes.append(outcome)
         return report
 
@@ -198,9 +211,11 @@ class CorrectionExecutor:
             return outcome
         owners = self.store.record_tenants(vc.entity.resource, vc.remote_id)
         if owners and correction.tenant not in owners:
-            reason = (f"record {vc.remote_id} is a {vc.entity.resource[:-1]} of tenant {owners[0]!r}, not of "
-                      f"{correction.tenant!r} (raw_lexware.{vc.entity.resource}); record the correction "
-                      "for the tenant it belongs to")
+            reason = (
+                f"record {vc.remote_id} is a {vc.entity.resource[:-1]} of tenant {owners[0]!r}, not of "
+                f"{correction.tenant!r} (raw_lexware.{vc.entity.resource}); record the correction "
+                "for the tenant it belongs to"
+            )
             outcome = Outcome(correction, REJECTED, reason, resource=vc.resource_path)
             if not dry_run:
                 self.store.set_status(correction.stored_id, REJECTED, reason, run_id=self.run_id)
@@ -212,21 +227,44 @@ class CorrectionExecutor:
         if dry_run:
             return self._plan(vc)
         try:
-            for attempt in Retrying(stop=stop_after_attempt(self.max_attempts), wait=self.wait,
-                                    retry=retry_if_exception_type(VersionConflictError), reraise=True):
+            for attempt in Retrying(
+                stop=stop_after_attempt(self.max_attempts),
+                wait=self.wait,
+                retry=retry_if_exception_type(VersionConflictError),
+                reraise=True,
+            ):
                 with attempt:
                     return self._attempt(vc, attempt.retry_state.attempt_number)
         except VersionConflictError:
             if correction.status == IN_FLIGHT:  # the last PUT may have landed (an attempt went unanswered)
-                return self._finish(vc, Outcome(
-                    correction, IN_FLIGHT, "write unconfirmed (a version conflict after an unanswered "
-                    "attempt); the next run checks the source and finishes it", attempts=self.max_attempts,
-                    resource=vc.resource_path, path=vc.field.path))
-            reason = (f"gave up after {self.max_attempts} attempts: every PUT hit a version conflict "
-                      "(the record kept changing); the source is unchanged - set status back to 'pending' "
-                      "to try again")
-            return self._finish(vc, Outcome(correction, GAVE_UP, reason, attempts=self.max_attempts,
-                                            resource=vc.resource_path, path=vc.field.path))
+                return self._finish(
+                    vc,
+                    Outcome(
+                        correction,
+                        IN_FLIGHT,
+                        "write unconfirmed (a version conflict after an unanswered "
+                        "attempt); the next run checks the source and finishes it",
+                        attempts=self.max_attempts,
+                        resource=vc.resource_path,
+                        path=vc.field.path,
+                    ),
+                )
+            reason = (
+                f"gave up after {self.max_attempts} attempts: every PUT hit a version conflict "
+                "(the record kept changing); the source is unchanged - set status back to 'pending' "
+                "to try again"
+            )
+            return self._finish(
+                vc,
+                Outcome(
+                    correction,
+                    GAVE_UP,
+                    reason,
+                    attempts=self.max_attempts,
+                    resource=vc.resource_path,
+                    path=vc.field.path,
+                ),
+            )
         raise AssertionError("unreachable")
 
     def _blocked(self, vc: ValidCorrection, dry_run: bool) -> Outcome | None:
@@ -237,8 +275,9 @@ class CorrectionExecutor:
             self.client_for(vc.correction.tenant)
         except TenantBindingError as exc:
             c = vc.correction
-            outcome = Outcome(c, c.status, str(exc), resource=vc.resource_path, path=vc.field.path,
-                              blocked=True)
+            outcome = Outcome(
+                c, c.status, str(exc), resource=vc.resource_path, path=vc.field.path, blocked=True
+            )
             if not dry_run:
                 self.store.set_status(c.stored_id, c.status, str(exc), run_id=self.run_id)
             self._audit(outcome, "bind", started, detail=str(exc))
@@ -253,7 +292,7 @@ class CorrectionExecutor:
         except LexwareError as exc:
             gone = isinstance(exc, NotFoundError)
             outcome.status = FAILED
-            outcome.reason = (self._not_found(vc) if gone else f"could not read the record: {exc}")
+            outcome.reason = self._not_found(vc) if gone else f"could not read the record: {exc}"
             if vc.correction.status == IN_FLIGHT and not gone:
                 outcome.status = IN_FLIGHT  # an earlier PUT may have landed: decide on the next run
                 outcome.reason += "; an earlier write is unconfirmed, the next run checks the source again"
@@ -270,8 +309,10 @@ class CorrectionExecutor:
         c = vc.correction
         if c.tenant in self.store.record_tenants(vc.entity.resource, vc.remote_id):
             return "the record no longer exists in Lexware Office (404)"
-        return (f"Lexware Office has no {vc.entity.resource[:-1]} {vc.remote_id} in tenant {c.tenant!r}'s "
-                f"organisation (404), and Kontor never synced one with this id: check record_id")
+        return (
+            f"Lexware Office has no {vc.entity.resource[:-1]} {vc.remote_id} in tenant {c.tenant!r}'s "
+            f"organisation (404), and Kontor never synced one with this id: check record_id"
+        )
 
     def _judge(self, vc: ValidCorrection, doc: dict[str, Any], outcome: Outcome) -> bool:
         """Compare the record with the correction; sets the outcome and returns True if a PUT is due."""
@@ -292,22 +333,29 @@ class CorrectionExecutor:
         if current == comparable(spec, vc.new_value):
             outcome.status = APPLIED
             outcome.version_after = outcome.version_before
-            outcome.reason = ("the source already holds the new value (our earlier, interrupted write "
-                              "landed); not written again" if c.status == IN_FLIGHT
-                              else "the source already holds the new value; nothing written")
+            outcome.reason = (
+                "the source already holds the new value (our earlier, interrupted write "
+                "landed); not written again"
+                if c.status == IN_FLIGHT
+                else "the source already holds the new value; nothing written"
+            )
             return False
         if current != comparable(spec, vc.expected_old_value):
             outcome.status = CONFLICT
-            outcome.reason = (f"{spec.name} is now {outcome.before!r}, not the expected "
-                              f"{vc.expected_old_value!r}: someone else changed it; not overwritten")
+            outcome.reason = (
+                f"{spec.name} is now {outcome.before!r}, not the expected "
+                f"{vc.expected_old_value!r}: someone else changed it; not overwritten"
+            )
             return False
         if c.status == IN_FLIGHT and not _unchanged_since(c.version_before, outcome.version_before):
             # ABA: our unconfirmed PUT may have landed and someone set the old value back since
             outcome.status = CONFLICT
-            outcome.reason = (f"{spec.name} holds the expected old value again, but the record changed "
-                              f"(version {c.version_before} -> {outcome.version_before}) since our "
-                              "unconfirmed write: it may have landed and been undone by someone else; "
-                              "not written again")
+            outcome.reason = (
+                f"{spec.name} holds the expected old value again, but the record changed "
+                f"(version {c.version_before} -> {outcome.version_before}) since our "
+                "unconfirmed write: it may have landed and been undone by someone else; "
+                "not written again"
+            )
             return False
         try:
             check_updatable(vc.entity.resource, doc)
@@ -322,8 +370,13 @@ class CorrectionExecutor:
         doc = self._read(vc, outcome)
         if doc is not None and self._judge(vc, doc, outcome):
             outcome.reason = None
-        self._audit(outcome, "plan", started, http_status=200 if doc is not None else None,
-                    detail=f"{outcome.before!r} -> {outcome.after!r}")
+        self._audit(
+            outcome,
+            "plan",
+            started,
+            http_status=200 if doc is not None else None,
+            detail=f"{outcome.before!r} -> {outcome.after!r}",
+        )
         return outcome
 
     def _attempt(self, vc: ValidCorrection, attempt: int) -> Outcome:
@@ -339,8 +392,14 @@ class CorrectionExecutor:
         body = put_body(vc.entity.resource, doc)
         set_path(body, outcome.path or vc.field.path, vc.new_value)
         # the intent, durable before the request: an interrupted run is resolved by the next one
-        self.store.set_status(c.stored_id, IN_FLIGHT, None, run_id=self.run_id,
-                              version_before=outcome.version_before, attempts=attempt)
+        self.store.set_status(
+            c.stored_id,
+            IN_FLIGHT,
+            None,
+            run_id=self.run_id,
+            version_before=outcome.version_before,
+            attempts=attempt,
+        )
         c.status, c.version_before = IN_FLIGHT, outcome.version_before
         if self.hooks.before_put:
             self.hooks.before_put(vc, attempt)
@@ -350,12 +409,22 @@ class CorrectionExecutor:
         except VersionConflictError as exc:
             outcome.status = "version_conflict"
             if exc.after_unanswered:  # an earlier attempt went unanswered: it may have landed
-                self._audit(outcome, "put", started, http_status=exc.status,
-                            detail=f"version conflict after an unanswered attempt ({exc.after_unanswered}): "
-                                   "that attempt may have landed; refetch and check")
+                self._audit(
+                    outcome,
+                    "put",
+                    started,
+                    http_status=exc.status,
+                    detail=f"version conflict after an unanswered attempt ({exc.after_unanswered}): "
+                    "that attempt may have landed; refetch and check",
+                )
                 raise  # stays in_flight: the next read tells whether our write landed
-            self._audit(outcome, "put", started, http_status=exc.status,
-                        detail="version conflict: refetch, re-check, retry")
+            self._audit(
+                outcome,
+                "put",
+                started,
+                http_status=exc.status,
+                detail="version conflict: refetch, re-check, retry",
+            )
             # refused, so nothing landed: the retry (or the next run) judges it as pending again
             self.store.set_status(c.stored_id, PENDING, None, run_id=self.run_id)
             c.status = PENDING
@@ -385,41 +454,86 @@ class CorrectionExecutor:
         for every version the correction caused."""
         c = vc.correction
         based_on = c.version_before
-        if not (outcome.status == APPLIED and c.status == IN_FLIGHT and based_on is not None
-                and outcome.version_before == based_on + 1):
+        if not (
+            outcome.status == APPLIED
+            and c.status == IN_FLIGHT
+            and based_on is not None
+            and outcome.version_before == based_on + 1
+        ):
             return False
         started = now()
         outcome.written, outcome.version_after = True, outcome.version_before
-        outcome.reason = (f"our earlier, interrupted write landed (its answer was lost): the record moved "
-                          f"by exactly that write, version {based_on} -> {outcome.version_before}; "
-                          "confirmed, not written again")
-        landed = Outcome(c, "landed_unconfirmed", resource=outcome.resource, path=outcome.path,
-                         version_before=based_on, version_after=outcome.version_before,
-                         attempts=outcome.attempts)
-        self._audit(landed, "put", started, detail=f"{vc.expected_old_value!r} -> {vc.new_value!r}: "
-                    "the PUT was performed although no answer confirmed it")
-        checked = Outcome(c, "confirmed", resource=outcome.resource, path=outcome.path,
-                          version_before=outcome.version_before, version_after=outcome.version_before,
-                          attempts=outcome.attempts)
+        outcome.reason = (
+            f"our earlier, interrupted write landed (its answer was lost): the record moved "
+            f"by exactly that write, version {based_on} -> {outcome.version_before}; "
+            "confirmed, not written again"
+        )
+        landed = Outcome(
+            c,
+            "landed_unconfirmed",
+            resource=outcome.resource,
+            path=outcome.path,
+            version_before=based_on,
+            version_after=outcome.version_before,
+            attempts=outcome.attempts,
+        )
+        self._audit(
+            landed,
+            "put",
+            started,
+            detail=f"{vc.expected_old_value!r} -> {vc.new_value!r}: "
+            "the PUT was performed although no answer confirmed it",
+        )
+        checked = Outcome(
+            c,
+            "confirmed",
+            resource=outcome.resource,
+            path=outcome.path,
+            version_before=outcome.version_before,
+            version_after=outcome.version_before,
+            attempts=outcome.attempts,
+        )
         self._audit(checked, "check", now(), http_status=200, detail=outcome.reason)
         return True
 
     def _finish(self, vc: ValidCorrection, outcome: Outcome) -> Outcome:
-        self.store.set_status(vc.correction.stored_id, outcome.status, outcome.reason, run_id=self.run_id,
-                              version_before=outcome.version_before, applied_version=outcome.version_after
-                              if outcome.status == APPLIED else None, attempts=outcome.attempts or None)
+        self.store.set_status(
+            vc.correction.stored_id,
+            outcome.status,
+            outcome.reason,
+            run_id=self.run_id,
+            version_before=outcome.version_before,
+            applied_version=outcome.version_after if outcome.status == APPLIED else None,
+            attempts=outcome.attempts or None,
+        )
         if outcome.status == GAVE_UP:
             self._audit(outcome, "give_up", now(), detail=outcome.reason)
         return outcome
 
-    def _audit(self, outcome: Outcome, action: str, started: datetime, *, http_status: int | None = None,
-               detail: str | None = None) -> None:
+    def _audit(
+        self,
+        outcome: Outcome,
+        action: str,
+        started: datetime,
+        *,
+        http_status: int | None = None,
+        detail: str | None = None,
+    ) -> None:
         c = outcome.correction
         self.store.audit(
-            tenant=str(c.tenant or ""), resource=outcome.resource or f"correction:{c.id}", action=action,
-            outcome=outcome.status, started_at=started, correction_id=c.id, run_id=self.run_id,
-            attempt=outcome.attempts or None, version_before=outcome.version_before,
-            version_after=outcome.version_after, http_status=http_status, detail=detail, guarantee=GUARANTEE,
+            tenant=str(c.tenant or ""),
+            resource=outcome.resource or f"correction:{c.id}",
+            action=action,
+            outcome=outcome.status,
+            started_at=started,
+            correction_id=c.id,
+            run_id=self.run_id,
+            attempt=outcome.attempts or None,
+            version_before=outcome.version_before,
+            version_after=outcome.version_after,
+            http_status=http_status,
+            detail=detail,
+            guarantee=GUARANTEE,
         )
 
 

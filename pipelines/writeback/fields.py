@@ -89,18 +89,37 @@ CONTACT = EntitySpec(
         FieldSpec("last_name", "person.lastName", "text", 255, nullable=False, requires="person"),
         FieldSpec("vat_id", "company.vatRegistrationId", "vat_id", requires="company"),
         FieldSpec("tax_number", "company.taxNumber", "text", 30, requires="company"),
-        FieldSpec("email", "emailAddresses.{business,office,private,other}[0]", "email", 254,
-                  fallback="company.contactPersons[0].emailAddress"),
-        FieldSpec("phone", "phoneNumbers.{business,office,mobile,private,fax,other}[0]", "text", 30,
-                  fallback="company.contactPersons[0].phoneNumber"),
+        FieldSpec(
+            "email",
+            "emailAddresses.{business,office,private,other}[0]",
+            "email",
+            254,
+            fallback="company.contactPersons[0].emailAddress",
+        ),
+        FieldSpec(
+            "phone",
+            "phoneNumbers.{business,office,mobile,private,fax,other}[0]",
+            "text",
+            30,
+            fallback="company.contactPersons[0].phoneNumber",
+        ),
         FieldSpec("note", "note", "text", 1000),
         *_address("billing"),
         *_address("shipping"),
     ),
     read_only={
         **dict.fromkeys(("id", "remote_id", "tenant_id", "source_system"), _IDENTITY),
-        **dict.fromkeys(("remote_version", "loaded_at", "raw_table", "is_deleted", "remote_created_at",
-                         "remote_updated_at"), _LOAD),
+        **dict.fromkeys(
+            (
+                "remote_version",
+                "loaded_at",
+                "raw_table",
+                "is_deleted",
+                "remote_created_at",
+                "remote_updated_at",
+            ),
+            _LOAD,
+        ),
         "customer_number": "customer numbers are assigned by Lexware Office and immutable",
         "supplier_number": "vendor numbers are assigned by Lexware Office and immutable",
         "is_customer": "roles are not corrected through write-back",
@@ -128,13 +147,24 @@ VOUCHER = EntitySpec(
     ),
     read_only={
         **dict.fromkeys(("id", "remote_id", "tenant_id", "source_system"), _IDENTITY),
-        **dict.fromkeys(("remote_version", "loaded_at", "raw_table", "is_deleted", "remote_created_at",
-                         "remote_updated_at"), _LOAD),
+        **dict.fromkeys(
+            (
+                "remote_version",
+                "loaded_at",
+                "raw_table",
+                "is_deleted",
+                "remote_created_at",
+                "remote_updated_at",
+            ),
+            _LOAD,
+        ),
         "status": "a voucher's status changes through bookkeeping, not through write-back",
         "source_status": "a voucher's status changes through bookkeeping, not through write-back",
         "paid_on": "payments are read-only in the Lexware Office public API",
-        **dict.fromkeys(("net_amount", "tax_amount", "gross_amount", "paid_amount", "open_amount"),
-                        "amounts are derived from the voucher items and payments"),
+        **dict.fromkeys(
+            ("net_amount", "tax_amount", "gross_amount", "paid_amount", "open_amount"),
+            "amounts are derived from the voucher items and payments",
+        ),
         "currency_code": "Lexware Office only knows EUR",
         "document_kind": "a voucher's type cannot change after creation",
         "tax_type": "changing the tax type would change every amount; not corrected through write-back",
@@ -147,8 +177,10 @@ VOUCHER = EntitySpec(
 
 ENTITIES: dict[str, EntitySpec] = {"contact": CONTACT, "voucher": VOUCHER, "bill": VOUCHER}
 
-_BOOKKEEPING_HINT = ("; if the row's raw_table is 'raw_lexware.vouchers' it is a bookkeeping voucher: "
-                    "record the correction with entity 'voucher'")
+_BOOKKEEPING_HINT = (
+    "; if the row's raw_table is 'raw_lexware.vouchers' it is a bookkeeping voucher: "
+    "record the correction with entity 'voucher'"
+)
 NOT_WRITABLE_ENTITIES: dict[str, str] = {
     "invoice": "Lexware Office invoices are create-only (no PUT in the public API)" + _BOOKKEEPING_HINT,
     "credit_note": "Lexware Office credit notes are create-only (no PUT in the API)" + _BOOKKEEPING_HINT,

@@ -36,8 +36,9 @@ def _check_keys(path: Path, where: str, keys: set[str]) -> None:
     if missing:
         raise CorrectionFileError(f"{path}: {where} lacks column(s) {', '.join(missing)}")
     if unknown:
-        raise CorrectionFileError(f"{path}: {where} has unknown column(s) {', '.join(unknown)} "
-                                  f"(expected: {', '.join(COLUMNS)})")
+        raise CorrectionFileError(
+            f"{path}: {where} has unknown column(s) {', '.join(unknown)} (expected: {', '.join(COLUMNS)})"
+        )
 
 
 def read_corrections_file(path: str | Path) -> list[Correction]:
@@ -74,9 +75,12 @@ def read_corrections_file(path: str | Path) -> list[Correction]:
     return [Correction(**v) for v in values]
 
 
-def import_corrections_file(store: WritebackStore, path: str | Path,
-                            known_tenants: set[str] | None = None,
-                            systems: dict[str, str] | None = None) -> list[int]:
+def import_corrections_file(
+    store: WritebackStore,
+    path: str | Path,
+    known_tenants: set[str] | None = None,
+    systems: dict[str, str] | None = None,
+) -> list[int]:
     """Read, validate (by the tenant's `system`, default lexware) and insert a corrections file;
     returns the new correction ids."""
     corrections = read_corrections_file(path)

@@ -111,8 +111,15 @@ def request_digest(voucher: dict[str, Any], content: bytes) -> str:
 class CreateVoucherWithFile:
     """The operation for one tenant's client; `run` is safe to call again with the same arguments."""
 
-    def __init__(self, store: WritebackStore, client: LexwareClient, *, run_id: str | None = None,
-                 max_rounds: int = MAX_ROUNDS, round_pause: float = ROUND_PAUSE) -> None:
+    def __init__(
+        self,
+        store: WritebackStore,
+        client: LexwareClient,
+        *,
+        run_id: str | None = None,
+        max_rounds: int = MAX_ROUNDS,
+        round_pause: float = ROUND_PAUSE,
+    ) -> None:
         self.store = store
         self.client = client
         self.tenant = client.name
@@ -120,8 +127,15 @@ class CreateVoucherWithFile:
         self.max_rounds = max_rounds
         self.round_pause = round_pause
 
-    def run(self, voucher: dict[str, Any], file_name: str, content: bytes, *,
-            content_type: str = "application/pdf", operation_id: str | None = None) -> OperationResult:
+    def run(
+        self,
+        voucher: dict[str, Any],
+        file_name: str,
+        content: bytes,
+        *,
+        content_type: str = "application/pdf",
+        operation_id: str | None = None,
+    ) -> OperationResult:
         number = voucher.get("voucherNumber")
         if not number or not voucher.get("type"):
             raise OperationError("the voucher needs a 'type' and a 'voucherNumber' (the retry lookup key)")
@@ -129,8 +143,9 @@ class CreateVoucherWithFile:
         digest = request_digest(voucher, content)
         journal = self.store.start_operation(op_id, self.tenant, KIND, number, digest)
         if journal["request_sha256"] != digest:
-            raise OperationError(f"operation {op_id!r} was started with a different voucher or file; "
-                                 "use a new operation id")
+            raise OperationError(
+                f"operation {op_id!r} was started with a different voucher or file; use a new operation id"
+            )
         resumed = journal["status"] != "started"
         for round_no in range(1, self.max_rounds + 1):
             journal = self._journal(op_id)
@@ -144,15 +159,23 @@ class CreateVoucherWithFile:
                 self.store.update_operation(op_id, error=str(exc))
                 log.warning("operation %s round %d: %s", op_id, round_no, exc)
                 if round_no == self.max_rounds:
-                    raise OperationError(f"operation {op_id!r} stopped in state {journal['status']!r} after "
-                                         f"{round_no} rounds: {exc}; call it again to resume") from exc
+                    raise OperationError(
+                        f"operation {op_id!r} stopped in state {journal['status']!r} after "
+                        f"{round_no} rounds: {exc}; call it again to resume"
+                    ) from exc
                 time.sleep(self.round_pause * round_no)
             except LexwareError as exc:
                 self.store.update_operation(op_id, status="failed", error=str(exc))
                 raise OperationError(f"operation {op_id!r} failed: {exc}") from exc
         journal = self._journal(op_id)
-        return OperationResult(op_id, journal["status"], journal["voucher_id"], journal["file_id"],
-                               journal["voucher_version"], resumed)
+        return OperationResult(
+            op_id,
+            journal["status"],
+            journal["voucher_id"],
+            journal["file_id"],
+            journal["voucher_version"],
+            resumed,
+        )
 
     def _journal(self, op_id: str) -> dict[str, Any]:
         """The journal row of an operation `run` has started."""
@@ -162,26 +185,36 @@ class CreateVoucherWithFile:
         return journal
 
     # -- the steps --------------------------------------------------------------------------------
-    def _advance(self, op_id: str, journal: dict[str, Any], voucher: dict[str, Any], file_name: str,
-                 content: bytes, content_type: str) -> None:
+    def _advance(
+        self,
+        op_id: str,
+        journal: dict[str, Any],
+        voucher: dict[str, Any],
+        file_name: str,
+        content: bytes,
+        content_type: str,
+    ) -> None:
         status, voucher_id, file_id = journal["status"], journal["voucher_id"], journal["file_id"]
         if status == "failed":
             raise OperationError(f"operation {op_id!r} failed earlier: {journal['error']}")
         if voucher_id is None:
             voucher_id = self._create(op_id, voucher, adopt=status == "creating")
         if file_id is None:
-            file_id = self._upload(op_id, voucher_id, file_name, content, content_type,
-                                   check_first=status == "uploading")
+            file_id = self._upload(
+                op_id, voucher_id, file_name, content, content_type, check_first=status == "uploading"
+            )
         self._verify(op_id, voucher_id, file_id)
 
     def _create(self, op_id: str, voucher: dict[str, Any], *, adopt: bool) -> str:
         existing = self._lookup(op_id, voucher)
         if existing and not adopt:
-            self.store.update_operation(op_id, status="failed",
-                                        error=f"voucher number {voucher['voucherNumber']!r} already exists")
+            self.store.update_operation(
+                op_id, status="failed", error=f"voucher number {voucher['voucherNumber']!r} already exists"
+            )
             raise OperationError(
                 f"a voucher numbered {voucher['voucherNumber']!r} with the same contact, date and total "
-                f"already exists in Lexware Office (id {existing}); not creating a duplicate")
+                f"already exists in Lexware Office (id {existing}); not creating a duplicate"
+            )
         if existing:
             self.store.update_operation(op_id, status="voucher_created", voucher_id=existing, error=None)
             return existing
@@ -192,8 +225,16 @@ class CreateVoucherWithFile:
         except LexwareError as exc:
             self._audit(op_id, "/v1/vouchers", "post", "error", started, exc.status, str(exc))
             raise
-        self._audit(op_id, "/v1/vouchers", "post", "created", started, 201, result.get("id"),
-                    version_after=result.get("version"))
+        self._audit(
+            op_id,
+            "/v1/vouchers",
+            "post",
+            "created",
+            started,
+            201,
+            result.get("id"),
+            version_after=result.get("version"),
+        )
         voucher_id: str = result["id"]
         self.store.update_operation(op_id, status="voucher_created", voucher_id=voucher_id, error=None)
         return voucher_id
@@ -202,23 +243,45 @@ class CreateVoucherWithFile:
         """The id of our voucher: this voucherNumber (exact match) and the same contact, date and total."""
         started = now()
         number = html.escape(voucher["voucherNumber"], quote=False)  # Lexware wants &<> HTML-escaped
-        entries = [v for v in self.client.paginate("/v1/voucherlist", params={
-                       "voucherType": voucher["type"], "voucherStatus": "any", "voucherNumber": number})
-                   if v.get("voucherNumber") == voucher["voucherNumber"]]
+        entries = [
+            v
+            for v in self.client.paginate(
+                "/v1/voucherlist",
+                params={"voucherType": voucher["type"], "voucherStatus": "any", "voucherNumber": number},
+            )
+            if v.get("voucherNumber") == voucher["voucherNumber"]
+        ]
         ours = [v["id"] for v in entries if is_ours(v, voucher)]
         others = [v["id"] for v in entries if v["id"] not in ours]
         detail = ", ".join(ours)
         if others:  # another supplier's bill (or another date/total) with the same number
             detail += f" (same number, not ours: {', '.join(others)})"
-        self._audit(op_id, "/v1/voucherlist", "lookup", "found" if ours else "not_found", started, 200,
-                    detail.strip() or None)
+        self._audit(
+            op_id,
+            "/v1/voucherlist",
+            "lookup",
+            "found" if ours else "not_found",
+            started,
+            200,
+            detail.strip() or None,
+        )
         if len(ours) > 1:
-            raise OperationError(f"{len(ours)} vouchers numbered {voucher['voucherNumber']!r} match the "
-                                 f"contact, date and total: {ours}")
+            raise OperationError(
+                f"{len(ours)} vouchers numbered {voucher['voucherNumber']!r} match the "
+                f"contact, date and total: {ours}"
+            )
         return ours[0] if ours else None
 
-    def _upload(self, op_id: str, voucher_id: str, file_name: str, content: bytes, content_type: str,
-                *, check_first: bool) -> str:
+    def _upload(
+        self,
+        op_id: str,
+        voucher_id: str,
+        file_name: str,
+        content: bytes,
+        content_type: str,
+        *,
+        check_first: bool,
+    ) -> str:
         path = f"/v1/vouchers/{voucher_id}/files"
         if check_first:  # an earlier upload may have landed without us hearing back
             files = self.client.get(f"/v1/vouchers/{voucher_id}").get("files") or []
@@ -247,15 +310,44 @@ class CreateVoucherWithFile:
             body = put_body("vouchers", doc)
             body["files"] = [*(doc.get("files") or []), file_id]
             result = self.client.put(path, body)
-            self._audit(op_id, path, "link", "linked", started, 200, file_id,
-                        version_before=doc.get("version"), version_after=result.get("version"))
+            self._audit(
+                op_id,
+                path,
+                "link",
+                "linked",
+                started,
+                200,
+                file_id,
+                version_before=doc.get("version"),
+                version_after=result.get("version"),
+            )
             doc["version"] = result.get("version")
         self._audit(op_id, path, "verify", "completed", started, 200, version_after=doc.get("version"))
         self.store.update_operation(op_id, status="completed", voucher_version=doc.get("version"), error=None)
 
-    def _audit(self, op_id: str, resource: str, action: str, outcome: str, started: datetime,
-               http_status: int | None, detail: str | None = None,
-               *, version_before: int | None = None, version_after: int | None = None) -> None:
-        self.store.audit(tenant=self.tenant, resource=resource, action=action, outcome=outcome,
-                         started_at=started, operation_id=op_id, run_id=self.run_id, http_status=http_status,
-                         detail=detail, version_before=version_before, version_after=version_after)
+    def _audit(
+        self,
+        op_id: str,
+        resource: str,
+        action: str,
+        outcome: str,
+        started: datetime,
+        http_status: int | None,
+        detail: str | None = None,
+        *,
+        version_before: int | None = None,
+        version_after: int | None = None,
+    ) -> None:
+        self.store.audit(
+            tenant=self.tenant,
+            resource=resource,
+            action=action,
+            outcome=outcome,
+            started_at=started,
+            operation_id=op_id,
+            run_id=self.run_id,
+            http_status=http_status,
+            detail=detail,
+            version_before=version_before,
+            version_after=version_after,
+        )

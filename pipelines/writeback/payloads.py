@@ -34,8 +34,11 @@ def check_updatable(resource: str, doc: dict[str, Any]) -> None:
     if resource == "contacts":
         crowded = [p for p in _SINGLE_ENTRY_LISTS if len(_lists(doc, p)) > 1]
         for group in ("emailAddresses", "phoneNumbers"):
-            crowded += [f"{group}.{k}" for k, v in (doc.get(group) or {}).items()
-                        if isinstance(v, list) and len(v) > 1]
+            crowded += [
+                f"{group}.{k}"
+                for k, v in (doc.get(group) or {}).items()
+                if isinstance(v, list) and len(v) > 1
+            ]
         if crowded:
             raise NotUpdatable(
                 f"contact has several entries in {', '.join(crowded)}; Lexware Office refuses API updates "

@@ -28,8 +28,9 @@ class ResyncResult:
     stale: list[str] = field(default_factory=list)  # touched records raw still shows in an older version
 
 
-def resync_touched(config: KontorConfig, touched: dict[str, dict[str, dict[str, int | None]]]
-                   ) -> list[ResyncResult]:
+def resync_touched(
+    config: KontorConfig, touched: dict[str, dict[str, dict[str, int | None]]]
+) -> list[ResyncResult]:
     """Incrementally sync every touched tenant, then check raw holds at least the written versions.
 
     ``touched``: tenant -> resource (``contacts`` / ``vouchers``) -> remote id -> version we wrote.
@@ -46,8 +47,11 @@ def resync_touched(config: KontorConfig, touched: dict[str, dict[str, dict[str, 
         result = ResyncResult(tenant, sync.client.get("requests", 0), sync.rows)
         for resource, versions in touched[tenant].items():
             raw = raw_versions(config, tenant, resource, list(versions))
-            result.stale += [f"{resource}/{rid}" for rid, v in versions.items()
-                             if v is not None and (raw.get(rid) or 0) < v]
+            result.stale += [
+                f"{resource}/{rid}"
+                for rid, v in versions.items()
+                if v is not None and (raw.get(rid) or 0) < v
+            ]
         if result.stale:
             log.warning("tenant %s: raw still shows older versions of %s", tenant, result.stale)
         results.append(result)
@@ -57,8 +61,9 @@ def resync_touched(config: KontorConfig, touched: dict[str, dict[str, dict[str, 
 def raw_versions(config: KontorConfig, tenant: str, table: str, ids: list[str]) -> dict[str, int]:
     """The `version` raw_lexware holds for these records (a short read)."""
     with connect(config.warehouse) as con:
-        return dict(con.execute(
-            f'SELECT id, version FROM {settings.DATASET}."{table}" '
-            f"WHERE tenant_id = ? AND {IN_IDS}",
-            [tenant, ids],
-        ).fetchall())
+        return dict(
+            con.execute(
+                f'SELECT id, version FROM {settings.DATASET}."{table}" WHERE tenant_id = ? AND {IN_IDS}',
+                [tenant, ids],
+            ).fetchall()
+        )

@@ -48,15 +48,23 @@ def _known_fields_check(engine: str = "duckdb") -> str:
     def aliases(spec: EntitySpec) -> str:
         return quoted(a for a, s in ENTITIES.items() if s is spec)
 
-    known = " OR ".join(f"({entity} IN ({aliases(spec)}) AND {field} IN "
-                        f"({quoted([*spec.fields, *spec.read_only])}))" for spec in specs.values())
-    writable = " ".join(f"WHEN {entity} IN ({aliases(spec)}) THEN '{', '.join(sorted(spec.fields))}'"
-                        for spec in specs.values())
-    message = (f"'unknown field ''' || field || ''' for ' || {entity} || ' (writable: ' || "
-               f"CASE {writable} END || ')'")
+    known = " OR ".join(
+        f"({entity} IN ({aliases(spec)}) AND {field} IN ({quoted([*spec.fields, *spec.read_only])}))"
+        for spec in specs.values()
+    )
+    writable = " ".join(
+        f"WHEN {entity} IN ({aliases(spec)}) THEN '{', '.join(sorted(spec.fields))}'"
+        for spec in specs.values()
+    )
+    message = (
+        f"'unknown field ''' || field || ''' for ' || {entity} || ' (writable: ' || "
+        f"CASE {writable} END || ')'"
+    )
     fail = "writeback.refuse" if engine == "postgres" else "error"  # raise with the message
-    return (f"CHECK (CASE WHEN status <> 'pending' OR {entity} NOT IN ({quoted(ENTITIES)}) OR {known} "
-            f"THEN true ELSE {fail}({message}) END)")
+    return (
+        f"CHECK (CASE WHEN status <> 'pending' OR {entity} NOT IN ({quoted(ENTITIES)}) OR {known} "
+        f"THEN true ELSE {fail}({message}) END)"
+    )
 
 
 # PostgreSQL has no error(): the CHECK calls this function, which raises the message
@@ -191,15 +199,26 @@ class WritebackStore:
         ids = []
         with self.connect() as con:
             for c in corrections:
-                ids.append(scalar(
-                    con,
-                    "INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
-                    "expected_old_value, source, status, reason, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                    [_text(c.tenant) or "", _text(c.entity) or "", _text(c.record_id) or "",
-                     _text(c.field) or "", _text(c.new_value), _text(c.expected_old_value), source,
-                     c.status, c.reason, now()],
-                ))
+                ids.append(
+                    scalar(
+                        con,
+                        "INSERT INTO writeback.corrections (tenant, entity, record_id, field, new_value, "
+                        "expected_old_value, source, status, reason, updated_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                        [
+                            _text(c.tenant) or "",
+                            _text(c.entity) or "",
+                            _text(c.record_id) or "",
+                            _text(c.field) or "",
+                            _text(c.new_value),
+                            _text(c.expected_old_value),
+                            source,
+                            c.status,
+                            c.reason,
+                            now(),
+                        ],
+                    )
+                )
         return ids
 
     def open_corrections(self, tenant: str | None = None, ids: list[int] | None = None) -> list[Correction]:
@@ -225,9 +244,17 @@ class WritebackStore:
             raise KeyError(f"correction {correction_id} does not exist")
         return _correction(row)
 
-    def set_status(self, correction_id: int, status: str, reason: str | None = None, *,
-                   run_id: str | None = None, version_before: int | None = None,
-                   applied_version: int | None = None, attempts: int | None = None) -> None:
+    def set_status(
+        self,
+        correction_id: int,
+        status: str,
+        reason: str | None = None,
+        *,
+        run_id: str | None = None,
+        version_before: int | None = None,
+        applied_version: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
         """Move a correction along its life cycle (final states also get their reason)."""
         assert status in STATUSES, status
         with self.connect() as con:
@@ -249,16 +276,32 @@ class WritebackStore:
         with self.connect() as con:
             if table not in tables_in(con, dataset):
                 return []
-            return [r[0] for r in con.execute(
-                f'SELECT DISTINCT tenant_id FROM {dataset}."{table}" WHERE id = ? ORDER BY 1',
-                [remote_id]).fetchall()]
+            return [
+                r[0]
+                for r in con.execute(
+                    f'SELECT DISTINCT tenant_id FROM {dataset}."{table}" WHERE id = ? ORDER BY 1', [remote_id]
+                ).fetchall()
+            ]
 
     # --- audit -------------------------------------------------------------------------------
-    def audit(self, *, tenant: str, resource: str, action: str, outcome: str, started_at: datetime,
-              correction_id: int | None = None, operation_id: str | None = None, run_id: str | None = None,
-              attempt: int | None = None, version_before: int | None = None,
-              version_after: int | None = None, http_status: int | None = None,
-              detail: str | None = None, guarantee: str | None = None) -> None:
+    def audit(
+        self,
+        *,
+        tenant: str,
+        resource: str,
+        action: str,
+        outcome: str,
+        started_at: datetime,
+        correction_id: int | None = None,
+        operation_id: str | None = None,
+        run_id: str | None = None,
+        attempt: int | None = None,
+        version_before: int | None = None,
+        version_after: int | None = None,
+        http_status: int | None = None,
+        detail: str | None = None,
+        guarantee: str | None = None,
+    ) -> None:
         """Record one attempt. Never pass secrets: the detail is an error message or a diff."""
         with self.connect() as con:
             con.execute(
@@ -266,12 +309,28 @@ class WritebackStore:
                 "action, attempt, version_before, version_after, http_status, outcome, detail, started_at, "
                 "finished_at, guarantee) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [correction_id, operation_id, run_id, tenant, resource, action, attempt, version_before,
-                 version_after, http_status, outcome, detail, started_at, now(), guarantee],
+                [
+                    correction_id,
+                    operation_id,
+                    run_id,
+                    tenant,
+                    resource,
+                    action,
+                    attempt,
+                    version_before,
+                    version_after,
+                    http_status,
+                    outcome,
+                    detail,
+                    started_at,
+                    now(),
+                    guarantee,
+                ],
             )
 
-    def audit_rows(self, correction_id: int | None = None,
-                   operation_id: str | None = None) -> list[dict[str, Any]]:
+    def audit_rows(
+        self, correction_id: int | None = None, operation_id: str | None = None
+    ) -> list[dict[str, Any]]:
         sql = "SELECT * FROM writeback.audit WHERE true"
         params: list[Any] = []
         if correction_id is not None:
@@ -290,8 +349,9 @@ class WritebackStore:
             row = cur.fetchone()
             return None if row is None else dict(zip([d[0] for d in cur.description], row, strict=True))
 
-    def start_operation(self, op_id: str, tenant: str, kind: str, voucher_number: str | None,
-                        request_sha256: str) -> dict[str, Any]:
+    def start_operation(
+        self, op_id: str, tenant: str, kind: str, voucher_number: str | None, request_sha256: str
+    ) -> dict[str, Any]:
         """The journal row for ``op_id``, created on first call."""
         with self.connect() as con:
             con.execute(
@@ -309,8 +369,10 @@ class WritebackStore:
         assert set(values) <= allowed, values
         sets = ", ".join(f"{k} = ?" for k in values)
         with self.connect() as con:
-            con.execute(f"UPDATE writeback.operations SET {sets}, updated_at = ? WHERE id = ?",
-                        [*values.values(), now(), op_id])
+            con.execute(
+                f"UPDATE writeback.operations SET {sets}, updated_at = ? WHERE id = ?",
+                [*values.values(), now(), op_id],
+            )
 
 
 def _text(value: Any) -> str | None:
@@ -323,11 +385,36 @@ def _text(value: Any) -> str | None:
 
 
 def _correction(row: tuple[Any, ...]) -> Correction:
-    (cid, tenant, entity, record_id, field, new, expected, status, reason, source, attempts, applied,
-     version_before) = row
-    return Correction(tenant=tenant, entity=entity, record_id=record_id, field=field, new_value=new,
-                      expected_old_value=expected, id=cid, status=status, reason=reason, source=source,
-                      attempts=attempts, applied_version=applied, version_before=version_before)
+    (
+        cid,
+        tenant,
+        entity,
+        record_id,
+        field,
+        new,
+        expected,
+        status,
+        reason,
+        source,
+        attempts,
+        applied,
+        version_before,
+    ) = row
+    return Correction(
+        tenant=tenant,
+        entity=entity,
+        record_id=record_id,
+        field=field,
+        new_value=new,
+        expected_old_value=expected,
+        id=cid,
+        status=status,
+        reason=reason,
+        source=source,
+        attempts=attempts,
+        applied_version=applied,
+        version_before=version_before,
+    )
 
 
 __all__ = ["FINAL", "SCHEMA_SQL", "WritebackStore", "pending_summary", "schema_sql", "warehouse_path"]
@@ -338,9 +425,11 @@ def pending_summary(path: str | os.PathLike[str] | PostgresWarehouse) -> tuple[i
     of their ids, statuses and attempts), or None if the file is busy/not set up. The digest changes
     whenever that set changes, also when a `gave_up` row is put back to `pending`. Never waits: for
     sensors that poll."""
-    sql = ("SELECT count(*), md5(coalesce(string_agg(CAST(id AS VARCHAR) || ':' || status || ':' || "
-           "CAST(attempts AS VARCHAR), ',' ORDER BY id), '')) "
-           "FROM writeback.corrections WHERE status IN (?, ?)")
+    sql = (
+        "SELECT count(*), md5(coalesce(string_agg(CAST(id AS VARCHAR) || ':' || status || ':' || "
+        "CAST(attempts AS VARCHAR), ',' ORDER BY id), '')) "
+        "FROM writeback.corrections WHERE status IN (?, ?)"
+    )
     if isinstance(path, PostgresWarehouse):
         return _pending_summary_postgres(path, sql)
     try:

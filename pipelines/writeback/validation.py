@@ -29,13 +29,35 @@ _CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")
 
 # EU member states (VIES prefixes; Greece is EL), Northern Ireland, United Kingdom, Switzerland (UID).
 _VAT_FORMATS = {
-    "AT": r"U\d{8}", "BE": r"[01]\d{9}", "BG": r"\d{9,10}", "CY": r"\d{8}[A-Z]", "CZ": r"\d{8,10}",
-    "DE": r"[1-9]\d{8}", "DK": r"\d{8}", "EE": r"\d{9}", "EL": r"\d{9}", "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-    "FI": r"\d{8}", "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}", "HR": r"\d{11}", "HU": r"\d{8}",
-    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]", "IT": r"\d{11}", "LT": r"\d{9}|\d{12}", "LU": r"\d{8}",
-    "LV": r"\d{11}", "MT": r"\d{8}", "NL": r"\d{9}B\d{2}", "PL": r"\d{10}", "PT": r"\d{9}",
-    "RO": r"[1-9]\d{1,9}", "SE": r"\d{10}01", "SI": r"\d{8}", "SK": r"\d{10}",
-    "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}", "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
+    "AT": r"U\d{8}",
+    "BE": r"[01]\d{9}",
+    "BG": r"\d{9,10}",
+    "CY": r"\d{8}[A-Z]",
+    "CZ": r"\d{8,10}",
+    "DE": r"[1-9]\d{8}",
+    "DK": r"\d{8}",
+    "EE": r"\d{9}",
+    "EL": r"\d{9}",
+    "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
+    "FI": r"\d{8}",
+    "FR": r"[A-HJ-NP-Z0-9]{2}\d{9}",
+    "HR": r"\d{11}",
+    "HU": r"\d{8}",
+    "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
+    "IT": r"\d{11}",
+    "LT": r"\d{9}|\d{12}",
+    "LU": r"\d{8}",
+    "LV": r"\d{11}",
+    "MT": r"\d{8}",
+    "NL": r"\d{9}B\d{2}",
+    "PL": r"\d{10}",
+    "PT": r"\d{9}",
+    "RO": r"[1-9]\d{1,9}",
+    "SE": r"\d{10}01",
+    "SI": r"\d{8}",
+    "SK": r"\d{10}",
+    "XI": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
+    "GB": r"\d{9}|\d{12}|GD\d{3}|HA\d{3}",
     "CH": r"E\d{9}(MWST|TVA|IVA)?",
 }
 
@@ -160,7 +182,8 @@ def parse_record_id(record_id: str, tenant: str) -> str:
         parts = rid.split(":")
         if len(parts) != 3 or parts[0] not in SYSTEMS:
             raise InvalidValue(
-                f"record id {record_id!r} is neither a CDM id (lexware:<tenant>:<id>) nor a remote id")
+                f"record id {record_id!r} is neither a CDM id (lexware:<tenant>:<id>) nor a remote id"
+            )
         if parts[1] != tenant:
             raise InvalidValue(f"record id {record_id!r} belongs to tenant {parts[1]!r}, not {tenant!r}")
         rid = parts[2]
@@ -178,8 +201,11 @@ def validate(correction: Correction, known_tenants: set[str] | None = None) -> V
             raise InvalidValue(f"{name} is missing")
         if not isinstance(value, str):
             what = "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
-            hint = (": a Lexware id (UUID) or a CDM id lexware:<tenant>:<id>, as text (quote it in YAML)"
-                    if name == "record_id" else ": text")
+            hint = (
+                ": a Lexware id (UUID) or a CDM id lexware:<tenant>:<id>, as text (quote it in YAML)"
+                if name == "record_id"
+                else ": text"
+            )
             raise InvalidValue(f"{name} {value!r} is {what}; expected{hint}")
     if known_tenants is not None and c.tenant not in known_tenants:
         configured = ", ".join(sorted(known_tenants)) or "none"

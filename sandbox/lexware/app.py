@@ -47,8 +47,9 @@ class Sandbox:
             t.name: FaultInjector(config.faults_for(t), config.fault_seed, t.name) for t in config.tenants
         }
         self.webhooks = Webhooks(config)
-        self.churn = Churn(config.churn, config.seed, churn_actions.ACTIONS, churn_actions.step,
-                           churn_actions.SKIPPED)
+        self.churn = Churn(
+            config.churn, config.seed, churn_actions.ACTIONS, churn_actions.step, churn_actions.SKIPPED
+        )
         self._latency_rng = random.Random(f"latency:{config.seed}")
         self.tenants: dict[str, TenantStore] = {}
         self.dirty = False

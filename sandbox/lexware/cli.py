@@ -75,8 +75,7 @@ def _deny(text: str) -> tuple[str, str, int]:
     prefix, _, status = rest.partition("=")
     allowed = [str(x) for x in DENY_STATUSES]
     if not (found and name and prefix.startswith("/v1/")) or (status and status not in allowed):
-        raise argparse.ArgumentTypeError(
-            f"expected NAME:/v1/PATH[={'|'.join(allowed)}], got '{text}'")
+        raise argparse.ArgumentTypeError(f"expected NAME:/v1/PATH[={'|'.join(allowed)}], got '{text}'")
     return name, prefix.rstrip("/"), int(status or 403)
 
 
@@ -337,5 +336,12 @@ def main(argv: list[str] | None = None) -> int:
 
     config = config_from_args(args)
     started = time.perf_counter()
-    return serve("sandbox", Sandbox(config), lambda sb: build_asgi(sb, build_operator_app(sb)),
-                 host=args.host, port=args.port, log_level=args.log_level, started=started)
+    return serve(
+        "sandbox",
+        Sandbox(config),
+        lambda sb: build_asgi(sb, build_operator_app(sb)),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        started=started,
+    )

@@ -69,8 +69,14 @@ def build_operator_app(sb: Sandbox) -> Starlette:
     async def deliveries(request: Request) -> JSONResponse:
         return JSONResponse({"deliveries": sb.webhooks.deliveries})
 
-    routes = common_routes(sb, system="lexware", edit=do_edit, refused=(OperationError,),
-                           error_body=lambda exc: ({"error": str(exc)}, exc.status), fmt_time=fmt_dt)
+    routes = common_routes(
+        sb,
+        system="lexware",
+        edit=do_edit,
+        refused=(OperationError,),
+        error_body=lambda exc: ({"error": str(exc)}, exc.status),
+        fmt_time=fmt_dt,
+    )
     return Starlette(
         routes=[
             *routes,

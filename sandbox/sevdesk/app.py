@@ -200,9 +200,14 @@ def build_operator_app(sb: Sandbox) -> Starlette:
     def do_edit(t: TenantStore, body: dict) -> dict | None:
         return edit(sb, t, body["resource"], str(body["id"]), body.get("changes"), body.get("action"))
 
-    routes = common_routes(sb, system="sevdesk", edit=do_edit, refused=(SevError,),
-                           error_body=lambda exc: ({"error": exc.message, "code": exc.code}, exc.status),
-                           fmt_time=datetime.isoformat)
+    routes = common_routes(
+        sb,
+        system="sevdesk",
+        edit=do_edit,
+        refused=(SevError,),
+        error_body=lambda exc: ({"error": exc.message, "code": exc.code}, exc.status),
+        fmt_time=datetime.isoformat,
+    )
     return Starlette(routes=routes, lifespan=lifespan(sb))
 
 

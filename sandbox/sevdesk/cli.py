@@ -113,6 +113,13 @@ def main(argv: list[str] | None = None) -> int:
 
     config = config_from_args(args)
     started = time.perf_counter()
-    return serve("sevdesk sandbox", Sandbox(config), lambda sb: build_asgi(sb, build_operator_app(sb)),
-                 host=args.host, port=args.port, log_level=args.log_level, started=started,
-                 api_path="/api/v1")
+    return serve(
+        "sevdesk sandbox",
+        Sandbox(config),
+        lambda sb: build_asgi(sb, build_operator_app(sb)),
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        started=started,
+        api_path="/api/v1",
+    )
