@@ -220,7 +220,8 @@ def mixed_config(folder, warehouse: str, lexware_url: str, sevdesk_url: str) -> 
 
 
 def plant_unknown_codes(sb) -> None:
-    """Unknown codes on sevDesk drafts (kept and flagged, or rejected): quarantine rows to compare."""
+    """Unknown codes on sevDesk drafts (kept and flagged, or rejected) and a payment of a missing document:
+    quarantine rows to compare."""
     export = sb.export("sev")
     drafts = [i["id"] for i in export["invoices"] if i["status"] == "100"]
     draft_vouchers = [v["id"] for v in export["vouchers"] if v["status"] == "50"]
@@ -228,6 +229,10 @@ def plant_unknown_codes(sb) -> None:
     sb.edit("sev", "Invoice", drafts[1], {"invoiceType": "MA"})
     sb.edit("sev", "Voucher", draft_vouchers[0], {"taxRule": {"id": "99", "objectName": "TaxRule"}})
     sb.edit("sev", "Voucher", draft_vouchers[1], {"voucherType": "RV"})
+    log = export["check_account_transaction_logs"][0]["id"]  # a payment of a document not in the warehouse
+    sb.edit(
+        "sev", "CheckAccountTransactionLog", log, {"object": {"id": "990000001", "objectName": "Invoice"}}
+    )
 
 
 @pytest.fixture(scope="module")
@@ -296,6 +301,6 @@ def test_sevdesk_cdm_marts_and_quarantine_equal_row_for_row(mixed):
         rejected = con.execute(
             "SELECT count(*) FROM quarantine.issues WHERE source_system = 'sevdesk' AND severity = 'rejected'"
         ).fetchone()
-        assert rejected is not None and rejected[0] >= 2  # the planted dunning letter and template
+        assert rejected is not None and rejected[0] >= 3  # the planted dunning letter, template, payment
     finally:
         con.close()
