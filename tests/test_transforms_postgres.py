@@ -1,7 +1,8 @@
 """The models on PostgreSQL equal those on DuckDB: the same Lexware sandbox books, loaded with dlt into a
 DuckDB warehouse (the normal sync) and into a fresh PostgreSQL database (dlt's postgres destination, same
 source), are built and tested with dbt on each engine; every cdm table, every mart and the quarantine are
-then compared row for row.
+then compared row for row. The same for a warehouse holding a Lexware and a sevDesk tenant, each synced by
+its own source into a DuckDB and into a PostgreSQL warehouse (`warehouse: {engine: postgres}`).
 
 PostgreSQL through KONTOR_TEST_POSTGRES (tests/services.py); without a reachable server the test skips with
 one line, except under CI=true."""
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from decimal import Decimal
 from typing import Any
 
@@ -20,16 +22,20 @@ import pytest
 from dlt.destinations.impl.postgres.configuration import PostgresCredentials
 
 from bench.sandbox_sync import write_config
+from core.config import KontorConfig, load_config
 from pipelines.lexware import lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.helpers import RunReport
 from pipelines.lexware.sync import sync_tenant
+from pipelines.sevdesk.sync import sync_tenant as sync_sevdesk
+from sandbox.process import start_sandbox
 from tests.conftest import SANDBOX_KEY
 from tests.services import postgres_database
 from transforms.project import Build, NodeOutcome, build, build_args, dbt_environment, invoke, outcomes
 
 AS_OF = dt.date(2026, 1, 31)
 KEY_ENV = "KONTOR_TEST_PG_DEMO_KEY"
+SEV_KEY, SEV_KEY_ENV, URL_ENV = "pg-sev-key", "KONTOR_TEST_PG_SEV_KEY", "KONTOR_TEST_PG_SEV_WAREHOUSE"
 COMPARED_SCHEMAS = ("cdm", "marts", "quarantine")
 # differ by construction: the time each engine's load or build ran
 UNCOMPARED_COLUMNS = {"loaded_at", "detected_at"}
@@ -145,21 +151,12 @@ def explain(columns: list[str], duck: list[tuple], pg: list[tuple]) -> list[Any]
     return diffs
 
 
-def test_cdm_marts_and_quarantine_equal_row_for_row(engines):
-    _, _, warehouse, url = engines
+def compare(warehouse, url: str) -> dict[str, int]:
+    """Assert every cdm, mart and quarantine table equal on both engines; returns {table: rows}."""
     duck = duckdb.connect(str(warehouse), read_only=True)
     pg = psycopg2.connect(url)
     try:
         compared = tables(duck)
-        assert {
-            "cdm.invoices",
-            "cdm.invoice_lines",
-            "cdm.payments",
-            "marts.ar_aging",
-            "marts.dso_by_month",
-            "marts.revenue_by_month",
-            "quarantine.issues",
-        } <= set(compared)
         with pg.cursor() as cur:
             cur.execute(
                 "SELECT table_schema || '.' || table_name FROM information_schema.tables "
@@ -174,17 +171,136 @@ def test_cdm_marts_and_quarantine_equal_row_for_row(engines):
                 if mine != theirs:
                     differences[table] = explain(columns, mine, theirs)
         assert not differences, differences
-        for table in (
-            "cdm.invoices",
-            "cdm.invoice_lines",
-            "cdm.contacts",
-            "cdm.payments",
-            "marts.ar_aging",
-            "marts.revenue_by_month",
-            "marts.dso_by_month",
-            "marts.customer_balances",
-        ):
-            assert sizes[table] > 0, f"{table} is empty: nothing was compared"
+        return sizes
     finally:
         duck.close()
         pg.close()
+
+
+def test_cdm_marts_and_quarantine_equal_row_for_row(engines):
+    _, _, warehouse, url = engines
+    sizes = compare(warehouse, url)
+    assert {
+        "cdm.invoices",
+        "cdm.invoice_lines",
+        "cdm.payments",
+        "marts.ar_aging",
+        "marts.dso_by_month",
+        "marts.revenue_by_month",
+        "quarantine.issues",
+    } <= set(sizes)
+    for table in (
+        "cdm.invoices",
+        "cdm.invoice_lines",
+        "cdm.contacts",
+        "cdm.payments",
+        "marts.ar_aging",
+        "marts.revenue_by_month",
+        "marts.dso_by_month",
+        "marts.customer_balances",
+    ):
+        assert sizes[table] > 0, f"{table} is empty: nothing was compared"
+
+
+# ---- a Lexware and a sevDesk tenant in one warehouse, synced into each engine -------------------------
+def mixed_config(folder, warehouse: str, lexware_url: str, sevdesk_url: str) -> KontorConfig:
+    """kontor.yaml of tenant demo (Lexware) and tenant sev (sevDesk) on this `warehouse:` value."""
+    folder.mkdir()
+    (folder / "kontor.yaml").write_text(
+        textwrap.dedent(f"""
+        warehouse: {warehouse}
+        tenants:
+          - {{name: demo, base_url: "{lexware_url}", api_key_env: {KEY_ENV}, rps: 1000}}
+          - {{name: sev, system: sevdesk, base_url: "{sevdesk_url}/api/v1", api_key_env: {SEV_KEY_ENV},
+             rps: 1000}}
+    """),
+        encoding="utf-8",
+    )
+    return load_config(folder / "kontor.yaml")
+
+
+def plant_unknown_codes(sb) -> None:
+    """Unknown codes on sevDesk drafts (kept and flagged, or rejected) and a payment of a missing document:
+    quarantine rows to compare."""
+    export = sb.export("sev")
+    drafts = [i["id"] for i in export["invoices"] if i["status"] == "100"]
+    draft_vouchers = [v["id"] for v in export["vouchers"] if v["status"] == "50"]
+    sb.edit("sev", "Invoice", drafts[0], {"status": "300"})
+    sb.edit("sev", "Invoice", drafts[1], {"invoiceType": "MA"})
+    sb.edit("sev", "Voucher", draft_vouchers[0], {"taxRule": {"id": "99", "objectName": "TaxRule"}})
+    sb.edit("sev", "Voucher", draft_vouchers[1], {"voucherType": "RV"})
+    log = export["check_account_transaction_logs"][0]["id"]  # a payment of a document not in the warehouse
+    sb.edit(
+        "sev", "CheckAccountTransactionLog", log, {"object": {"id": "990000001", "objectName": "Invoice"}}
+    )
+
+
+@pytest.fixture(scope="module")
+def mixed(sandbox, tmp_path_factory):
+    """(DuckDB build, PostgreSQL build, DuckDB path, PostgreSQL URL) of the same Lexware + sevDesk books."""
+    folder = tmp_path_factory.mktemp("pgmixed")
+    mp = pytest.MonkeyPatch()
+    try:
+        with (
+            start_sandbox(
+                system="sevdesk",
+                tenants={"sev": SEV_KEY},
+                contacts=15,
+                invoices=40,
+                vouchers=16,
+                credit_notes=4,
+            ) as sev,
+            postgres_database("sevmarts") as url,
+        ):
+            plant_unknown_codes(sev)
+            mp.setenv(KEY_ENV, SANDBOX_KEY)
+            mp.setenv(SEV_KEY_ENV, SEV_KEY)
+            mp.setenv(URL_ENV, url)
+            configs = [
+                mixed_config(folder / name, where, sandbox.base_url, sev.base_url)
+                for name, where in (
+                    ("duck", "data/warehouse.duckdb"),
+                    ("pg", f"{{engine: postgres, url_env: {URL_ENV}}}"),
+                )
+            ]
+            for cfg in configs:
+                sync_tenant(cfg, "demo", mode="full")
+                sync_sevdesk(cfg, "sev", mode="full")
+            duck, pg = (build(cfg.warehouse, AS_OF) for cfg in configs)
+            yield duck, pg, configs[0].warehouse, url
+    finally:
+        mp.undo()
+
+
+def test_sevdesk_and_lexware_models_run_on_postgres_as_on_duckdb(mixed):
+    duck, pg, _, _ = mixed
+    assert duck.ok, [(n.name, n.status, n.message) for n in duck.nodes if n.blocks]
+    assert pg.ok, [(n.name, n.status, n.message) for n in pg.nodes if n.blocks]
+    assert statuses(pg.nodes) == statuses(duck.nodes)
+    assert sum(n.is_model and "sevdesk" in n.name for n in pg.nodes) >= 10
+
+
+def test_sevdesk_cdm_marts_and_quarantine_equal_row_for_row(mixed):
+    _, _, warehouse, url = mixed
+    sizes = compare(warehouse, url)
+    for table in (
+        "cdm.invoices",
+        "cdm.bills",
+        "cdm.credit_notes",
+        "cdm.payments",
+        "cdm.contacts",
+        "marts.ar_aging",
+        "quarantine.issues",
+    ):
+        assert sizes[table] > 0, f"{table} is empty: nothing was compared"
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:  # both systems were compared, not just one
+        for table in ("cdm.invoices", "cdm.bills", "cdm.payments"):
+            systems = con.execute(f"SELECT DISTINCT source_system FROM {table}").fetchall()
+            assert {s for (s,) in systems} == {"lexware", "sevdesk"}, table
+        rejected = con.execute(
+            "SELECT count(*) FROM quarantine.issues WHERE source_system = 'sevdesk' AND severity = 'rejected'"
+        ).fetchone()
+        assert rejected is not None and rejected[0] >= 3  # the planted dunning letter, template, payment
+    finally:
+        con.close()

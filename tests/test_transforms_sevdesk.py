@@ -24,6 +24,7 @@ from tests.dbt_warehouse import build_at
 BERLIN = ZoneInfo("Europe/Berlin")
 SEV_KEY, LEX_KEY = "sev-model-key", "lex-model-key"
 SIZE = {"contacts": 15, "invoices": 40, "vouchers": 16, "credit_notes": 4}
+MISSING_DOC = "990000001"  # an invoice id no sandbox tenant has
 EMPTY = {"contacts": "0", "invoices": "0", "vouchers": "0", "credit_notes": "0"}  # "0": 0 is no flag
 # sevDesk status code -> CDM status (cancelled invoices and their SR become "voided")
 INVOICE_STATUS = {"100": "draft", "200": "open", "750": "partially_paid", "1000": "paid"}
@@ -57,6 +58,13 @@ def truth(tmp_path_factory):
         sb.edit("sev", "Invoice", drafts[1]["id"], {"invoiceType": "MA"})  # dunning letter: rejected
         sb.edit("sev", "Voucher", draft_vouchers[0]["id"], {"taxRule": {"id": "99", "objectName": "TaxRule"}})
         sb.edit("sev", "Voucher", draft_vouchers[1]["id"], {"voucherType": "RV"})  # template: rejected
+        orphan = export["check_account_transaction_logs"][0]["id"]  # its document is gone: rejected
+        sb.edit(
+            "sev",
+            "CheckAccountTransactionLog",
+            orphan,
+            {"object": {"id": MISSING_DOC, "objectName": "Invoice"}},
+        )
         mp = pytest.MonkeyPatch()
         try:
             path = sevdesk_warehouse(folder, sb, "sev", "KONTOR_TEST_SEVMODEL_KEY", mp)
@@ -74,6 +82,7 @@ def truth(tmp_path_factory):
             "dunning": drafts[1]["id"],
             "unknown_rule": draft_vouchers[0]["id"],
             "template": draft_vouchers[1]["id"],
+            "orphan_payment": orphan,
         },
     )
     con.close()
@@ -154,6 +163,18 @@ def test_unknown_codes_are_flagged_and_kept(truth):
     )[planted["unknown_rule"]]
 
 
+def test_a_payment_of_a_missing_document_is_rejected_in_quarantine(truth):
+    _, con, planted = truth
+    orphan = planted["orphan_payment"]
+    assert quarantined(con, "raw_sevdesk.check_account_transaction_logs")[orphan] == [
+        ("object.id", "document not in the warehouse: payment left out", "rejected")
+    ]
+    assert rows(
+        con, "SELECT source_value FROM quarantine.issues WHERE raw_id = ? AND field = 'object.id'", [orphan]
+    ) == [(MISSING_DOC,)]
+    assert rows(con, "SELECT count(*) FROM cdm.payments WHERE remote_id = ?", [orphan]) == [(0,)]
+
+
 def _sum(positions: list[dict], field: str) -> Decimal:
     return sum((Decimal(p[field]) for p in positions), Decimal(0))
 
@@ -223,7 +244,10 @@ def test_payments_and_open_amounts_equal_the_export(truth):
         "SELECT id, remote_id FROM cdm.invoices UNION ALL SELECT id, remote_id FROM cdm.credit_notes "
         "UNION ALL SELECT id, remote_id FROM cdm.bills) AS d ON d.id = p.document_id",
     )
-    assert len(paid) == len(logs) > 10
+    linked = [log for log in logs if log["object"]["id"] != MISSING_DOC]
+    assert (
+        len(paid) == len(linked) == len(logs) - 1 > 10
+    )  # the planted link to a missing document is left out
     by_log = {log["id"]: log for log in logs}
     for log_id, amount, direction, document in paid:
         log = by_log[log_id]

@@ -3,7 +3,8 @@
 -- (bills, credit notes refunded). Amounts are positive. Lexware payments carry no version or timestamps.
 -- document_id points into cdm.invoices, cdm.credit_notes or cdm.bills (document_table says which).
 -- Rows rejected in staging (see quarantine.issues) are left out: a rejected payment item, every item of a
--- rejected /v1/payments record, every payment of a rejected document.
+-- rejected /v1/payments record, every payment of a rejected document, a sevDesk payment link whose document
+-- is not in the warehouse.
 SELECT
     d.id || ':' || i.item_number AS id,
     d.tenant_id,
