@@ -3,8 +3,13 @@ contacts) generated in DuckDB SQL straight into the raw tables, then ``dbt build
 and every dbt test) timed, with dbt's own overhead (parse, per-node startup) printed separately.
 
     .venv/bin/python bench/bench_transforms.py [--invoices 1000000] [--memory-limit 1500MB] [--threads 1]
+        [--engine duckdb|postgres]
 
 Generation runs in a child process, so the reported peak memory (max RSS) is the build's alone.
+``--engine postgres`` copies the generated raw tables into a fresh database ``kontor_bench_<random>`` (with
+the column types dlt's postgres destination gives them) on the server KONTOR_BENCH_POSTGRES names (an admin
+URL, default postgresql://postgres@127.0.0.1:5432/postgres), builds there with dbt's postgres target and
+drops the database at the end; the server's CPU (its backends for this database) is reported too.
 """
 
 import argparse
@@ -12,17 +17,22 @@ import datetime as dt
 import json
 import os
 import resource
+import secrets
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from transforms.project import TARGET_DIR, build, build_args, dbt_environment, invoke
+from transforms.project import TARGET_DIR, build, build_args, dbt_environment, invoke, outcomes
 
 AS_OF = dt.date(2025, 12, 31)
 CONTACTS = 10_000
@@ -125,6 +135,12 @@ def main() -> None:
         default=1,
         help="dbt threads (models at once; DuckDB itself uses every core for each model)",
     )
+    parser.add_argument(
+        "--engine",
+        choices=("duckdb", "postgres"),
+        default="duckdb",
+        help="where dbt builds (postgres: a scratch database on KONTOR_BENCH_POSTGRES)",
+    )
     parser.add_argument("--generate-into", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.generate_into:
@@ -139,6 +155,9 @@ def main() -> None:
             f"generated {args.invoices:,} invoices / {args.invoices * LINES_PER_INVOICE:,} lines "
             f"in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 2**30:.2f} GiB)"
         )
+        if args.engine == "postgres":
+            bench_postgres(path, args.threads)
+            return
         parse = _parse(path)  # dbt's fixed cost: a full parse (the build then parses partially)
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         result = build(path, AS_OF, threads=args.threads, memory_limit=args.memory_limit)
@@ -183,6 +202,194 @@ def main() -> None:
         )
 
 
+ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
+# the columns dlt's postgres destination creates for Kontor's raw tables (text -> varchar, json -> jsonb,
+# bool -> boolean; dlt adds _dlt_id with a UNIQUE constraint) and for its load log
+RAW_COLUMNS = (
+    "tenant_id varchar NOT NULL, source_system varchar, id varchar NOT NULL, version bigint, "
+    "raw jsonb, is_deleted boolean, _dlt_load_id varchar NOT NULL, _dlt_id varchar NOT NULL UNIQUE"
+)
+RAW_SELECT = "tenant_id, source_system, id, version, raw, is_deleted, _dlt_load_id, md5(tenant_id || id)"
+LOADS_COLUMNS = (
+    "load_id varchar NOT NULL, schema_name varchar, status bigint NOT NULL, "
+    "inserted_at timestamp with time zone NOT NULL, schema_version_hash varchar"
+)
+LOADS_SELECT = "load_id, schema_name, status, inserted_at, NULL"
+
+
+@contextmanager
+def scratch_database(admin_url: str) -> Iterator[str]:
+    """A fresh database ``kontor_bench_<random>`` on the admin URL's server (its URL), dropped on exit."""
+    import psycopg2
+
+    name = f"kontor_bench_{secrets.token_hex(4)}"
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+    finally:
+        try:
+            _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except psycopg2.Error as exc:
+            print(f"could not drop the scratch database {name}: {exc}", file=sys.stderr)
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg2
+
+    con = psycopg2.connect(url, connect_timeout=10)
+    try:
+        con.autocommit = True  # CREATE/DROP DATABASE cannot run in a transaction
+        with con.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        con.close()
+
+
+def copy_raw(path: Path, url: str) -> None:
+    """The generated raw tables, typed as dlt's postgres destination types them: DuckDB writes each as
+    CSV, PostgreSQL reads it with COPY FROM STDIN; then ANALYZE (as autovacuum would after a load)."""
+    import psycopg2
+
+    pg = psycopg2.connect(url)
+    try:
+        with duckdb.connect(str(path), read_only=True) as duck, pg.cursor() as cur:
+            cur.execute("CREATE SCHEMA raw_lexware")
+            tables = [
+                r[0]
+                for r in duck.execute(
+                    "SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw_lexware'"
+                ).fetchall()
+            ]
+            for table in tables:
+                loads = table == "_dlt_loads"
+                cur.execute(f"CREATE TABLE raw_lexware.{table} ({LOADS_COLUMNS if loads else RAW_COLUMNS})")
+                csv = path.with_name(f"{table}.csv")
+                duck.execute(
+                    f"COPY (SELECT {LOADS_SELECT if loads else RAW_SELECT} FROM raw_lexware.{table}) "
+                    f"TO '{csv}' (FORMAT csv, HEADER false)"
+                )
+                with csv.open("rb") as f:
+                    cur.copy_expert(f"COPY raw_lexware.{table} FROM STDIN WITH (FORMAT csv)", f)
+                csv.unlink()
+            pg.commit()
+    finally:
+        pg.close()
+    _admin(url, "ANALYZE")
+
+
+class ServerCpu:
+    """CPU seconds (user + system) of the PostgreSQL backends serving one database, and of the parallel
+    workers they start, sampled every 0.2 s (a process's last < 0.2 s before it exits is missed)."""
+
+    def __init__(self, database: str) -> None:
+        self.database, self.seen, self._stop = database, {}, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "ServerCpu":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.wait(0.2):
+            for proc in psutil.process_iter(["name", "cmdline"]):
+                if proc.info["name"] != "postgres":
+                    continue
+                title = " ".join(proc.info["cmdline"] or ())
+                ours = f" {self.database} " in title or any(
+                    title.endswith(f"parallel worker for PID {pid}") for pid in self.seen
+                )
+                if ours:
+                    try:
+                        t = proc.cpu_times()
+                    except psutil.Error:
+                        continue
+                    self.seen[proc.pid] = t.user + t.system
+
+
+def server_cpu_total() -> float:
+    """CPU seconds of every PostgreSQL server process here so far (exited backends via their parent)."""
+    import psutil
+
+    total = 0.0
+    for proc in psutil.process_iter(["name", "ppid"]):
+        try:
+            if proc.info["name"] == "postgres" and psutil.Process(proc.info["ppid"]).name() != "postgres":
+                t = proc.cpu_times()
+                total += (
+                    t.user
+                    + t.system
+                    + t.children_user
+                    + t.children_system
+                    + sum(c.cpu_times().user + c.cpu_times().system for c in proc.children())
+                )
+        except psutil.Error:
+            continue
+    return total
+
+
+def bench_postgres(path: Path, threads: int) -> None:
+    """Copy the generated raw tables into a scratch PostgreSQL database and time ``dbt build`` there."""
+    import psycopg2
+
+    admin = os.environ.get("KONTOR_BENCH_POSTGRES", ADMIN_URL)
+    try:
+        _admin(admin, "SELECT 1")
+    except psycopg2.Error as exc:
+        sys.exit(f"PostgreSQL at KONTOR_BENCH_POSTGRES is not reachable: {str(exc).strip()}")
+    with scratch_database(admin) as url:
+        started = time.perf_counter()
+        copy_raw(path, url)
+        print(
+            f"copied the raw tables into PostgreSQL ({urlsplit(url).path[1:]}) in "
+            f"{time.perf_counter() - started:.1f} s"
+        )
+        parse = _parse(path, url)
+        server_started = server_cpu_total()
+        with ServerCpu(urlsplit(url).path[1:]) as server, dbt_environment(path, threads, postgres_url=url):
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            nodes = outcomes(invoke(build_args(AS_OF)))
+            wall, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
+        server_total = server_cpu_total() - server_started
+        pg = psycopg2.connect(url)
+        try:
+            with pg.cursor() as cur:
+                cur.execute("SELECT count(*) FROM cdm.invoice_lines")
+                lines = cur.fetchone()[0]
+        finally:
+            pg.close()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    for n in sorted(nodes, key=lambda n: -n.seconds)[:12]:
+        print(f"  {n.name:60} {n.seconds:7.2f} s  {n.status}")
+    models = [n for n in nodes if n.is_model]
+    failed = [f"{n.name}: {n.message}" for n in nodes if n.blocks]
+    print(
+        f"models={len(models)} tests={len(nodes) - len(models)} failed={failed or 0} "
+        f"cdm.invoice_lines={lines:,}"
+    )
+    print(
+        f"dbt build on PostgreSQL wall time (models + tests): {wall:.1f} s; in nodes "
+        f"{sum(n.seconds for n in nodes):.1f} s (models {sum(n.seconds for n in models):.1f} s)"
+    )
+    print(
+        f"  CPU time: dbt (this process) {cpu:.1f} s; PostgreSQL backends of this database "
+        f"{server.seconds:.1f} s; the whole PostgreSQL server {server_total:.1f} s (includes other clients)"
+    )
+    print(
+        f"dbt overhead: full parse {parse:.1f} s; peak memory of dbt (max RSS) {peak:.2f} GiB; "
+        f"dbt threads={threads}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+
+
 def _cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -201,9 +408,9 @@ def _phases(run_results: dict) -> dict[str, float]:
     return totals
 
 
-def _parse(path: Path) -> float:
+def _parse(path: Path, postgres_url: str | None = None) -> float:
     """Seconds of a full ``dbt parse`` against this warehouse (same vars as the build)."""
-    with dbt_environment(path):
+    with dbt_environment(path, postgres_url=postgres_url):
         started = time.perf_counter()
         invoke(["parse", "--no-partial-parse", *build_args(AS_OF)[1:]])
         return time.perf_counter() - started
