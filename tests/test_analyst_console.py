@@ -59,7 +59,8 @@ def test_harlequin_opens_the_snapshot_in_a_terminal(snapshot):
     )
     raw, screen, deadline = b"", "", time.monotonic() + 90
     try:
-        while time.monotonic() < deadline and "Database Connected" not in screen:
+        # the catalogue may draw after the "connected" notice: read until both are on the screen
+        while time.monotonic() < deadline and not ("Database Connected" in screen and "warehouse" in screen):
             if select.select([master], [], [], 0.5)[0]:
                 raw += os.read(master, 65536)
                 screen = ANSI.sub("", raw.decode(errors="replace"))
