@@ -47,6 +47,7 @@ from pyrate_limiter.abstracts.algorithm import State
 from pyrate_limiter.buckets.redis_state import RedisStateStore
 
 from core.config import CoordinationConfig, TenantConfig
+from core.warehouse import DDL_LOCK
 
 # Arrival jitter the model absorbs: a request's network path and thread scheduling vary by less than this.
 # 0.1 s held for one process on a quiet host; four worker processes on a loaded 2-core host (load 15-26)
@@ -157,8 +158,12 @@ class PostgresBudgetStore(StateStore):
 
     def __init__(self, pool: Any, key: str) -> None:  # a psycopg2 ThreadedConnectionPool
         self._pool, self.key = pool, key
+        # Processes starting at once collide on CREATE TABLE even with IF NOT EXISTS (a duplicate
+        # pg_type row): the same transaction-scoped advisory lock as the warehouse's DDL serialises them
         self._execute(
-            f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key text PRIMARY KEY, state text NOT NULL)", ()
+            "SELECT pg_advisory_xact_lock(%s); "
+            f"CREATE TABLE IF NOT EXISTS {self.TABLE} (key text PRIMARY KEY, state text NOT NULL)",
+            (DDL_LOCK,),
         )
 
     def _execute(self, sql: str, args: tuple[Any, ...], step: Step | None = None) -> Any:
