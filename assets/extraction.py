@@ -26,6 +26,7 @@ from dagster import (
 )
 from dagster_dlt import DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
+from filelock import FileLock
 from pydantic import Field
 
 from assets.meta import OWNERS, layer_tags
@@ -121,8 +122,25 @@ def _config_at_load() -> tuple[KontorConfig | None, str | None]:
 
 
 CONFIG_AT_LOAD, CONFIG_ERROR = _config_at_load()
-WAREHOUSE_ENGINE = CONFIG_AT_LOAD.engine if CONFIG_AT_LOAD else "duckdb"  # the raw assets' kind (the
-# destination itself comes from core.warehouse.destination when a run syncs)
+# the raw assets' kind (the destination itself comes from core.warehouse.destination when a run syncs)
+WAREHOUSE_ENGINE = CONFIG_AT_LOAD.engine if CONFIG_AT_LOAD else "duckdb"
+
+
+def template_pipeline(name: str, dataset: str) -> dlt.Pipeline:
+    """The dlt pipeline `@dlt_assets` describes its assets with (runs sync through each tenant's own
+    pipeline). dlt wipes and re-creates a stateless pipeline's folder whenever it is built, so processes
+    loading the definitions at once (parallel runs) build it one at a time under a file lock."""
+    pipelines_dir = (CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data") / ".dlt"
+    pipelines_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(pipelines_dir / f"{name}.lock")):
+        return dlt.pipeline(
+            pipeline_name=name,
+            destination=WAREHOUSE_ENGINE,
+            dataset_name=dataset,
+            pipelines_dir=str(pipelines_dir),
+        )
+
+
 tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extraction_sevdesk.py
     [t.name for t in CONFIG_AT_LOAD.tenants if t.system == "lexware"] if CONFIG_AT_LOAD else []
 )
@@ -130,14 +148,7 @@ tenants_partitions = StaticPartitionsDefinition(  # sevDesk tenants: assets/extr
 
 @dlt_assets(
     dlt_source=lexware_source(),
-    dlt_pipeline=dlt.pipeline(
-        pipeline_name="kontor_lexware",
-        destination=WAREHOUSE_ENGINE,
-        dataset_name=settings.DATASET,
-        pipelines_dir=str(
-            (CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data") / ".dlt"
-        ),
-    ),
+    dlt_pipeline=template_pipeline("kontor_lexware", settings.DATASET),
     name="lexware_raw",
     dagster_dlt_translator=KontorDltTranslator(),
     partitions_def=tenants_partitions,

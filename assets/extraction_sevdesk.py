@@ -5,7 +5,6 @@ run config selects incremental (default) or full refresh (sevDesk needs no backf
 from collections.abc import Iterator
 from typing import Literal
 
-import dlt
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -29,12 +28,11 @@ from pydantic import Field
 from assets.extraction import (
     CONFIG_AT_LOAD,
     RAW_COLUMNS,
-    WAREHOUSE_ENGINE,
     KontorConfigResource,
     materialization_metadata,
+    template_pipeline,
 )
 from assets.meta import OWNERS, layer_tags
-from core.config import config_path
 from pipelines.sevdesk import settings, sevdesk_source
 from pipelines.sevdesk.sync import sync_tenant
 
@@ -91,14 +89,7 @@ sevdesk_partitions = StaticPartitionsDefinition(
 
 @dlt_assets(
     dlt_source=sevdesk_source(),
-    dlt_pipeline=dlt.pipeline(
-        pipeline_name="kontor_sevdesk",
-        destination=WAREHOUSE_ENGINE,
-        dataset_name=settings.DATASET,
-        pipelines_dir=str(
-            (CONFIG_AT_LOAD.data_dir if CONFIG_AT_LOAD else config_path().parent / "data") / ".dlt"
-        ),
-    ),
+    dlt_pipeline=template_pipeline("kontor_sevdesk", settings.DATASET),
     name="sevdesk_raw",
     dagster_dlt_translator=SevdeskDltTranslator(),
     partitions_def=sevdesk_partitions,

@@ -96,3 +96,18 @@ def test_our_modules_use_no_deprecated_api():
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == ""
+
+
+def test_definitions_load_in_parallel_processes(tmp_path):
+    """Parallel runs each load the definitions at once; the dlt pipelines `@dlt_assets` is built with must
+    not make them trip over each other's folder (a FileExistsError CI hit under load)."""
+    (tmp_path / "kontor.yaml").write_text(CONFIG)
+    env = {**os.environ, "KONTOR_CONFIG": str(tmp_path / "kontor.yaml")}
+    code = "import assets.definitions"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 6, "\n".join(e[-1500:] for e in errors if e)
+    assert (tmp_path / "data" / ".dlt" / "kontor_lexware").is_dir()
