@@ -207,7 +207,7 @@ class CorrectionExecutor:
             outcome = Outcome(correction, REJECTED, str(exc))
             if not dry_run:
                 self.store.set_status(correction.stored_id, REJECTED, str(exc), run_id=self.run_id)
-            self._audit(outcome, "validate", started, detail=str(exc))
+            self.audit(outcome, "validate", started, detail=str(exc))
             return outcome
         owners = self.store.record_tenants(vc.entity.resource, vc.remote_id)
         if owners and correction.tenant not in owners:
@@ -219,7 +219,7 @@ class CorrectionExecutor:
             outcome = Outcome(correction, REJECTED, reason, resource=vc.resource_path)
             if not dry_run:
                 self.store.set_status(correction.stored_id, REJECTED, reason, run_id=self.run_id)
-            self._audit(outcome, "validate", started, detail=reason)
+            self.audit(outcome, "validate", started, detail=reason)
             return outcome
         blocked = self._blocked(vc, dry_run)
         if blocked is not None:
@@ -280,7 +280,7 @@ class CorrectionExecutor:
             )
             if not dry_run:
                 self.store.set_status(c.stored_id, c.status, str(exc), run_id=self.run_id)
-            self._audit(outcome, "bind", started, detail=str(exc))
+            self.audit(outcome, "bind", started, detail=str(exc))
             return outcome
         return None
 
@@ -296,7 +296,7 @@ class CorrectionExecutor:
             if vc.correction.status == IN_FLIGHT and not gone:
                 outcome.status = IN_FLIGHT  # an earlier PUT may have landed: decide on the next run
                 outcome.reason += "; an earlier write is unconfirmed, the next run checks the source again"
-            self._audit(outcome, "get", started, http_status=exc.status, detail=str(exc))
+            self.audit(outcome, "get", started, http_status=exc.status, detail=str(exc))
             return None
         if not isinstance(doc, dict):
             outcome.status, outcome.reason = FAILED, "the API returned something other than a record"
@@ -370,7 +370,7 @@ class CorrectionExecutor:
         doc = self._read(vc, outcome)
         if doc is not None and self._judge(vc, doc, outcome):
             outcome.reason = None
-        self._audit(
+        self.audit(
             outcome,
             "plan",
             started,
@@ -387,7 +387,7 @@ class CorrectionExecutor:
             if doc is not None and self._landed(vc, outcome):
                 return self._finish(vc, outcome)
             if doc is not None:
-                self._audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
+                self.audit(outcome, "check", now(), http_status=200, detail=outcome.reason)
             return self._finish(vc, outcome)
         body = put_body(vc.entity.resource, doc)
         set_path(body, outcome.path or vc.field.path, vc.new_value)
@@ -409,7 +409,7 @@ class CorrectionExecutor:
         except VersionConflictError as exc:
             outcome.status = "version_conflict"
             if exc.after_unanswered:  # an earlier attempt went unanswered: it may have landed
-                self._audit(
+                self.audit(
                     outcome,
                     "put",
                     started,
@@ -418,7 +418,7 @@ class CorrectionExecutor:
                     "that attempt may have landed; refetch and check",
                 )
                 raise  # stays in_flight: the next read tells whether our write landed
-            self._audit(
+            self.audit(
                 outcome,
                 "put",
                 started,
@@ -431,12 +431,12 @@ class CorrectionExecutor:
             raise
         except ValidationError as exc:
             outcome.status, outcome.reason = FAILED, f"Lexware Office refused the change: {exc}"
-            self._audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
+            self.audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
             return self._finish(vc, outcome)
         except LexwareError as exc:
             outcome.status = IN_FLIGHT
             outcome.reason = f"write unconfirmed ({exc}); the next run checks the source and finishes it"
-            self._audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
+            self.audit(outcome, "put", started, http_status=exc.status, detail=str(exc))
             return self._finish(vc, outcome)
         if self.hooks.after_put:
             self.hooks.after_put(vc, result)
@@ -444,7 +444,7 @@ class CorrectionExecutor:
         outcome.version_after = result.get("version") if isinstance(result, dict) else None
         if attempt > 1:
             outcome.reason = f"applied after {attempt - 1} version conflict(s); the other changes were kept"
-        self._audit(outcome, "put", started, http_status=200)
+        self.audit(outcome, "put", started, http_status=200)
         return self._finish(vc, outcome)
 
     def _landed(self, vc: ValidCorrection, outcome: Outcome) -> bool:
@@ -477,7 +477,7 @@ class CorrectionExecutor:
             version_after=outcome.version_before,
             attempts=outcome.attempts,
         )
-        self._audit(
+        self.audit(
             landed,
             "put",
             started,
@@ -493,12 +493,19 @@ class CorrectionExecutor:
             version_after=outcome.version_before,
             attempts=outcome.attempts,
         )
-        self._audit(checked, "check", now(), http_status=200, detail=outcome.reason)
+        self.audit(checked, "check", now(), http_status=200, detail=outcome.reason)
         return True
 
     def _finish(self, vc: ValidCorrection, outcome: Outcome) -> Outcome:
+        self.record_status(vc.correction, outcome)
+        if outcome.status == GAVE_UP:
+            self.audit(outcome, "give_up", now(), detail=outcome.reason)
+        return outcome
+
+    def record_status(self, correction: Correction, outcome: Outcome) -> None:
+        """Store the correction's status after this run's attempt (and the version it applied)."""
         self.store.set_status(
-            vc.correction.stored_id,
+            correction.stored_id,
             outcome.status,
             outcome.reason,
             run_id=self.run_id,
@@ -506,11 +513,8 @@ class CorrectionExecutor:
             applied_version=outcome.version_after if outcome.status == APPLIED else None,
             attempts=outcome.attempts or None,
         )
-        if outcome.status == GAVE_UP:
-            self._audit(outcome, "give_up", now(), detail=outcome.reason)
-        return outcome
 
-    def _audit(
+    def audit(
         self,
         outcome: Outcome,
         action: str,
@@ -518,7 +522,9 @@ class CorrectionExecutor:
         *,
         http_status: int | None = None,
         detail: str | None = None,
+        guarantee: str = GUARANTEE,
     ) -> None:
+        """One row of `writeback.audit` for a step of this run (`guarantee`: how the write was protected)."""
         c = outcome.correction
         self.store.audit(
             tenant=str(c.tenant or ""),
@@ -533,7 +539,7 @@ class CorrectionExecutor:
             version_after=outcome.version_after,
             http_status=http_status,
             detail=detail,
-            guarantee=GUARANTEE,
+            guarantee=guarantee,
         )
 
 

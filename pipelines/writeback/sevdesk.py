@@ -546,15 +546,7 @@ class SevdeskWriter:
         return outcome
 
     def _finish(self, sc: SevCorrection, outcome: Outcome) -> Outcome:
-        self.store.set_status(
-            sc.correction.stored_id,
-            outcome.status,
-            outcome.reason,
-            run_id=self.x.run_id,
-            version_before=outcome.version_before,
-            applied_version=outcome.version_after if outcome.status == APPLIED else None,
-            attempts=outcome.attempts or None,
-        )
+        self.x.record_status(sc.correction, outcome)
         return outcome
 
     def _audit(
@@ -566,22 +558,7 @@ class SevdeskWriter:
         http_status: int | None = None,
         detail: str | None = None,
     ) -> None:
-        c = outcome.correction
-        self.store.audit(
-            tenant=str(c.tenant or ""),
-            resource=outcome.resource or f"correction:{c.id}",
-            action=action,
-            outcome=outcome.status,
-            started_at=started,
-            correction_id=c.id,
-            run_id=self.x.run_id,
-            attempt=outcome.attempts or None,
-            version_before=outcome.version_before,
-            version_after=outcome.version_after,
-            http_status=http_status,
-            detail=detail,
-            guarantee=GUARANTEE,
-        )
+        self.x.audit(outcome, action, started, http_status=http_status, detail=detail, guarantee=GUARANTEE)
 
 
 def outcome_copy(outcome: Outcome, status: str) -> Outcome:
