@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
-import time
 from dataclasses import asdict
 
+from sandbox.cli_options import add_behaviour_options, add_server_options, run
 from sandbox.faults import parse_spec
 
 from .config import DENY_STATUSES, PLANS, SandboxConfig, TenantSpec
@@ -85,8 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve", help="run the emulator", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    add_server_options(p, port=8765)
     p.add_argument(
         "--tenant",
         action="append",
@@ -132,33 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
             type=_count,
             help=f"number of {name} (overrides --size; NAME= for one tenant)",
         )
-    p.add_argument(
-        "--rate-limit",
-        type=float,
-        default=2.0,
-        help="requests/second per API key, token bucket over all endpoints (default 2; 0 = off)",
-    )
-    p.add_argument(
-        "--burst",
-        type=int,
-        default=None,
-        help="token-bucket capacity per key (default: max(2, rate) = one second's worth; 2 at the real rate)",
-    )
-    p.add_argument(
-        "--retry-after", action="store_true", help="send a Retry-After header on 429 (default off)"
-    )
-    p.add_argument(
-        "--latency-ms",
-        type=float,
-        default=0.0,
-        help="mean added latency per /v1 request, uniformly jittered by --latency-jitter (default 0)",
-    )
-    p.add_argument(
-        "--latency-jitter",
-        type=float,
-        default=0.5,
-        help="jitter of the added latency as a fraction of the mean: 0.5 = 50-150%% (default), 0.2 = "
-        "80-120%%",
+    add_behaviour_options(
+        p,
+        rate_limit=2.0,
+        rate_help="requests/second per API key, token bucket over all endpoints (default 2; 0 = off)",
     )
     p.add_argument(
         "--faults",
@@ -167,29 +143,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="[NAME:]SPEC",
         type=_faults,
         help="fault injection spec, see below (NAME: for one tenant)",
-    )
-    p.add_argument(
-        "--fault-seed", type=int, default=0, help="seed of the per-tenant fault draw sequences (default 0)"
-    )
-    p.add_argument(
-        "--slow-seconds",
-        type=float,
-        default=35.0,
-        help="delay of a 'slow' fault, past a typical client timeout (default 35)",
-    )
-    p.add_argument(
-        "--churn",
-        type=float,
-        default=0.0,
-        metavar="RATE",
-        help="background edits per second by 'another user' (default 0 = off)",
-    )
-    p.add_argument(
-        "--state",
-        default=None,
-        metavar="FILE",
-        help="persist the books to FILE (loaded at start if present, saved within 1 s of a change "
-        "and at shutdown); default: in memory",
     )
     p.add_argument(
         "--stale-version-status",
@@ -245,7 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="rows one filter combination returns on any paged list (default 10000 as documented; "
         "smaller only to test slicing on small books)",
     )
-    p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
 
 
@@ -329,19 +281,8 @@ def _counts(args: argparse.Namespace, tenant: str | None, default: Counts | None
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sandbox.serve import serve
-
     from .app import Sandbox, build_asgi
     from .operator import build_operator_app
 
     config = config_from_args(args)
-    started = time.perf_counter()
-    return serve(
-        "sandbox",
-        Sandbox(config),
-        lambda sb: build_asgi(sb, build_operator_app(sb)),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        started=started,
-    )
+    return run("sandbox", args, lambda: Sandbox(config), lambda sb: build_asgi(sb, build_operator_app(sb)))

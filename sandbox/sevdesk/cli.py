@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import time
 
+from sandbox.cli_options import add_behaviour_options, add_server_options, run
 from sandbox.faults import parse_spec
 
 from .seed import SIZES, Counts
@@ -31,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "serve", help="run the emulator", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    p.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8767, help="port (default 8767)")
+    add_server_options(p, port=8767)
     p.add_argument(
         "--tenant",
         action="append",
@@ -45,32 +44,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", choices=sorted(SIZES), default="small", help="book size preset (default small)")
     for key in ("contacts", "invoices", "vouchers", "credit-notes"):
         p.add_argument(f"--{key}", type=int, default=None, metavar="N", help=f"override the {key} count")
-    p.add_argument(
-        "--rate-limit",
-        type=float,
-        default=0.0,
-        help="requests/second per token; 0 (default) = none, as no limit is published or observed",
-    )
-    p.add_argument("--burst", type=int, default=None, help="token bucket capacity (default max(2, rate))")
-    p.add_argument("--retry-after", action="store_true", help="send Retry-After on 429")
-    p.add_argument("--latency-ms", type=float, default=0.0, help="mean added latency per request")
-    p.add_argument(
-        "--latency-jitter", type=float, default=0.5, help="latency spread as a fraction of the mean"
+    add_behaviour_options(
+        p,
+        rate_limit=0.0,
+        rate_help="requests/second per token; 0 (default) = none, as no limit is published or observed",
     )
     p.add_argument("--faults", default="", metavar="SPEC", help="fault injection spec, see below")
-    p.add_argument("--fault-seed", type=int, default=0, help="seed of the fault draws (default 0)")
-    p.add_argument("--slow-seconds", type=float, default=35.0, help="delay of a 'slow' fault (default 35)")
-    p.add_argument(
-        "--churn",
-        type=float,
-        default=0.0,
-        metavar="RATE",
-        help="background edits per second by 'another user' (default 0 = off)",
-    )
-    p.add_argument(
-        "--state", default=None, metavar="FILE", help="persist the books to FILE (default: memory)"
-    )
-    p.add_argument("--log-level", default="warning", help="uvicorn log level (default warning)")
     return parser
 
 
@@ -107,19 +86,13 @@ def config_from_args(args: argparse.Namespace):
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from sandbox.serve import serve
-
     from .app import Sandbox, build_asgi, build_operator_app
 
     config = config_from_args(args)
-    started = time.perf_counter()
-    return serve(
+    return run(
         "sevdesk sandbox",
-        Sandbox(config),
+        args,
+        lambda: Sandbox(config),
         lambda sb: build_asgi(sb, build_operator_app(sb)),
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        started=started,
         api_path="/api/v1",
     )
