@@ -314,7 +314,7 @@ def save_voucher(r: Req) -> JSONResponse:
                 raise SevError(400, f"Missing required field voucher.{field}")
         if "taxRule" not in data:
             raise SevError(422, "A taxRule is required with sevdesk-Update 2.0")
-        voucher = _new_voucher(t, data)
+        voucher = books.new_voucher(t)
     if status not in ("50", "100"):
         raise SevError(422, "New vouchers can only be saved with status 50 or 100")
     for key in ("voucherDate", "deliveryDate", "paymentDeadline"):
@@ -344,60 +344,6 @@ def save_voucher(r: Req) -> JSONResponse:
         )
     r.sb.changed()
     return ok({"voucher": voucher, "voucherPos": t.positions("Voucher", voucher["id"])}, 201)
-
-
-def _new_voucher(t: TenantStore, data: dict) -> dict:
-    rec = t.header("Voucher")
-    rec.update(
-        createUser=ref("SevUser", 700001),
-        voucherDate=fmt_date(t.clock.now().date()),
-        supplierName=None,
-        description=None,
-        resultDisdar=None,
-        payDate=None,
-        status="50",
-        currency="EUR",
-        sumNet="0",
-        sumTax="0",
-        sumGross="0",
-        sumNetAccounting="0",
-        sumTaxAccounting="0",
-        sumGrossAccounting="0",
-        showNet="1",
-        paidAmount=0,
-        taxType=None,
-        creditDebit="C",
-        hidden="0",
-        voucherType="VOU",
-        recurringIntervall=None,
-        recurringInterval=None,
-        recurringStartDate=None,
-        recurringNextVoucher=None,
-        recurringLastVoucher=None,
-        recurringEndDate=None,
-        enshrined=None,
-        sendType=None,
-        inSource=None,
-        iban=None,
-        accountingSpecialCase=None,
-        paymentDeadline=None,
-        tip="0",
-        mileageRate="0",
-        selectedForPaymentFile="0",
-        supplierNameAtSave=None,
-        taxmaroStockAccount=None,
-        vatNumber=None,
-        deliveryDate=None,
-        deliveryDateUntil=None,
-        sumDiscountNet="0",
-        sumDiscountGross="0",
-        sumNetForeignCurrency="0",
-        sumTaxForeignCurrency="0",
-        sumGrossForeignCurrency="0",
-        sumDiscountNetForeignCurrency="0",
-        sumDiscountGrossForeignCurrency="0",
-    )
-    return rec
 
 
 def _save_position(t: TenantStore, voucher: dict, data: dict) -> dict:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from .model import DOCUMENTS, PARENT_FIELD, dec, fmt_ts, money, number, ref
+from .model import DOCUMENTS, PARENT_FIELD, dec, fmt_date, fmt_ts, money, number, ref
 from .store import TenantStore
 
 LEGACY_UNTIL = date(2025, 1, 1)  # documents dated before: bookkeeping system 1.0 (taxType, accountingType)
@@ -38,6 +38,94 @@ def tax_fields(day: date, rule: int) -> dict:
     if day < LEGACY_UNTIL:
         return {"taxType": "default" if rule in (1, 9) else ("eu" if rule == 3 else "ss"), "taxSet": None}
     return {"taxType": None, "taxRule": ref("TaxRule", rule)}
+
+
+VOUCHER_FIELDS: dict = dict(
+    supplierName=None,
+    description=None,
+    resultDisdar=None,
+    payDate=None,
+    status="50",
+    currency="EUR",
+    sumNet="0",
+    sumTax="0",
+    sumGross="0",
+    sumNetAccounting="0",
+    sumTaxAccounting="0",
+    sumGrossAccounting="0",
+    showNet="1",
+    paidAmount=0,
+    taxType=None,
+    creditDebit="C",
+    hidden="0",
+    voucherType="VOU",
+    recurringIntervall=None,
+    recurringInterval=None,
+    recurringStartDate=None,
+    recurringNextVoucher=None,
+    recurringLastVoucher=None,
+    recurringEndDate=None,
+    enshrined=None,
+    sendType=None,
+    inSource=None,
+    iban=None,
+    accountingSpecialCase=None,
+    paymentDeadline=None,
+    tip="0",
+    mileageRate="0",
+    selectedForPaymentFile="0",
+    supplierNameAtSave=None,
+    taxmaroStockAccount=None,
+    vatNumber=None,
+    deliveryDate=None,
+    deliveryDateUntil=None,
+    sumDiscountNet="0",
+    sumDiscountGross="0",
+    sumNetForeignCurrency="0",
+    sumTaxForeignCurrency="0",
+    sumGrossForeignCurrency="0",
+    sumDiscountNetForeignCurrency="0",
+    sumDiscountGrossForeignCurrency="0",
+)  # a new Voucher's fields after its header, in sevDesk's order (a draft of zero until positions)
+
+
+def new_voucher(t: TenantStore, stamp: str | None = None, **fields: object) -> dict:
+    """A Voucher record (not yet added): header, `VOUCHER_FIELDS` with `fields` over them."""
+    rec = t.header("Voucher", stamp, stamp) if stamp else t.header("Voucher")
+    rec.update(createUser=ref("SevUser", 700001), voucherDate=fmt_date(t.clock.now().date()))
+    rec.update(VOUCHER_FIELDS)
+    rec.update(fields)
+    return rec
+
+
+def new_bank_line(
+    t: TenantStore, stamp: str, amount: Decimal, purpose: str, payee: str | None, account_id: str, status: str
+) -> dict:
+    """A CheckAccountTransaction (not yet added) on `account_id`: 100 unmatched, 400 booked."""
+    tx = t.header("CheckAccountTransaction", stamp, stamp)
+    tx.update(
+        valueDate=stamp,
+        entryDate=stamp,
+        amount=dec(amount),
+        feeAmount=None,
+        gvCode=None,
+        entryText=None,
+        primaNotaNo=None,
+        paymtPurpose=purpose,
+        payeePayerBankCode=None,
+        payeePayerAcctNo=None,
+        payeePayerName=payee,
+        checkAccount=ref("CheckAccount", account_id),
+        status=status,
+        score=None,
+        compareHash=None,
+        enshrined=None,
+        obonoReceiptUuid=None,
+        externalId=None,
+        deletedAt=None,
+        restoredAt=None,
+    )
+    return tx
 
 
 # ---- positions and sums ------------------------------------------------------------------------------
@@ -221,30 +309,9 @@ def book(
             raise SevError(422, f"CheckAccountTransaction {existing['id']} is already booked")
         existing["status"] = "400"
         t.touch(existing, stamp)
-    tx = existing or t.header("CheckAccountTransaction", stamp, stamp)
-    if existing is None:
-        tx.update(
-            valueDate=stamp,
-            entryDate=stamp,
-            amount=dec(signed),
-            feeAmount=None,
-            gvCode=None,
-            entryText=None,
-            primaNotaNo=None,
-            paymtPurpose=purpose or f"{doc_number} {name}".strip(),
-            payeePayerBankCode=None,
-            payeePayerAcctNo=None,
-            payeePayerName=name or None,
-            checkAccount=ref("CheckAccount", account_id),
-            status="400",
-            score=None,
-            compareHash=None,
-            enshrined=None,
-            obonoReceiptUuid=None,
-            externalId=None,
-            deletedAt=None,
-            restoredAt=None,
-        )
+    tx = existing or new_bank_line(
+        t, stamp, signed, purpose or f"{doc_number} {name}".strip(), name or None, account_id, "400"
+    )
     t.add(tx)
     log = t.header("CheckAccountTransactionLog", stamp, stamp)
     del log["update"]  # the log carries `create` only

@@ -278,27 +278,6 @@ def _new_voucher(sb: Sandbox, t: TenantStore, rng: random.Random) -> dict | None
 
 def _bank_line(t: TenantStore, rng: random.Random) -> dict:
     stamp = fmt_ts(t.clock.now())
-    tx = t.header("CheckAccountTransaction", stamp, stamp)
-    tx.update(
-        valueDate=stamp,
-        entryDate=stamp,
-        amount=dec(Decimal(rng.randint(-20000, 20000) or 7) / 100),
-        feeAmount=None,
-        gvCode=None,
-        entryText=None,
-        primaNotaNo=None,
-        paymtPurpose="Überweisung",
-        payeePayerBankCode=None,
-        payeePayerAcctNo=None,
-        payeePayerName=rng.choice(N.LAST),
-        checkAccount=ref("CheckAccount", _bank(t)),
-        status="100",
-        score=None,
-        compareHash=None,
-        enshrined=None,
-        obonoReceiptUuid=None,
-        externalId=None,
-        deletedAt=None,
-        restoredAt=None,
-    )
+    amount = Decimal(rng.randint(-20000, 20000) or 7) / 100
+    tx = books.new_bank_line(t, stamp, amount, "Überweisung", rng.choice(N.LAST), _bank(t), "100")
     return t.add(tx)

@@ -13,7 +13,16 @@ from sandbox import names as N
 from sandbox.clock import BERLIN
 
 from . import books
-from .books import LEGACY_UNTIL, book, recompute, sales_position, tax_fields, voucher_position
+from .books import (
+    LEGACY_UNTIL,
+    book,
+    new_bank_line,
+    new_voucher,
+    recompute,
+    sales_position,
+    tax_fields,
+    voucher_position,
+)
 from .model import (
     ACCOUNTS_DATEV,
     COUNTRIES,
@@ -498,59 +507,23 @@ def _vouchers(
         legacy = day < LEGACY_UNTIL
         supplier = rng.choice(suppliers) if suppliers and rng.random() < 0.8 else None
         rule = (14 if rng.random() < 0.08 else 9) if expense else 1
-        rec = t.header("Voucher", stamp, stamp)
-        rec.update(createUser=ref("SevUser", 700001), voucherDate=fmt_date(day))
-        if supplier:
-            rec["supplier"] = ref("Contact", supplier["id"])
         name = supplier["name"] if supplier else rng.choice(["Tankstelle Nord", "Deutsche Bahn", "Amazon EU"])
-        rec.update(
+        rec = new_voucher(
+            t,
+            stamp,
+            voucherDate=fmt_date(day),
             supplierName=name,
             description=f"{'ER' if expense else 'AR'}-{day.year}-{i + 1:04d}",
-            document=ref("Document", t.new_id()),
-            resultDisdar=None,
-            payDate=None,
             status="100",
-            currency="EUR",
-            sumNet="0",
-            sumTax="0",
-            sumGross="0",
-            sumNetAccounting="0",
-            sumTaxAccounting="0",
-            sumGrossAccounting="0",
-            showNet="1",
-            paidAmount=0,
             creditDebit="C" if expense else "D",
-            hidden="0",
-            voucherType="VOU",
-            recurringIntervall=None,
-            recurringInterval=None,
-            recurringStartDate=None,
-            recurringNextVoucher=None,
-            recurringLastVoucher=None,
-            recurringEndDate=None,
-            enshrined=None,
-            sendType=None,
-            inSource=None,
-            iban=None,
-            accountingSpecialCase=None,
             paymentDeadline=fmt_date(day + timedelta(days=14)),
-            tip="0",
-            mileageRate="0",
-            selectedForPaymentFile="0",
             supplierNameAtSave=name,
-            taxmaroStockAccount=None,
-            vatNumber=None,
             deliveryDate=fmt_date(day),
-            deliveryDateUntil=None,
-            sumDiscountNet="0",
-            sumDiscountGross="0",
-            sumNetForeignCurrency="0",
-            sumTaxForeignCurrency="0",
-            sumGrossForeignCurrency="0",
-            sumDiscountNetForeignCurrency="0",
-            sumDiscountGrossForeignCurrency="0",
             **tax_fields(day, rule),
         )
+        rec["document"] = ref("Document", t.new_id())  # its id after the voucher's
+        if supplier:
+            rec["supplier"] = ref("Contact", supplier["id"])
         t.add(rec)
         for _ in range(rng.randint(1, 2)):
             account = rng.choice(EXPENSE_ACCOUNTS) if expense else 4285
@@ -582,28 +555,7 @@ def _bank_lines(t: TenantStore, rng: random.Random, n: int, anchor: datetime, ba
     """Bank lines nobody matched yet (status 100), e.g. fees and unknown transfers."""
     for _ in range(n):
         stamp = fmt_ts(_ts(_day(rng, anchor), rng, 7))
-        tx = t.header("CheckAccountTransaction", stamp, stamp)
         amount = Decimal(rng.randint(-40000, 60000)) / 100 or Decimal("-4.9")
-        tx.update(
-            valueDate=stamp,
-            entryDate=stamp,
-            amount=dec(amount),
-            feeAmount=None,
-            gvCode=None,
-            entryText=None,
-            primaNotaNo=None,
-            paymtPurpose=rng.choice(["Kontoführung", "Gutschrift", "Lastschrift", "Überweisung"]),
-            payeePayerBankCode=None,
-            payeePayerAcctNo=None,
-            payeePayerName=rng.choice(N.LAST),
-            checkAccount=ref("CheckAccount", bank),
-            status="100",
-            score=None,
-            compareHash=None,
-            enshrined=None,
-            obonoReceiptUuid=None,
-            externalId=None,
-            deletedAt=None,
-            restoredAt=None,
-        )
+        purpose = rng.choice(["Kontoführung", "Gutschrift", "Lastschrift", "Überweisung"])
+        tx = new_bank_line(t, stamp, amount, purpose, rng.choice(N.LAST), bank, "100")
         t.add(tx)
