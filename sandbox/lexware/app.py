@@ -7,10 +7,11 @@ import random
 import uuid
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from sandbox.churn import Churn
-from sandbox.faults import NOT_PERFORMED, FaultInjector
+from sandbox.faults import FaultInjector
+from sandbox.gateway import Gateway
 from sandbox.ratelimit import RateLimiter
 from sandbox.stats import Stats
 
@@ -33,10 +34,8 @@ from .store import TenantStore
 from .util import DEFAULT_ANCHOR, Clock
 from .webhooks import Webhooks
 
-UNAUTHORIZED = "_unauthorized"
 
-
-class Sandbox:
+class Sandbox(Gateway):
     def __init__(self, config: SandboxConfig) -> None:
         self.config = config
         self.clock = Clock(DEFAULT_ANCHOR)
@@ -109,63 +108,25 @@ class Sandbox:
 
         asyncio.get_running_loop().call_later(self.config.ocr_seconds, finish)
 
-    # ---- /v1 pipeline ----------------------------------------------------------------------------
-    async def handle(self, scope, receive, send) -> None:
-        request = Request(scope, receive)
+    # ---- /v1 pipeline (sandbox/gateway.py) -------------------------------------------------------
+    EMPTY_BODY = b'{"content":[]}'
+
+    def authenticate(self, request: Request) -> TenantStore | None:
         CLOCK.set(self.clock.now)  # error bodies' `timestamp` in sandbox time
-        method, path = request.method, request.url.path
         auth = request.headers.get("authorization", "")
-        tenant = self.by_key.get(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
-        if tenant is None:
-            self.stats.record(UNAUTHORIZED, method, path, 401)
-            await gateway(401, "Unauthorized")(scope, receive, send)
-            return
-        bucket = self.limiter.bucket(tenant.api_key)
-        if bucket is not None and not bucket.try_acquire():
-            await self._send(scope, receive, send, tenant, self._too_many(bucket))
-            return
-        if self.config.latency_ms > 0:
-            jitter = self.config.latency_jitter
-            factor = self._latency_rng.uniform(1 - jitter, 1 + jitter)
-            await asyncio.sleep(self.config.latency_ms / 1000 * factor)
-        fault = self.faults[tenant.name].draw()
-        if fault in NOT_PERFORMED:
-            if fault == "reset":
-                self.stats.record(tenant.name, method, path, "reset")  # type: ignore[arg-type]
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
-                    }
-                )
-                return  # uvicorn closes the connection mid-response
-            response = self._too_many(bucket) if fault == "429" else gateway(int(fault), None)
-            await self._send(scope, receive, send, tenant, response)
-            return
-        response = await self.dispatch(request, tenant)
-        if fault == "504":
-            response = gateway(504, "Endpoint request timed out")
-        elif fault == "slow":
-            await asyncio.sleep(self.config.slow_seconds)
-        elif fault == "malformed":
-            body = response.body or b'{"content":[]}'
-            response = Response(
-                body[: max(1, len(body) // 2)],
-                status_code=response.status_code,
-                media_type="application/json",
-            )
-        await self._send(scope, receive, send, tenant, response)
+        return self.by_key.get(auth[7:].strip()) if auth[:7].lower() == "bearer " else None
 
-    def _too_many(self, bucket) -> JSONResponse:
-        headers = (
-            {"Retry-After": str(bucket.retry_after() if bucket else 1)} if self.config.retry_after else None
-        )
-        return JSONResponse({"message": "Too Many Requests"}, status_code=429, headers=headers)
+    def unauthorized(self) -> Response:
+        return gateway(401, "Unauthorized")
 
-    async def _send(self, scope, receive, send, tenant: TenantStore, response: Response) -> None:
-        self.stats.record(tenant.name, scope["method"], scope["path"], response.status_code)
-        await response(scope, receive, send)
+    def too_many_body(self) -> dict:
+        return {"message": "Too Many Requests"}
+
+    def failed(self, status: int) -> Response:
+        return gateway(status, None)
+
+    def timed_out(self) -> Response:
+        return gateway(504, "Endpoint request timed out")
 
     async def dispatch(self, request: Request, tenant: TenantStore) -> Response:
         path = request.url.path

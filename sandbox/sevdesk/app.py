@@ -4,7 +4,6 @@ are the Lexware sandbox's shared pieces."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import re
@@ -15,11 +14,12 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from sandbox.churn import Churn
 from sandbox.clock import DEFAULT_ANCHOR, Clock
-from sandbox.faults import NOT_PERFORMED, FaultInjector
+from sandbox.faults import FaultInjector
+from sandbox.gateway import Gateway
 from sandbox.operator_api import common_routes, lifespan
 from sandbox.ratelimit import RateLimiter
 from sandbox.stats import Stats
@@ -29,8 +29,6 @@ from .books import SevError
 from .operations import ACTIONS, edit, step
 from .seed import SIZES, Counts, seed_tenant
 from .store import TenantStore
-
-UNAUTHORIZED = "_unauthorized"
 
 
 @dataclass
@@ -60,7 +58,7 @@ class SevStats(Stats):
         entry["by_endpoint"][f"{method} {re.sub(r'/[0-9]+(?=/|$)', '/{id}', path.rstrip('/'))}"] += 1
 
 
-class Sandbox:
+class Sandbox(Gateway):
     def __init__(self, config: SevdeskConfig) -> None:
         self.config = config
         self.clock = Clock(DEFAULT_ANCHOR)
@@ -90,72 +88,28 @@ class Sandbox:
     def changed(self) -> None:
         self.dirty = True
 
-    # ---- /api/v1 ---------------------------------------------------------------------------------
-    def _tenant(self, request: Request) -> TenantStore | None:
+    # ---- /api/v1 (sandbox/gateway.py) -----------------------------------------------------------
+    EMPTY_BODY = b'{"objects":[]}'
+
+    def authenticate(self, request: Request) -> TenantStore | None:
         """The raw token in `Authorization` (no Bearer prefix); the legacy `?token=` still works."""
         token = request.headers.get("authorization", "").strip() or request.query_params.get("token", "")
         return self.by_key.get(token)
 
-    async def handle(self, scope, receive, send) -> None:
-        request = Request(scope, receive)
-        method, path = request.method, request.url.path
-        tenant = self._tenant(request)
-        if tenant is None:
-            self.stats.record(UNAUTHORIZED, method, path, 401)
-            await api.error_body(SevError(401, "Authentication required"))(scope, receive, send)
-            return
-        bucket = self.limiter.bucket(tenant.api_key)
-        if bucket is not None and not bucket.try_acquire():
-            await self._send(scope, receive, send, tenant, self._too_many(bucket))
-            return
-        if self.config.latency_ms > 0:
-            jitter = self.config.latency_jitter
-            await asyncio.sleep(
-                self.config.latency_ms / 1000 * self._latency_rng.uniform(1 - jitter, 1 + jitter)
-            )
-        fault = self.faults[tenant.name].draw()
-        if fault in NOT_PERFORMED:
-            if fault == "reset":
-                self.stats.record(tenant.name, method, path, "reset")  # type: ignore[arg-type]
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 200,
-                        "headers": [(b"content-type", b"application/json"), (b"content-length", b"512")],
-                    }
-                )
-                return  # uvicorn closes the connection mid-response
-            response = (
-                self._too_many(bucket)
-                if fault == "429"
-                else api.error_body(
-                    SevError(int(fault), "Internal server error" if fault == "500" else "Service unavailable")
-                )
-            )
-            await self._send(scope, receive, send, tenant, response)
-            return
-        response = await self.dispatch(request, tenant)
-        if fault == "504":
-            response = Response("<html><body>504 Gateway Time-out</body></html>", 504, media_type="text/html")
-        elif fault == "slow":
-            await asyncio.sleep(self.config.slow_seconds)
-        elif fault == "malformed":
-            body = bytes(response.body or b'{"objects":[]}')
-            response = Response(
-                body[: max(1, len(body) // 2)], response.status_code, media_type="application/json"
-            )
-        await self._send(scope, receive, send, tenant, response)
+    def unauthorized(self) -> Response:
+        return api.error_body(SevError(401, "Authentication required"))
 
-    def _too_many(self, bucket) -> Response:
-        headers = (
-            {"Retry-After": str(bucket.retry_after() if bucket else 1)} if self.config.retry_after else None
+    def too_many_body(self) -> dict:
+        body: dict = json.loads(api.error_body(SevError(429, "Too many requests")).body)
+        return body
+
+    def failed(self, status: int) -> Response:
+        return api.error_body(
+            SevError(status, "Internal server error" if status == 500 else "Service unavailable")
         )
-        body = api.error_body(SevError(429, "Too many requests"))
-        return JSONResponse(json.loads(body.body), status_code=429, headers=headers)
 
-    async def _send(self, scope, receive, send, tenant: TenantStore, response: Response) -> None:
-        self.stats.record(tenant.name, scope["method"], scope["path"], response.status_code)
-        await response(scope, receive, send)
+    def timed_out(self) -> Response:
+        return Response("<html><body>504 Gateway Time-out</body></html>", 504, media_type="text/html")
 
     async def dispatch(self, request: Request, tenant: TenantStore) -> Response:
         found = api.match(request.method, request.url.path)
