@@ -31,7 +31,7 @@ docs: setup  ## regenerate docs/data-dictionary.md from the dbt YAML beside the 
 # this runs as root with apt (CI, fresh machines); elsewhere the test skips with one loud line.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 && \
+	  DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 && \
 	  echo "installed Debian's chromium for the browser check"; } || \
 	  echo "no chromium: the browser check of the Dagster UI will skip (apt-get install chromium)"
 
