@@ -59,7 +59,7 @@ bench: setup  ## every benchmark in bench/ (prints figures; bench_sync runs at t
 demo: setup  ## the whole chain against the sandbox, through Dagster, with a summary (python -m demo --help)
 	$(PY) -m demo $(ARGS)
 
-sql: setup  ## SQL console (Harlequin) on the analysts' snapshot, read-only (ARGS="--warehouse FILE")
+sql: setup  ## SQL console (Harlequin), read-only: the analysts' snapshot, or the PostgreSQL warehouse (ARGS="--warehouse FILE")
 	$(PY) -m kontor sql $(ARGS)
 
 demo-ui: setup  ## after `make demo`: Dagster UI with the demo's sandbox back (same books, port) and keys set

@@ -1,6 +1,7 @@
 """The warehouse: a DuckDB file (the embedded default) or a PostgreSQL database (`warehouse:` of
 kontor.yaml). The one place that knows the engine: the dlt destination (`destination`), a DB-API
-connection (`connect`) and dbt's target (`dbt_env`); everything else passes `config.warehouse` along.
+connection (`connect`; read-only for analysts: `connect_read_only`), dbt's target (`dbt_env`) and how a
+SQL client reaches it (`console_target`); everything else passes `config.warehouse` along.
 
 DuckDB lets one process hold the file for writing (and then nobody else may even read it). Every
 writer in Kontor takes `warehouse_lock` only around its short write step; extraction (HTTP, the slow
@@ -22,6 +23,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -105,6 +107,83 @@ def connect(warehouse: Warehouse, config: dict[str, Any] | None = None) -> Any:
     return when_free(lambda: duckdb.connect(str(warehouse), config=config or {}))
 
 
+READ_ONLY_SESSION = "-c default_transaction_read_only=on"  # libpq `options`: every transaction read-only
+
+
+def connect_read_only(warehouse: Warehouse) -> Any:
+    """A read-only connection for analysts (`with connect_read_only(w) as con: con.execute(...)`): the DuckDB
+    file opened read-only, or a PostgreSQL session whose transactions are read-only
+    (`default_transaction_read_only`; a guard against slips - the read-only role of docs/postgres.md is
+    what enforces it). Both take `?` placeholders and answer `execute(...).fetchall()` and `.df()`."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return PostgresConnection(warehouse, read_only=True)
+    return duckdb.connect(str(warehouse), read_only=True)
+
+
+def analyst_view(warehouse: Warehouse) -> Warehouse:
+    """What analysts read: a DuckDB warehouse's published snapshot (the file itself before the first one),
+    or the PostgreSQL database itself (MVCC: each load and build commits whole; no snapshot)."""
+    if isinstance(warehouse, PostgresWarehouse):
+        return warehouse
+    snapshot = snapshot_path(warehouse)
+    return snapshot if snapshot.exists() else warehouse
+
+
+def ensure_readable(warehouse: Warehouse) -> None:
+    """`FileNotFoundError` if the DuckDB file does not exist; PostgreSQL: connect once, read-only
+    (`ConfigError` if the URL's variable is unset, `WarehouseUnreachable` without the password)."""
+    if isinstance(warehouse, PostgresWarehouse):
+        connect_read_only(warehouse).close()
+    elif not warehouse.exists():
+        raise FileNotFoundError(f"{warehouse} does not exist")
+
+
+def query_errors() -> tuple[type[Exception], ...]:
+    """The exceptions a query on either engine raises (bad SQL, a missing table, a refused write)."""
+    import psycopg2
+
+    return (duckdb.Error, psycopg2.Error)
+
+
+def is_missing_object(exc: BaseException) -> bool:
+    """Whether a query failed because a schema or table does not exist (e.g. the models never ran)."""
+    undefined = {"42P01", "3F000"}  # PostgreSQL: undefined_table, invalid_schema_name
+    return isinstance(exc, duckdb.CatalogException) or getattr(exc, "pgcode", None) in undefined
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """How a SQL client (Harlequin) reaches the warehouse read-only, the password off its command line."""
+
+    adapter: str  # Harlequin's adapter: `duckdb` or `postgres`
+    args: list[str]  # the adapter's options and its target (the DuckDB file, or the URL without password)
+    env: dict[str, str]  # libpq settings to add to the client's environment (password, read-only session)
+    shown: str  # the target as messages may show it
+    note: str  # what a reader sees, for the console's first line
+    elsewhere: str  # how to connect with another client (when Harlequin lacks the adapter)
+
+
+def console_target(warehouse: Warehouse) -> ConsoleTarget:
+    """Harlequin's adapter and arguments for this warehouse, read-only: DuckDB's on the file; PostgreSQL's
+    (harlequin-postgres) on the URL without its password, which goes to the client as `PGPASSWORD` (never
+    on a command line that `ps` shows), `PGOPTIONS` making the session read-only as well."""
+    if not isinstance(warehouse, PostgresWarehouse):
+        args = ["--read-only", "--no-init", str(warehouse)]
+        note = "a sync replaces the snapshot, reopen to see it"
+        return ConsoleTarget("duckdb", args, {}, str(warehouse), note, f"duckdb -readonly {warehouse}")
+    url = warehouse.url
+    parts = urlsplit(url)
+    env = {"PGOPTIONS": READ_ONLY_SESSION, "PGAPPNAME": "kontor-sql"}
+    if parts.password is not None:
+        env["PGPASSWORD"] = unquote(parts.password)
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    bare = urlunsplit(parts._replace(netloc=f"{user}@{host}" if user else host))
+    note = "each query sees what loads and model builds have committed"
+    elsewhere = f'psql "${warehouse.url_env}" (or any PostgreSQL client with the URL in ${warehouse.url_env})'
+    return ConsoleTarget("postgres", ["--read-only", bare], env, redact(url), note, elsewhere)
+
+
 def create_objects(con: Any, ddl: str) -> None:
     """Run idempotent DDL (CREATE ... IF NOT EXISTS). PostgreSQL: under a transaction-scoped advisory
     lock, since concurrent runs creating the same schema or table collide even with IF NOT EXISTS."""
@@ -180,15 +259,20 @@ DDL_LOCK = 0x4B4F4E544F52  # the advisory lock key of Kontor's schema changes ("
 class PostgresConnection:
     """psycopg2 behind the part of DuckDB's connection API Kontor uses: `?` placeholders, `execute`
     returning something to fetch from (a DML answers its affected row count, as DuckDB does), JSON as
-    text, autocommit unless the SQL says BEGIN ... COMMIT."""
+    text, autocommit unless the SQL says BEGIN ... COMMIT. `read_only`: every transaction read-only."""
 
-    def __init__(self, warehouse: PostgresWarehouse, connect_timeout: int = 10) -> None:
+    def __init__(
+        self, warehouse: PostgresWarehouse, connect_timeout: int = 10, read_only: bool = False
+    ) -> None:
         import psycopg2
         import psycopg2.extras
 
         url = warehouse.url
+        session = {"options": READ_ONLY_SESSION} if read_only else {}
         try:
-            self._con = psycopg2.connect(url, connect_timeout=connect_timeout, application_name="kontor")
+            self._con = psycopg2.connect(
+                url, connect_timeout=connect_timeout, application_name="kontor", **session
+            )
         except psycopg2.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise WarehouseUnreachable(
@@ -259,6 +343,13 @@ class _Cursor:
         rows: list[tuple[Any, ...]] = self._cur.fetchall()
         return rows
 
+    def df(self) -> Any:
+        """The rows as a pandas DataFrame, like DuckDB's `.df()` (NUMERIC as float, as DuckDB's DECIMAL)."""
+        import pandas as pd
+
+        columns = [d[0] for d in self.description] if self.description else ["Count"]
+        return pd.DataFrame.from_records(self.fetchall(), columns=columns, coerce_float=True)
+
 
 def _placeholders(sql: str, with_params: bool) -> str:
     """DuckDB's `?` placeholders as psycopg2's `%s` (outside string literals; `%` doubled)."""
@@ -281,6 +372,8 @@ def _adapt(params: Sequence[Any] | None) -> Sequence[Any] | None:
     """Tuples/sets as lists (psycopg2 passes a list as an ARRAY, as DuckDB a LIST)."""
     if params is None:
         return None
+    if isinstance(params, dict):
+        raise ValueError("named parameters ($name) are DuckDB's; on PostgreSQL use ? with a list of values")
     return [sorted(p) if isinstance(p, (set, frozenset)) else p for p in params]
 
 

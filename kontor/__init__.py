@@ -1,13 +1,19 @@
 """Kontor for analysts in Python: the warehouse's marts and any SQL as pandas DataFrames.
 
     import kontor
-    wh = kontor.open()                      # the analysts' snapshot of the configured warehouse
+    wh = kontor.open()                      # the warehouse in kontor.yaml, as analysts read it
     aging = wh.table("marts.ar_aging")      # a whole table or view
     df = wh.sql("SELECT tenant_id, count(*) AS n FROM cdm.invoices GROUP BY 1")
 
-Read-only, and safe while syncs run: every query opens the snapshot read-only for just that query (a
-sync replaces the snapshot by atomic rename, so a query sees one complete build, and the next query the
-newest one); nothing ever holds the warehouse a job writes to.
+Read-only on either engine, one short connection per query, never in a running sync's way:
+- DuckDB (the default): the analysts' snapshot, opened read-only for just that query (a sync replaces it
+  by atomic rename, so a query sees one complete build, and the next query the newest one).
+- PostgreSQL (`warehouse: {engine: postgres}`): the database itself (MVCC), in a session whose
+  transactions are read-only; the URL comes from the variable named in kontor.yaml and is never shown.
+  The SQL is PostgreSQL's; parameters are `?` with a list (DuckDB's named `$name` are refused).
+
+`wh.sql(...)` returns a DataFrame on both; `with wh.connect() as con: con.execute(sql, [..]).fetchall()`
+gives rows (DB-API style: DuckDB's connection, or core.warehouse's PostgreSQL one with the same calls).
 """
 
 from __future__ import annotations
@@ -15,12 +21,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import duckdb
 import pandas as pd
 
-from core.config import load_config
-from core.warehouse import snapshot_path
+from core.config import PostgresWarehouse, load_config
+from core.warehouse import analyst_view, connect_read_only, ensure_readable, is_postgres
 
 __all__ = ["MARTS", "Warehouse", "WarehouseNotFound", "open"]
 
@@ -42,14 +48,32 @@ class WarehouseNotFound(FileNotFoundError):
 
 @dataclass(frozen=True)
 class Warehouse:
-    """A DuckDB file read-only, one short connection per query."""
+    """The warehouse read-only: a DuckDB file (normally the snapshot) or the PostgreSQL database."""
 
-    path: Path
+    target: Path | PostgresWarehouse
 
-    def sql(self, query: str, params: list | dict | None = None) -> pd.DataFrame:
-        """Run one SQL query (`?` or `$name` parameters) and return its rows as a DataFrame."""
-        with duckdb.connect(str(self.path), read_only=True) as con:
-            return con.execute(query, params).df()
+    @property
+    def engine(self) -> str:
+        """`duckdb` or `postgres`: which SQL dialect `sql` speaks."""
+        return "postgres" if is_postgres(self.target) else "duckdb"
+
+    @property
+    def path(self) -> Path | None:
+        """The DuckDB file read (None on PostgreSQL, which has no file)."""
+        return self.target if isinstance(self.target, Path) else None
+
+    def __str__(self) -> str:
+        return str(self.target)  # a file's path, or "PostgreSQL (URL in $VAR)": never the URL
+
+    def connect(self) -> Any:
+        """A read-only connection (use `with wh.connect() as con:`): `con.execute(sql, [..]).fetchall()`."""
+        return connect_read_only(self.target)
+
+    def sql(self, query: str, params: list[Any] | dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run one SQL query (`?` parameters; DuckDB also `$name`) and return its rows as a DataFrame."""
+        with self.connect() as con:
+            frame: pd.DataFrame = con.execute(query, params).df()
+            return frame
 
     def table(self, name: str) -> pd.DataFrame:
         """A whole table or view, `schema.table` (e.g. `marts.ar_aging`)."""
@@ -73,14 +97,13 @@ class Warehouse:
 
 
 def open(path: str | Path | None = None) -> Warehouse:
-    """The analysts' snapshot of the warehouse in kontor.yaml (or `$KONTOR_CONFIG`), or the DuckDB file
-    `path` (a warehouse or its snapshot) when given."""
-    if path is not None:
-        target = Path(path)
-    else:
-        warehouse = load_config().warehouse
-        snapshot = snapshot_path(warehouse)
-        target = snapshot if snapshot.exists() else warehouse
-    if not target.exists():
-        raise WarehouseNotFound(f"{target} does not exist: run `make demo` or `make sync` first")
+    """The warehouse in kontor.yaml (or `$KONTOR_CONFIG`) as analysts read it - a DuckDB warehouse's
+    snapshot, a PostgreSQL database itself -, or the DuckDB file `path` (a warehouse or its snapshot).
+    Raises `WarehouseNotFound` for a missing file, `core.warehouse.WarehouseUnreachable` for a database
+    that does not answer, `core.config.ConfigError` for a bad kontor.yaml or an unset URL variable."""
+    target = Path(path) if path is not None else analyst_view(load_config().warehouse)
+    try:
+        ensure_readable(target)
+    except FileNotFoundError as exc:
+        raise WarehouseNotFound(f"{exc}: run `make demo` or `make sync` first") from None
     return Warehouse(target)

@@ -1,7 +1,7 @@
 """`python -m report [--warehouse FILE] [--out reports]` (what `make report` runs).
 
-Reads the analysts' snapshot of the warehouse named in kontor.yaml (or $KONTOR_CONFIG) unless
-`--warehouse` names another DuckDB file; never blocks a running sync.
+Reads the warehouse named in kontor.yaml (or $KONTOR_CONFIG) as analysts do - a DuckDB warehouse's snapshot,
+a PostgreSQL database itself - unless `--warehouse` names a DuckDB file; never blocks a running sync.
 """
 
 from __future__ import annotations
@@ -11,25 +11,26 @@ import sys
 from pathlib import Path
 
 import kontor
-from core.config import ConfigError, load_config
+from core.config import ConfigError
+from core.warehouse import WarehouseUnreachable
 from report.render import ReportError, render
 
 
-def default_warehouse() -> Path:
-    """The snapshot of the configured warehouse (the warehouse itself if no snapshot exists yet)."""
+def default_warehouse() -> kontor.Warehouse:
+    """The configured warehouse as analysts read it (`kontor.open()`)."""
     try:
-        return kontor.open().path
-    except kontor.WarehouseNotFound:
-        return load_config().warehouse  # render() explains what to run
+        return kontor.open()
+    except (kontor.WarehouseNotFound, WarehouseUnreachable) as exc:
+        raise ReportError(str(exc)) from exc
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m report", description=__doc__.splitlines()[0])
-    parser.add_argument("--warehouse", help="DuckDB file with the marts (default: the configured snapshot)")
+    parser.add_argument("--warehouse", help="DuckDB file with the marts (default: the configured warehouse)")
     parser.add_argument("--out", default="reports", help="output folder (default: reports/)")
     args = parser.parse_args(argv)
     try:
-        warehouse = Path(args.warehouse) if args.warehouse else default_warehouse()
+        warehouse: kontor.Warehouse | Path = Path(args.warehouse) if args.warehouse else default_warehouse()
         report = render(warehouse, Path(args.out))
     except (ConfigError, ReportError) as exc:
         print(f"report: {exc}", file=sys.stderr)

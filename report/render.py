@@ -1,6 +1,6 @@
 """The analyst report: receivables aging and revenue by month per tenant, read from the marts with
-SQL through `kontor.open` (pandas), drawn as PNG charts (matplotlib, Agg), one HTML page per tenant
-(jinja2) reachable from `index.html`.
+SQL through `kontor.open` (pandas; the DuckDB snapshot or the PostgreSQL database alike), drawn as PNG
+charts (matplotlib, Agg), one HTML page per tenant (jinja2) reachable from `index.html`.
 
 `render(warehouse, out_dir)` returns the numbers it read and the bar heights it actually drew (taken
 from the charts' axes; also in `report.json`), so a reader or a test can hold every bar against a
@@ -15,7 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import duckdb
 import matplotlib
 
 matplotlib.use("Agg")
@@ -24,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from matplotlib.ticker import StrMethodFormatter
 
 import kontor
+from core.warehouse import WarehouseUnreachable, is_missing_object, query_errors
 
 # The aging buckets as drawn, left to right; they add up to the open amount (marts.ar_aging's
 # bucket_0_30 holds the not-yet-due part too, so "1-30" is bucket_0_30 minus not_yet_due_amount).
@@ -34,21 +34,23 @@ BUCKETS = {
     "bucket_61_90": "61-90",
     "bucket_90_plus": "90+",
 }
+# SQL both engines speak (DuckDB and PostgreSQL): no GROUP BY ALL, strftime or any_value
 AGING_SQL = """
-SELECT tenant_id, any_value(as_of_date)::VARCHAR AS as_of_date,
-       sum(total_open_amount)::DOUBLE AS total_open_amount,
-       sum(not_yet_due_amount)::DOUBLE AS not_yet_due,
-       sum(bucket_0_30 - not_yet_due_amount)::DOUBLE AS days_1_30,
-       sum(bucket_31_60)::DOUBLE AS bucket_31_60,
-       sum(bucket_61_90)::DOUBLE AS bucket_61_90,
-       sum(bucket_90_plus)::DOUBLE AS bucket_90_plus
+SELECT tenant_id, CAST(min(as_of_date) AS VARCHAR) AS as_of_date,
+       CAST(sum(total_open_amount) AS DOUBLE PRECISION) AS total_open_amount,
+       CAST(sum(not_yet_due_amount) AS DOUBLE PRECISION) AS not_yet_due,
+       CAST(sum(bucket_0_30 - not_yet_due_amount) AS DOUBLE PRECISION) AS days_1_30,
+       CAST(sum(bucket_31_60) AS DOUBLE PRECISION) AS bucket_31_60,
+       CAST(sum(bucket_61_90) AS DOUBLE PRECISION) AS bucket_61_90,
+       CAST(sum(bucket_90_plus) AS DOUBLE PRECISION) AS bucket_90_plus
 FROM marts.ar_aging GROUP BY tenant_id ORDER BY tenant_id
 """
 REVENUE_SQL = """
-SELECT tenant_id, strftime(month, '%Y-%m') AS month, sum(net_amount)::DOUBLE AS net_amount
-FROM marts.revenue_by_month GROUP BY ALL ORDER BY tenant_id, month
+SELECT tenant_id, substr(CAST(month AS VARCHAR), 1, 7) AS month,
+       CAST(sum(net_amount) AS DOUBLE PRECISION) AS net_amount
+FROM marts.revenue_by_month GROUP BY 1, 2 ORDER BY 1, 2
 """
-AS_OF_SQL = "SELECT as_of_date::VARCHAR AS as_of_date FROM marts.as_of"
+AS_OF_SQL = "SELECT CAST(as_of_date AS VARCHAR) AS as_of_date FROM marts.as_of"
 TEMPLATES = Path(__file__).parent / "templates"
 
 
@@ -86,17 +88,18 @@ def partial_month(as_of: str | None) -> str | None:
     return f"{day:%Y-%m}" if (day + dt.timedelta(days=1)).month == day.month else None
 
 
-def read_marts(warehouse: Path) -> list[TenantReport]:
-    """Aging buckets and monthly net revenue per tenant, straight from the marts (via `kontor.open`)."""
+def read_marts(warehouse: kontor.Warehouse) -> list[TenantReport]:
+    """Aging buckets and monthly net revenue per tenant, straight from the marts (same SQL on DuckDB and
+    PostgreSQL)."""
     try:
-        wh = kontor.open(warehouse)
-        aging, revenue, as_of = wh.sql(AGING_SQL), wh.sql(REVENUE_SQL), wh.sql(AS_OF_SQL)
-    except kontor.WarehouseNotFound as exc:
-        raise ReportError(str(exc)) from exc
-    except duckdb.CatalogException as exc:
-        raise ReportError(f"{warehouse} has no marts yet (build the models: job kontor_transform)") from exc
-    except duckdb.Error as exc:
-        raise ReportError(f"cannot open {warehouse} read-only ({exc}); read the snapshot instead") from exc
+        aging, revenue, as_of = (warehouse.sql(q) for q in (AGING_SQL, REVENUE_SQL, AS_OF_SQL))
+    except query_errors() as exc:
+        if is_missing_object(exc):
+            raise ReportError(
+                f"{warehouse} has no marts yet (build the models: job kontor_transform)"
+            ) from exc
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ReportError(f"cannot read the marts of {warehouse} read-only: {first}") from exc
     marts_as_of = as_of["as_of_date"].iloc[0] if len(as_of) else None
     tenants: dict[str, TenantReport] = {}
     for row in aging.itertuples(index=False):
@@ -165,14 +168,26 @@ def _revenue_chart(t: TenantReport, path: Path) -> list[float]:
     return _finish(fig, ax, f"{t.tenant}: net revenue by month (invoices minus credit notes)", path)
 
 
-def render(warehouse: Path, out_dir: Path) -> Report:
+def open_warehouse(warehouse: kontor.Warehouse | Path) -> kontor.Warehouse:
+    """`warehouse` as `kontor.open` gives it (a DuckDB file is opened read-only); `ReportError` otherwise."""
+    if isinstance(warehouse, kontor.Warehouse):
+        return warehouse
+    try:
+        return kontor.open(warehouse)
+    except (kontor.WarehouseNotFound, WarehouseUnreachable) as exc:
+        raise ReportError(str(exc)) from exc
+
+
+def render(warehouse: kontor.Warehouse | Path, out_dir: Path) -> Report:
     """Write per tenant `<tenant>.html` with `<tenant>_aging.png` and `<tenant>_revenue.png`, the
-    `index.html` linking them, and `report.json` to out_dir."""
-    tenants = read_marts(warehouse)
+    `index.html` linking them, and `report.json` to out_dir. `warehouse`: what `kontor.open()` returns
+    (a DuckDB snapshot or the PostgreSQL database) or a DuckDB file."""
+    wh = open_warehouse(warehouse)
+    tenants = read_marts(wh)
     out_dir.mkdir(parents=True, exist_ok=True)
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    common = {"buckets": BUCKETS, "warehouse": str(warehouse), "generated": generated}
+    common = {"buckets": BUCKETS, "warehouse": str(wh), "generated": generated}
     for t in tenants:
         if t.aging:
             t.aging_png = f"{t.tenant}_aging.png"
@@ -186,6 +201,6 @@ def render(warehouse: Path, out_dir: Path) -> Report:
         )
     html = out_dir / "index.html"
     html.write_text(env.get_template("index.html.j2").render(tenants=tenants, **common), encoding="utf-8")
-    report = Report(str(warehouse), generated, tenants, str(html))
+    report = Report(str(wh), generated, tenants, str(html))
     (out_dir / "report.json").write_text(json.dumps(asdict(report), indent=1), encoding="utf-8")
     return report

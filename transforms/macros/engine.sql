@@ -274,6 +274,10 @@
     LANGUAGE plpgsql IMMUTABLE AS $$
     DECLARE r {{ type }};
     BEGIN
+        {%- if type == 'TIMESTAMPTZ' %}
+        {#- ISO text only, as DuckDB's TRY_CAST: PostgreSQL would read '03.12.2025' as March 12th #}
+        IF v !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+([+-][0-9:]+|Z)?)?$' THEN RETURN NULL; END IF;
+        {%- endif %}
         r := CAST(v AS {{ type }});
         {%- if type.startswith('DECIMAL') %}
         IF r = 'NaN' THEN RETURN NULL; END IF;
