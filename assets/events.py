@@ -29,7 +29,7 @@ from core.config import ConfigError
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
-from pipelines.lexware.events import EventStore, ensure_subscriptions
+from pipelines.lexware.events import ensure_subscriptions, open_event_store
 
 OP = "lexware_raw"
 # an event run reads contacts by id and the voucher list (+ details, payments); profile and posting
@@ -62,7 +62,7 @@ def lexware_events_sensor(
     config = kontor.load()
     if config.webhooks is None:
         return SkipReason("no `webhooks:` section in kontor.yaml: polling only")
-    pending = EventStore(config.webhooks.store).pending_tenants()
+    pending = open_event_store(config).pending_tenants()
     known = set(tenants_partitions.get_partition_keys())
     requests = [
         RunRequest(

@@ -26,12 +26,14 @@ from assets.definitions import defs
 from assets.events import _run_key, lexware_events_sensor
 from assets.extraction import KontorConfigResource
 from core.config import load_config
+from core.warehouse import connect
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
-from pipelines.lexware.events import EventStore, ensure_subscriptions
+from pipelines.lexware.events import EventStore, ensure_subscriptions, open_event_store
 from pipelines.lexware.sync import sync_events, sync_tenant
 from sandbox.process import free_port, start_sandbox
 from tests.extraction_helpers import assert_matches_export, count_rows, rows
+from tests.services import postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_ENV = "KONTOR_TEST_EVENTS_KEY"
@@ -352,3 +354,49 @@ def test_a_redelivery_is_stored_once_and_events_a_failed_run_left_get_another_ru
     assert _run_key("demo", newest, oldest) == f"events-demo-{newest}"  # one run per batch
     stale = (datetime.now(UTC) - 2.5 * settings.EVENT_RETRY_AFTER).isoformat()
     assert _run_key("demo", newest, stale) == f"events-demo-{newest}-retry-2"  # its run failed: again
+
+
+def test_with_a_postgres_warehouse_events_live_in_it_for_every_host(tmp_path):
+    """`engine: postgres`: the receiver stores deliveries in `meta.webhook_events` of the warehouse (no
+    SQLite file on the receiver's host), a redelivery once; an event run on another process reads them
+    there, loads the named contact and marks them processed."""
+    url_env = "KONTOR_TEST_EVENTS_PG_URL"
+    with (
+        postgres_database("events") as url,
+        start_sandbox(
+            tenants={"demo": KEY}, rate_limit=1000, size="small", webhook_retry_seconds=RETRIES
+        ) as sb,
+    ):
+        os.environ[KEY_ENV], os.environ[url_env] = KEY, url
+        port = free_port()
+        path = write_config(tmp_path, sb.base_url, port)
+        text = path.read_text().replace(
+            "warehouse: data/warehouse.duckdb\n", f"warehouse:\n  engine: postgres\n  url_env: {url_env}\n"
+        )
+        path.write_text(text)
+        config = load_config(path)
+        with receiver(config.path, port):
+            sync_tenant(config, "demo")
+            with client(config) as c:
+                ensure_subscriptions(c, config.webhooks.callback_url("demo"))
+            store = open_event_store(config)
+            contact = sb.export("demo")["contacts"][2]
+            sb.edit("demo", "contacts", contact["id"], changes={"note": "per Webhook in PostgreSQL"})
+            wait_for(lambda: len(store.pending("demo")) == 1, "the stored event")
+            [event] = store.pending("demo")
+            redelivery = {
+                "organizationId": sb.export("demo")["organizationId"],
+                "eventType": event.event_type,
+                "resourceId": event.resource_id,
+                "eventDate": event.event_date,
+            }
+            assert not store.add("demo", redelivery)  # stored once
+            result = sync_events(config, "demo")
+        with connect(config.warehouse) as con:
+            stored = con.execute(
+                "SELECT resource_id, processed_at IS NOT NULL FROM meta.webhook_events WHERE tenant = 'demo'"
+            ).fetchall()
+        assert stored == [(contact["id"], True)]
+        assert not config.webhooks.store.exists()  # nothing on the receiver's disk
+        assert result.events == 1 and store.pending("demo") == []
+        assert rows(config, "contacts", "demo")[contact["id"]]["note"] == "per Webhook in PostgreSQL"

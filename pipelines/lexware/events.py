@@ -6,8 +6,10 @@ records afterwards ("fetch-then-reconcile"): a record is loaded as it is at fetc
 event describes it. Deliveries are at-least-once and unordered; the store keeps one row per
 (tenant, eventType, resourceId, eventDate), so a retried delivery is stored once.
 
-The store is a SQLite file beside the warehouse (WAL mode): the receiver writes it while DuckDB's single
-writer is busy, and an accepted event stays there until a run that loaded it marks it processed.
+The store is a SQLite file beside a DuckDB warehouse (WAL mode: the receiver writes it while DuckDB's
+single writer is busy), or, with a PostgreSQL warehouse, the table `meta.webhook_events` in it, so a
+receiver and workers on any host share the events. An accepted event stays there until a run that
+loaded it marks it processed.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from core.config import KontorConfig, PostgresWarehouse
+from core.warehouse import connect, create_objects
 from pipelines.lexware import settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import VersionConflictError
@@ -48,6 +52,21 @@ CREATE TABLE IF NOT EXISTS events (
     UNIQUE (tenant, event_type, resource_id, event_date)
 );
 CREATE INDEX IF NOT EXISTS events_pending ON events (tenant, processed_at, id);
+"""
+POSTGRES_SCHEMA = """
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS meta.webhook_events (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    event_date TEXT NOT NULL,
+    organization_id TEXT,
+    received_at TEXT NOT NULL,
+    processed_at TEXT,
+    UNIQUE (tenant, event_type, resource_id, event_date)
+);
+CREATE INDEX IF NOT EXISTS webhook_events_pending ON meta.webhook_events (tenant, processed_at, id);
 """
 
 
@@ -90,6 +109,8 @@ class EventStore:
     """Received events in a SQLite file (WAL). Each call opens its own short connection, so the receiver,
     the sensor and runs in other processes share the file safely."""
 
+    TABLE = "events"
+
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -98,7 +119,7 @@ class EventStore:
             con.executescript(SCHEMA)
 
     @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
+    def _connect(self) -> Iterator[Any]:
         con = sqlite3.connect(self.path, timeout=30)
         try:
             with con:  # one transaction, committed (durably: synchronous=FULL) on success
@@ -110,9 +131,9 @@ class EventStore:
     def add(self, tenant: str, payload: dict[str, Any]) -> bool:
         """Store one event; False if it was stored before (a retried delivery)."""
         with self._connect() as con:
-            cur = con.execute(
-                "INSERT OR IGNORE INTO events (tenant, event_type, resource_id, event_date, organization_id, "
-                "received_at) VALUES (?, ?, ?, ?, ?, ?)",
+            row = con.execute(
+                f"INSERT INTO {self.TABLE} (tenant, event_type, resource_id, event_date, organization_id, "
+                "received_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                 [
                     tenant,
                     payload["eventType"],
@@ -121,14 +142,14 @@ class EventStore:
                     payload.get("organizationId"),
                     datetime.now(UTC).isoformat(),
                 ],
-            )
-            return cur.rowcount == 1
+            ).fetchone()
+            return row is not None
 
     def pending(self, tenant: str, up_to: int | None = None) -> list[Event]:
         """The tenant's events not yet processed (ids <= up_to if given), oldest first."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT id, tenant, event_type, resource_id, event_date FROM events "
+                f"SELECT id, tenant, event_type, resource_id, event_date FROM {self.TABLE} "
                 "WHERE tenant = ? AND processed_at IS NULL AND id <= ? ORDER BY id",
                 [tenant, up_to if up_to is not None else 2**62],
             ).fetchall()
@@ -138,7 +159,7 @@ class EventStore:
         """{tenant: (newest pending event id, oldest pending received_at)} for tenants with pending events."""
         with self._connect() as con:
             rows = con.execute(
-                "SELECT tenant, max(id), min(received_at) FROM events WHERE processed_at IS NULL "
+                f"SELECT tenant, max(id), min(received_at) FROM {self.TABLE} WHERE processed_at IS NULL "
                 "GROUP BY tenant"
             ).fetchall()
         return {tenant: (newest, oldest) for tenant, newest, oldest in rows}
@@ -146,9 +167,36 @@ class EventStore:
     def mark_processed(self, tenant: str, ids: list[int]) -> None:
         with self._connect() as con:
             con.executemany(
-                "UPDATE events SET processed_at = ? WHERE tenant = ? AND id = ?",
+                f"UPDATE {self.TABLE} SET processed_at = ? WHERE tenant = ? AND id = ?",
                 [(datetime.now(UTC).isoformat(), tenant, i) for i in ids],
             )
+
+
+class PostgresEventStore(EventStore):
+    """Received events in the PostgreSQL warehouse (`meta.webhook_events`): the receiver, the sensor and
+    runs on every host share them; each call is one autocommitted statement."""
+
+    TABLE = "meta.webhook_events"
+
+    def __init__(self, warehouse: PostgresWarehouse) -> None:
+        self.warehouse = warehouse
+        with self._connect() as con:
+            create_objects(con, POSTGRES_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[Any]:
+        with connect(self.warehouse) as con:
+            yield con
+
+
+def open_event_store(config: KontorConfig) -> EventStore:
+    """The event store of this installation: in the PostgreSQL warehouse, or a SQLite file beside DuckDB's
+    (`webhooks: store:`)."""
+    if isinstance(config.warehouse, PostgresWarehouse):
+        return PostgresEventStore(config.warehouse)
+    if config.webhooks is None:
+        raise ValueError(f"{config.path}: no `webhooks:` section, so there is no event store")
+    return EventStore(config.webhooks.store)
 
 
 # -- what a batch of events asks for ------------------------------------------------------------------

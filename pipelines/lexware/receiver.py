@@ -25,7 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from core.config import KontorConfig, load_config
-from pipelines.lexware.events import EVENT_FIELDS, EventStore, load_public_key, signature_valid
+from pipelines.lexware.events import EVENT_FIELDS, load_public_key, open_event_store, signature_valid
 
 log = logging.getLogger("kontor.receiver")
 SIGNATURE_HEADER = "X-Lxo-Signature"
@@ -49,7 +49,7 @@ class _Key:
 def create_app(config: KontorConfig) -> Starlette:
     tenants = {t.name for t in config.tenants}
     hooks = config.webhooks
-    store = EventStore(hooks.store) if hooks else None
+    store = open_event_store(config) if hooks else None
     key = _Key(hooks.public_key if hooks else None)
 
     async def receive(request: Request) -> Response:

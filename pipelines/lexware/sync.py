@@ -33,7 +33,7 @@ from core.warehouse import (
 from pipelines.lexware import Mode, binding, deletes, lexware_source, settings
 from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import LexwareError
-from pipelines.lexware.events import EventStore, EventTargets, targets
+from pipelines.lexware.events import EventTargets, open_event_store, targets
 from pipelines.lexware.helpers import RunReport
 
 log = logging.getLogger(__name__)
@@ -215,7 +215,7 @@ def sync_events(
     flag confirmed deletions, then mark them processed. A failed run leaves them pending for the next."""
     if config.webhooks is None:
         raise ValueError(f"{config.path}: no `webhooks:` section, so there are no events to process")
-    store = EventStore(config.webhooks.store)
+    store = open_event_store(config)
     batch = store.pending(tenant_name, up_to)
     result = sync_tenant(config, tenant_name, "events", events=targets(batch), tables=tables)
     store.mark_processed(tenant_name, [e.id for e in batch])
