@@ -10,8 +10,11 @@ compares its `organizationId` with the tenant's binding:
 - for warehouses older than the bindings table, the tenant's rows in `raw_lexware.profile`.
 
 A mismatch, or an organisation already bound to another tenant, raises `TenantBindingError` naming
-the tenant and both organisations before any data request. An operator re-binds deliberately with
-`python -m pipelines.cli rebind --tenant NAME [--purge]` (docs/operations.md).
+the tenant and both organisations before any data request. The warehouse is read before the key is
+asked (`read`), so the answer is compared in memory and the tenant's first data request follows it at
+once; only a first sync writes afterwards (checked again in the same connection as its record). An
+operator re-binds deliberately with `python -m pipelines.cli rebind --tenant NAME [--purge]`
+(docs/operations.md).
 """
 
 from __future__ import annotations
