@@ -101,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         backfill_window(args.mode, args.start, args.end)
     except ValueError as exc:
         parser.error(str(exc))
+    _quiet_gc()  # this process's own setting: the command runs nothing else
     results = sync_all(str(config.path), tenants, args.mode, args.start, args.end, args.workers)
     failed = [r for r in results if not r["ok"]]
     for r in failed:  # last, in plain words, so nothing printed later hides them
@@ -120,7 +121,6 @@ def sync_all(
 ) -> list[dict[str, Any]]:
     """Sync `tenants` in a bounded thread pool; print each result line as its tenant finishes and return
     the results in the order of `tenants`."""
-    _quiet_gc()
     with ThreadPoolExecutor(max_workers=min(workers, len(tenants)), thread_name_prefix="tenant") as pool:
         futures = [pool.submit(_run, config_path, name, mode, start, end) for name in tenants]
         for future in as_completed(futures):
