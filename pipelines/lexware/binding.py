@@ -10,8 +10,11 @@ compares its `organizationId` with the tenant's binding:
 - for warehouses older than the bindings table, the tenant's rows in `raw_lexware.profile`.
 
 A mismatch, or an organisation already bound to another tenant, raises `TenantBindingError` naming
-the tenant and both organisations before any data request. An operator re-binds deliberately with
-`python -m pipelines.cli rebind --tenant NAME [--purge]` (docs/operations.md).
+the tenant and both organisations before any data request. The warehouse is read before the key is
+asked (`read`), so the answer is compared in memory and the tenant's first data request follows it at
+once; only a first sync writes afterwards (checked again in the same connection as its record). An
+operator re-binds deliberately with `python -m pipelines.cli rebind --tenant NAME [--purge]`
+(docs/operations.md).
 """
 
 from __future__ import annotations
@@ -65,52 +68,78 @@ def answering(client: LexwareClient) -> Organisation | None:
     return Organisation(body["organizationId"], body.get("companyName"))
 
 
-def check(config: KontorConfig, tenant: TenantConfig, client: LexwareClient) -> Organisation | None:
+@dataclass(frozen=True)
+class Known:
+    """What the warehouse tells about a tenant's binding, read before its key is asked, so the answer
+    is compared in memory and the tenant's next request follows without a round of queries."""
+
+    expected: Organisation | None  # the organisation the tenant must answer for (None: first sync)
+    source: str | None  # where `expected` comes from, for the error message
+    recorded: Organisation | None  # the binding in kontor.tenant_bindings
+    others: dict[str, str]  # organisation id -> the other tenant bound to it (recorded, else by rows)
+
+
+def read(con: Any, tenant: TenantConfig) -> Known:
+    """The tenant's binding and every other tenant's, on an open warehouse connection (under the lock)."""
+    recorded = _recorded(con, tenant.name)
+    expected, source = _expected(con, tenant)
+    return Known(expected, source, recorded, _others(con, tenant.name))
+
+
+def check(
+    config: KontorConfig, tenant: TenantConfig, client: LexwareClient, known: Known | None = None
+) -> Organisation | None:
     """Verify the key answers for the tenant's organisation; record the binding at the first sync.
     Raises `TenantBindingError` before any data request; returns the organisation (None: unverifiable,
-    /v1/profile not in plan - logged)."""
+    /v1/profile not in plan - logged). `known`: `read` already (else it is read here, before asking)."""
+    if known is None:
+        with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
+            known = read(con, tenant)
     actual = answering(client)
     if actual is None:
         log.warning(
             "tenant %s: /v1/profile is outside the key's plan; its organisation is unverified", tenant.name
         )
         return None
-    with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
-        recorded = _recorded(con, tenant.name)
-        expected, source = _expected(con, tenant)
-        if expected is not None and expected.id != actual.id:
-            raise TenantBindingError(
-                tenant.name,
-                (
-                    f"the API key in {tenant.api_key_env} answers for organisation {actual}, but the tenant "
-                    f"is bound to organisation {expected} ({source}); stopped before any data request, "
-                    f"nothing loaded. Fix {tenant.api_key_env}, or re-bind deliberately: "
-                    f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
-                ),
-            )
-        if recorded is not None and recorded.id != actual.id:  # pinned anew, rows of another organisation
-            raise TenantBindingError(
-                tenant.name,
-                (
-                    f"kontor.yaml pins organisation {actual.id}, "
-                    "but the warehouse holds the tenant's rows of "
-                    f"organisation {recorded}; stopped before any data request. Re-bind deliberately: "
-                    f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
-                ),
-            )
-        other = _bound_elsewhere(con, tenant.name, actual.id)
-        if other:
-            raise TenantBindingError(
-                tenant.name,
-                (
-                    f"the API key in {tenant.api_key_env} answers for organisation {actual}, which is "
-                    f"already bound to tenant {other!r}: two tenants would hold the same books; stopped "
-                    f"before any data request, nothing loaded. Fix {tenant.api_key_env}"
-                ),
-            )
-        if recorded is None:
+    _verify(tenant, actual, known, known.others.get(actual.id))
+    if known.recorded is None:  # the first sync: checked again with the record, another may have bound it
+        with warehouse_lock(config.warehouse), connect(config.warehouse) as con:
+            _verify(tenant, actual, known, _bound_elsewhere(con, tenant.name, actual.id))
             _record(con, tenant.name, actual, "first sync")
     return actual
+
+
+def _verify(tenant: TenantConfig, actual: Organisation, known: Known, other: str | None) -> None:
+    """Raise `TenantBindingError` unless `actual` is the tenant's organisation and no other tenant's."""
+    if known.expected is not None and known.expected.id != actual.id:
+        raise TenantBindingError(
+            tenant.name,
+            (
+                f"the API key in {tenant.api_key_env} answers for organisation {actual}, but the tenant "
+                f"is bound to organisation {known.expected} ({known.source}); stopped before any data "
+                f"request, nothing loaded. Fix {tenant.api_key_env}, or re-bind deliberately: "
+                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
+            ),
+        )
+    if known.recorded is not None and known.recorded.id != actual.id:  # pinned anew, rows of another org
+        raise TenantBindingError(
+            tenant.name,
+            (
+                f"kontor.yaml pins organisation {actual.id}, "
+                "but the warehouse holds the tenant's rows of "
+                f"organisation {known.recorded}; stopped before any data request. Re-bind deliberately: "
+                f"python -m pipelines.cli rebind --tenant {tenant.name} --purge"
+            ),
+        )
+    if other:
+        raise TenantBindingError(
+            tenant.name,
+            (
+                f"the API key in {tenant.api_key_env} answers for organisation {actual}, which is "
+                f"already bound to tenant {other!r}: two tenants would hold the same books; stopped "
+                f"before any data request, nothing loaded. Fix {tenant.api_key_env}"
+            ),
+        )
 
 
 def bindings(config: KontorConfig) -> dict[str, Organisation]:
@@ -218,6 +247,22 @@ def _bound_elsewhere(con: Any, tenant: str, organization_id: str) -> str | None:
     return next((r[0] for r in legacy if r[0] not in recorded), None)
 
 
+def _others(con: Any, tenant: str) -> dict[str, str]:
+    """`_bound_elsewhere` for every organisation at once: organisation id -> the first other tenant
+    recorded for it, else the first unrecorded tenant whose profile rows name it (older warehouses)."""
+    recorded = con.execute(f"SELECT tenant, organization_id FROM {TABLE} ORDER BY tenant DESC").fetchall()
+    by_rows: dict[str, str] = {}
+    if "profile" in tables_in(con, settings.DATASET):
+        legacy = con.execute(
+            f"SELECT DISTINCT id, tenant_id FROM {settings.DATASET}.profile WHERE tenant_id <> ? "
+            "AND NOT coalesce(is_deleted, false) ORDER BY 2 DESC",
+            [tenant],
+        ).fetchall()
+        bound = {t for t, _ in recorded}
+        by_rows = {org: t for org, t in legacy if t not in bound}  # descending: the first tenant wins
+    return {**by_rows, **{org: t for t, org in recorded if t != tenant}}
+
+
 def _profile_rows(con: Any, where: str, params: list[Any]) -> list[str]:
     if "profile" not in tables_in(con, settings.DATASET):
         return []
@@ -264,7 +309,7 @@ def _purge(con: Any, tenant: str, pipeline_name: str) -> dict[str, int]:
 
 
 def _record(con: Any, tenant: str, org: Organisation, how: str) -> None:
-    create_objects(con, SCHEMA_SQL)
+    """Bind `tenant` to `org` (the table exists: `_recorded` created it on this warehouse)."""
     con.execute(
         f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?) ON CONFLICT (tenant) DO UPDATE SET "
         "organization_id = excluded.organization_id, company_name = excluded.company_name, "

@@ -103,15 +103,22 @@ def sync_tenant(
             # running this tenant's pipeline right now)
             pipeline = pipeline_for(config, tenant)
             pending = deletes.pending_path(pipeline.working_dir)
-            binding.check(config, tenant, client)  # the key's organisation, before any data request
+            # The warehouse is read before the key is asked (binding), so the first data request
+            # follows the profile's answer at once instead of waiting for a round of queries
             with warehouse_lock(config.warehouse):
                 when_free(pipeline.sync_destination)  # state from the warehouse if the local copy is gone
-                if pipeline.has_pending_data:  # a killed run left a package: finish it before extracting
-                    log.info("tenant %s: completing a pending load package", tenant.name)
-                    pipeline.normalize()
-                    load_step(pipeline, config.warehouse)
-                flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)  # a killed run's
+                with connect(config.warehouse) as con:
+                    known = binding.read(con, tenant)
             sweep_stale_extracts(pipeline)  # folders of extractions a killed run never finished
+            binding.check(config, tenant, client, known)  # the key's organisation, before any data request
+            flagged: dict[str, int] = {}
+            if pipeline.has_pending_data or pending.exists():  # what a killed run left: finish it first
+                with warehouse_lock(config.warehouse):
+                    if pipeline.has_pending_data:
+                        log.info("tenant %s: completing a pending load package", tenant.name)
+                        pipeline.normalize()
+                        load_step(pipeline, config.warehouse)
+                    flagged = deletes.apply_pending(config.warehouse, tenant.name, pending)
             source = lexware_source(
                 client,
                 report,
