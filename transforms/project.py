@@ -25,6 +25,9 @@ PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
 TARGET_DIR = PROJECT_DIR / "target"
 BLOCKING_STATUSES = frozenset({"error", "fail", "runtime error"})
+# dbt's per-node cost: its debug log file formats and writes every event and statement (warnings and
+# errors still reach logs/dbt.log); no version check. Set in the environment to override.
+DBT_SPEED_FLAGS = {"DBT_LOG_LEVEL_FILE": "warn", "DBT_VERSION_CHECK": "false"}
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,7 @@ def dbt_environment(
     """Point ``profiles.yml`` at this warehouse (its target: duckdb or postgres) for dbt invocations made
     inside the block (``postgres_url``: build on that PostgreSQL database instead)."""
     values = {**dbt_env(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    values.update({k: v for k, v in DBT_SPEED_FLAGS.items() if k not in os.environ})
     if threads:
         values["DBT_THREADS"] = str(threads)
     if memory_limit:
