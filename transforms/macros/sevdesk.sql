@@ -62,3 +62,36 @@ FROM typed AS t
 LEFT JOIN {{ source('raw_sevdesk', 'unities') }} AS u
     ON u.tenant_id = t.tenant_id AND u.id = t.unity_remote_id
 {%- endmacro %}
+
+{#- The raw rows of a sevDesk document table with their load time; `fields`: {column: JSON path} read up
+    front because the models branch on them (status, document type). -#}
+{% macro sevdesk_document_source(table, fields) -%}
+    SELECT
+        r.tenant_id, r.source_system, r.id AS remote_id, coalesce(r.is_deleted, FALSE) AS is_deleted,
+        l.inserted_at AS loaded_at, r.raw,
+        {%- for column, path in fields.items() %}
+        {{ json_raw_text('r.raw', path) }} AS {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    FROM {{ source('raw_sevdesk', table) }} AS r
+    LEFT JOIN {{ source('raw_sevdesk', '_dlt_loads') }} AS l ON l.load_id = r._dlt_load_id
+{%- endmacro %}
+
+{#- The columns every sevDesk document header starts with (keys, source table, stamps), from `src` AS s. -#}
+{% macro sevdesk_document_keys(table) -%}
+        s.tenant_id,
+        s.source_system,
+        s.remote_id,
+        'raw_sevdesk.{{ table }}' AS raw_table,
+        {{ try_timestamptz(json_raw_text('s.raw', 'create')) }} AS remote_created_at,
+        {{ try_timestamptz(json_raw_text('s.raw', 'update')) }} AS remote_updated_at,
+        s.loaded_at,
+        s.is_deleted
+{%- endmacro %}
+
+{#- Currency and tax scheme of a sevDesk document: 2.0 documents name a `taxRule`, 1.0 ones a `taxType`. -#}
+{% macro sevdesk_currency_and_tax() -%}
+        upper(coalesce({{ json_raw_text('s.raw', 'currency') }}, 'EUR')) AS currency_code,
+        {{ json_raw_text('s.raw', 'taxRule.id') }} AS tax_rule_id,
+        {{ json_raw_text('s.raw', 'taxType') }} AS source_tax_type,
+        coalesce({{ json_raw_text('s.raw', 'showNet') }}, '1') = '1' AS is_net_priced
+{%- endmacro %}

@@ -1,22 +1,10 @@
 WITH src AS (
-    SELECT
-        r.tenant_id, r.source_system, r.id AS remote_id, coalesce(r.is_deleted, FALSE) AS is_deleted,
-        l.inserted_at AS loaded_at, r.raw,
-        {{ json_raw_text('r.raw', 'status') }} AS source_status
-    FROM {{ source('raw_sevdesk', 'credit_notes') }} AS r
-    LEFT JOIN {{ source('raw_sevdesk', '_dlt_loads') }} AS l ON l.load_id = r._dlt_load_id
+    {{ sevdesk_document_source('credit_notes', {'source_status': 'status'}) }}
 ),
 
 typed AS (
     SELECT
-        s.tenant_id,
-        s.source_system,
-        s.remote_id,
-        'raw_sevdesk.credit_notes' AS raw_table,
-        {{ try_timestamptz(json_raw_text('s.raw', 'create')) }} AS remote_created_at,
-        {{ try_timestamptz(json_raw_text('s.raw', 'update')) }} AS remote_updated_at,
-        s.loaded_at,
-        s.is_deleted,
+        {{ sevdesk_document_keys('credit_notes') }},
         {{ json_raw_text('s.raw', 'bookingCategory') }} AS source_type,
         'credit_note' AS document_family,
         'credit_note' AS document_kind,
@@ -32,10 +20,7 @@ typed AS (
         {{ berlin_date(json_raw_text('s.raw', 'payDate')) }} AS paid_on,
         {{ json_raw_text('s.raw', 'contact.id') }} AS contact_remote_id,
         {{ json_raw_text('s.raw', 'addressName') }} AS contact_name,
-        upper(coalesce({{ json_raw_text('s.raw', 'currency') }}, 'EUR')) AS currency_code,
-        {{ json_raw_text('s.raw', 'taxRule.id') }} AS tax_rule_id,
-        {{ json_raw_text('s.raw', 'taxType') }} AS source_tax_type,
-        coalesce({{ json_raw_text('s.raw', 'showNet') }}, '1') = '1' AS is_net_priced,
+        {{ sevdesk_currency_and_tax() }},
         {{ try_decimal(json_raw_text('s.raw', 'sumNet')) }} AS net_amount,
         {{ try_decimal(json_raw_text('s.raw', 'sumTax')) }} AS tax_amount,
         {{ try_decimal(json_raw_text('s.raw', 'sumGross')) }} AS gross_amount,

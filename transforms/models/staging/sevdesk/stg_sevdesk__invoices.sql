@@ -1,11 +1,5 @@
 WITH src AS (
-    SELECT
-        r.tenant_id, r.source_system, r.id AS remote_id, coalesce(r.is_deleted, FALSE) AS is_deleted,
-        l.inserted_at AS loaded_at, r.raw,
-        {{ json_raw_text('r.raw', 'invoiceType') }} AS invoice_type,
-        {{ json_raw_text('r.raw', 'status') }} AS source_status
-    FROM {{ source('raw_sevdesk', 'invoices') }} AS r
-    LEFT JOIN {{ source('raw_sevdesk', '_dlt_loads') }} AS l ON l.load_id = r._dlt_load_id
+    {{ sevdesk_document_source('invoices', {'invoice_type': 'invoiceType', 'source_status': 'status'}) }}
 ),
 
 cancelled AS (
@@ -16,14 +10,7 @@ cancelled AS (
 
 typed AS (
     SELECT
-        s.tenant_id,
-        s.source_system,
-        s.remote_id,
-        'raw_sevdesk.invoices' AS raw_table,
-        {{ try_timestamptz(json_raw_text('s.raw', 'create')) }} AS remote_created_at,
-        {{ try_timestamptz(json_raw_text('s.raw', 'update')) }} AS remote_updated_at,
-        s.loaded_at,
-        s.is_deleted,
+        {{ sevdesk_document_keys('invoices') }},
         s.invoice_type AS source_type,
         'invoice' AS document_family,
         CASE s.invoice_type
@@ -46,10 +33,7 @@ typed AS (
         {{ berlin_date(json_raw_text('s.raw', 'payDate')) }} AS paid_on,
         {{ json_raw_text('s.raw', 'contact.id') }} AS contact_remote_id,
         {{ json_raw_text('s.raw', 'addressName') }} AS contact_name,
-        upper(coalesce({{ json_raw_text('s.raw', 'currency') }}, 'EUR')) AS currency_code,
-        {{ json_raw_text('s.raw', 'taxRule.id') }} AS tax_rule_id,
-        {{ json_raw_text('s.raw', 'taxType') }} AS source_tax_type,
-        coalesce({{ json_raw_text('s.raw', 'showNet') }}, '1') = '1' AS is_net_priced,
+        {{ sevdesk_currency_and_tax() }},
         CASE WHEN s.invoice_type = 'SR' THEN -1 ELSE 1 END AS sign,
         {{ try_decimal(json_raw_text('s.raw', 'sumNet')) }} AS source_net_amount,
         {{ try_decimal(json_raw_text('s.raw', 'sumTax')) }} AS source_tax_amount,

@@ -1,24 +1,11 @@
 WITH src AS (
-    SELECT
-        r.tenant_id, r.source_system, r.id AS remote_id, coalesce(r.is_deleted, FALSE) AS is_deleted,
-        l.inserted_at AS loaded_at, r.raw,
-        {{ json_raw_text('r.raw', 'creditDebit') }} AS credit_debit,
-        {{ json_raw_text('r.raw', 'voucherType') }} AS voucher_type,
-        {{ json_raw_text('r.raw', 'status') }} AS source_status
-    FROM {{ source('raw_sevdesk', 'vouchers') }} AS r
-    LEFT JOIN {{ source('raw_sevdesk', '_dlt_loads') }} AS l ON l.load_id = r._dlt_load_id
+    {{ sevdesk_document_source('vouchers', {
+        'credit_debit': 'creditDebit', 'voucher_type': 'voucherType', 'source_status': 'status'}) }}
 ),
 
 typed AS (
     SELECT
-        s.tenant_id,
-        s.source_system,
-        s.remote_id,
-        'raw_sevdesk.vouchers' AS raw_table,
-        {{ try_timestamptz(json_raw_text('s.raw', 'create')) }} AS remote_created_at,
-        {{ try_timestamptz(json_raw_text('s.raw', 'update')) }} AS remote_updated_at,
-        s.loaded_at,
-        s.is_deleted,
+        {{ sevdesk_document_keys('vouchers') }},
         s.credit_debit || ':' || coalesce(s.voucher_type, '?') AS source_type,
         CASE WHEN s.voucher_type = 'VOU' THEN
             CASE s.credit_debit WHEN 'C' THEN 'bill' WHEN 'D' THEN 'invoice' END
@@ -39,10 +26,7 @@ typed AS (
         {{ berlin_date(json_raw_text('s.raw', 'payDate')) }} AS paid_on,
         {{ json_raw_text('s.raw', 'supplier.id') }} AS contact_remote_id,
         {{ json_raw_text('s.raw', 'supplierName') }} AS contact_name,
-        upper(coalesce({{ json_raw_text('s.raw', 'currency') }}, 'EUR')) AS currency_code,
-        {{ json_raw_text('s.raw', 'taxRule.id') }} AS tax_rule_id,
-        {{ json_raw_text('s.raw', 'taxType') }} AS source_tax_type,
-        coalesce({{ json_raw_text('s.raw', 'showNet') }}, '1') = '1' AS is_net_priced,
+        {{ sevdesk_currency_and_tax() }},
         {{ try_decimal(json_raw_text('s.raw', 'sumNet')) }} AS net_amount,
         {{ try_decimal(json_raw_text('s.raw', 'sumTax')) }} AS tax_amount,
         {{ try_decimal(json_raw_text('s.raw', 'sumGross')) }} AS gross_amount,
