@@ -1,3 +1,7 @@
+-- A view: it only reshapes stg_lexware__sales_voucher_lines and stg_lexware__voucher_items, so its 5 M rows
+-- are written once, in the cdm line tables, not a second time here (issue 10: CPU of the build).
+{{ config(materialized='view') }}
+
 WITH lines AS (
     SELECT
         tenant_id, source_system, remote_id, line_number, line_type, article_remote_id, name, description,
