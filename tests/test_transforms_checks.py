@@ -135,6 +135,15 @@ def test_dagster_run_materialises_every_model_with_metadata(tmp_path):
     assert checks.pop("quarantine/issues:nothing_rejected") is False  # the fixture has 2 rejected rows (WARN)
     assert all(checks.values()), [k for k, ok in checks.items() if not ok]
     assert snapshot_path(path).exists()  # a warning does not block publishing
+    # a model built as a view (stg_lexware__document_lines) reads in the snapshot, a byte copy opened under
+    # another database name, with the rows it has in the warehouse
+    view = "staging.stg_lexware__document_lines"
+    with duckdb.connect(str(path), read_only=True) as con:
+        lines = con.execute(f"SELECT count(*) FROM {view}").fetchall()
+    with duckdb.connect(str(snapshot_path(path)), read_only=True) as con:
+        kinds = "SELECT table_type FROM information_schema.tables WHERE table_name = ?"
+        assert con.execute(kinds, [view.split(".")[1]]).fetchall() == [("VIEW",)]
+        assert con.execute(f"SELECT count(*) FROM {view}").fetchall() == lines != [(0,)]
 
 
 def test_dagster_checks_fail_on_broken_raw_data(tmp_path):
