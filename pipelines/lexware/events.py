@@ -39,9 +39,7 @@ from pipelines.lexware.errors import VersionConflictError
 log = logging.getLogger(__name__)
 
 EVENT_FIELDS = ("organizationId", "eventType", "resourceId", "eventDate")
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+EVENT_COLUMNS = """
     tenant TEXT NOT NULL,
     event_type TEXT NOT NULL,
     resource_id TEXT NOT NULL,
@@ -49,23 +47,15 @@ CREATE TABLE IF NOT EXISTS events (
     organization_id TEXT,
     received_at TEXT NOT NULL,
     processed_at TEXT,
-    UNIQUE (tenant, event_type, resource_id, event_date)
-);
+    UNIQUE (tenant, event_type, resource_id, event_date)"""
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY AUTOINCREMENT,{EVENT_COLUMNS});
 CREATE INDEX IF NOT EXISTS events_pending ON events (tenant, processed_at, id);
 """
-POSTGRES_SCHEMA = """
+POSTGRES_SCHEMA = f"""
 CREATE SCHEMA IF NOT EXISTS meta;
 CREATE TABLE IF NOT EXISTS meta.webhook_events (
-    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    tenant TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    resource_id TEXT NOT NULL,
-    event_date TEXT NOT NULL,
-    organization_id TEXT,
-    received_at TEXT NOT NULL,
-    processed_at TEXT,
-    UNIQUE (tenant, event_type, resource_id, event_date)
-);
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,{EVENT_COLUMNS});
 CREATE INDEX IF NOT EXISTS webhook_events_pending ON meta.webhook_events (tenant, processed_at, id);
 """
 
