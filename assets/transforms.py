@@ -282,11 +282,11 @@ def kontor_models(
     as_of = dt.date.fromisoformat(config.as_of) if config.as_of else None
     with (
         warehouse_lock(warehouse.file),
-        dbt_environment(warehouse.file, memory_limit=warehouse.memory_limit or None),
+        dbt_environment(warehouse.file, memory_limit=warehouse.memory_limit or None, as_of=as_of),
     ):
         # one target folder for every build (they queue on the warehouse lock): dbt parses partially
         invocation = dbt.cli(
-            build_args(as_of), context=context, raise_on_error=False, target_path=TARGET_DIR / "dagster"
+            build_args(), context=context, raise_on_error=False, target_path=TARGET_DIR / "dagster"
         )
         events = list(invocation.stream())
         try:

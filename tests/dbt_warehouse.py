@@ -20,7 +20,6 @@ from transforms.project import (
     Build,
     NodeOutcome,
     build,
-    build_args,
     dbt_environment,
     invoke,
     manifest_path,
@@ -74,8 +73,8 @@ def run_tests_at(path: Path, *select: str) -> list[NodeOutcome]:
     """``dbt test`` of the selected tests on the warehouse file ``path`` (the models as they are)."""
     _copy(path, WORK)
     try:
-        with dbt_environment(WORK):
-            return outcomes(invoke(["test", *build_args(AS_OF)[1:], "--select", *select]))
+        with dbt_environment(WORK, as_of=AS_OF):
+            return outcomes(invoke(["test", "--select", *select]))
     finally:
         _copy(WORK, path)
 

@@ -12,6 +12,7 @@ import pytest
 
 from tests import raw_fixtures as fx
 from tests.dbt_warehouse import AS_OF, build_at, fixture_warehouse, manifest
+from transforms.project import TARGET_DIR, dbt_environment, invoke
 
 
 def acme(contact: str) -> str:
@@ -294,6 +295,21 @@ def test_as_of_is_a_parameter(tmp_path):
         "WHERE tenant_id = 'acme'",
     )
     assert got == [("Elbufer Logistik KG", D("1250.29"), D("595.00"))]
+
+
+def test_a_new_as_of_date_reparses_one_model_not_the_project(tmp_path):
+    """The launchers pass the date in KONTOR_AS_OF: dbt re-parses only the model reading it (a dbt var
+    would re-parse all ~200 files, ~10 s, on every build with a new date)."""
+    compiled = TARGET_DIR / "compiled" / "kontor" / "models" / "marts" / "as_of.sql"
+    parsed = []
+    for day in (dt.date(2025, 11, 30), dt.date(2025, 12, 1)):
+        with dbt_environment(tmp_path / "w.duckdb", as_of=day):
+            invoke(["parse"])
+            parsed.append(json.loads((TARGET_DIR / "perf_info.json").read_text(encoding="utf-8")))
+            invoke(["compile", "--select", "as_of"])
+        assert f"CAST('{day.isoformat()}' AS DATE)" in compiled.read_text(encoding="utf-8")
+    assert parsed[1]["is_partial_parse_enabled"] and parsed[1]["parsed_path_count"] <= 2, parsed[1]
+    assert parsed[1]["path_count"] > 100
 
 
 def test_failed_model_keeps_previous_version_and_skips_downstream(tmp_path):

@@ -53,8 +53,8 @@ def engines(sandbox, tmp_path_factory):
         duck = build(cfg.warehouse, AS_OF)
         with postgres_database("marts") as url:
             load_into_postgres(cfg, url, folder)
-            with dbt_environment(cfg.warehouse, postgres_url=url):
-                pg = outcomes(invoke(build_args(AS_OF)))
+            with dbt_environment(cfg.warehouse, postgres_url=url, as_of=AS_OF):
+                pg = outcomes(invoke(build_args()))
             yield duck, pg, cfg.warehouse, url
     finally:
         mp.undo()

@@ -27,6 +27,7 @@ TARGET_DIR = PROJECT_DIR / "target"
 BLOCKING_STATUSES = frozenset({"error", "fail", "runtime error"})
 # dbt's per-node cost: its debug log file formats and writes every event and statement (warnings and
 # errors still reach logs/dbt.log); no version check. Set in the environment to override.
+AS_OF_VARIABLE = "KONTOR_AS_OF"  # read by macros/as_of.sql
 DBT_SPEED_FLAGS = {"DBT_LOG_LEVEL_FILE": "warn", "DBT_VERSION_CHECK": "false"}
 
 
@@ -55,11 +56,9 @@ class NodeOutcome:
         return self.status in BLOCKING_STATUSES
 
 
-def build_args(as_of: dt.date | None = None, select: Sequence[str] = ()) -> list[str]:
-    """Arguments of the one ``dbt build`` every launcher runs (``as_of``: the marts' date; default today)."""
+def build_args(select: Sequence[str] = ()) -> list[str]:
+    """Arguments of the one ``dbt build`` every launcher runs (the marts' date: ``dbt_environment``)."""
     args = ["build"]
-    if as_of is not None:
-        args += ["--vars", json.dumps({"as_of": as_of.isoformat()})]
     if select:
         args += ["--select", *select]
     return args
@@ -98,10 +97,16 @@ def dbt_environment(
     threads: int | None = None,
     memory_limit: str | None = None,
     postgres_url: str | None = None,
+    as_of: dt.date | None = None,
 ) -> Iterator[None]:
     """Point ``profiles.yml`` at this warehouse (its target: duckdb or postgres) for dbt invocations made
-    inside the block (``postgres_url``: build on that PostgreSQL database instead)."""
-    values = {**dbt_env(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    inside the block (``postgres_url``: build on that PostgreSQL database instead; ``as_of``: the marts'
+    date, default today; an environment variable, so a new date re-parses one model, not the project)."""
+    values = {
+        **dbt_env(warehouse),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        AS_OF_VARIABLE: as_of.isoformat() if as_of else "",
+    }
     values.update({k: v for k, v in DBT_SPEED_FLAGS.items() if k not in os.environ})
     if threads:
         values["DBT_THREADS"] = str(threads)
@@ -204,6 +209,6 @@ def build(
     warehouse's write lock throughout)."""
     from core.warehouse import warehouse_lock
 
-    with warehouse_lock(warehouse), dbt_environment(warehouse, threads, memory_limit):
-        nodes = outcomes(invoke(build_args(as_of, select)))
+    with warehouse_lock(warehouse), dbt_environment(warehouse, threads, memory_limit, as_of=as_of):
+        nodes = outcomes(invoke(build_args(select)))
         return Build(nodes, publish_if_complete(warehouse, nodes))

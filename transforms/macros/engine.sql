@@ -4,11 +4,6 @@
     Quarantine issues travel with each staging row as a list `_issues` of
     {field, reason, source_value, blocking}; these macros build, test and explode that list. -#}
 
-{#- The marts' as-of date: the `as_of` var (yyyy-mm-dd) or today. -#}
-{% macro as_of_date() -%}
-    {%- if var('as_of', none) -%} CAST('{{ var("as_of") }}' AS DATE) {%- else -%} current_date {%- endif -%}
-{%- endmacro %}
-
 {#- One issue (NULL when `condition` is false): field and reason are literals, source_value an expression. -#}
 {% macro issue(condition, field, reason, source_value='NULL', blocking='FALSE') -%}
     {{ return(adapter.dispatch('issue', 'kontor')(condition, field, reason, source_value, blocking)) }}
