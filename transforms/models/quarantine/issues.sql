@@ -6,77 +6,37 @@
 -- Line-level problems (document lines, voucher positions, payment items) carry the line's key as remote_id,
 -- "<document remote id>:<line_number>" as in cdm.*_lines and cdm.payments; raw_table + tenant_id + raw_id
 -- reach the payload.
+{# Every staging model with an _issues column: (model, its raw table, its line number column or NULL). #}
+{% set staged = [
+    ('stg_lexware__contacts', "'raw_lexware.contacts'", 'NULL'),
+    ('stg_lexware__sales_vouchers', "raw_table", 'NULL'),
+    ('stg_lexware__sales_voucher_lines', "raw_table", 'line_number'),
+    ('stg_lexware__vouchers', "'raw_lexware.vouchers'", 'NULL'),
+    ('stg_lexware__voucher_items', "'raw_lexware.vouchers'", 'line_number'),
+    ('stg_lexware__voucherlist', "'raw_lexware.voucherlist'", 'NULL'),
+    ('stg_lexware__payments', "'raw_lexware.payments'", 'NULL'),
+    ('stg_lexware__payment_items', "'raw_lexware.payments'", 'item_number'),
+    ('stg_sevdesk__contacts', "'raw_sevdesk.contacts'", 'NULL'),
+    ('stg_sevdesk__invoices', "raw_table", 'NULL'),
+    ('stg_sevdesk__invoice_positions', "'raw_sevdesk.invoices'", 'line_number'),
+    ('stg_sevdesk__credit_notes', "raw_table", 'NULL'),
+    ('stg_sevdesk__credit_note_positions', "'raw_sevdesk.credit_notes'", 'line_number'),
+    ('stg_sevdesk__vouchers', "raw_table", 'NULL'),
+    ('stg_sevdesk__voucher_positions', "'raw_sevdesk.vouchers'", 'line_number'),
+    ('stg_sevdesk__documents', "raw_table", 'NULL'),
+    ('stg_sevdesk__payments', "'raw_sevdesk.check_account_transaction_logs'", 'NULL'),
+    ('stg_sevdesk__tax_rules', "'raw_sevdesk.tax_rules'", 'NULL')
+] %}
 WITH issues AS (
-    SELECT 'staging.stg_lexware__contacts' AS model, 'raw_lexware.contacts' AS raw_table,
-        tenant_id, source_system, remote_id, NULL::BIGINT AS line_number, _issues
-    FROM {{ ref('stg_lexware__contacts') }}
+    {%- for model, raw_table, line_number in staged %}
+    SELECT
+        'staging.{{ model }}' AS model, {{ raw_table }} AS raw_table, tenant_id, source_system, remote_id,
+        CAST({{ line_number }} AS BIGINT) AS line_number, _issues
+    FROM {{ ref(model) }}
+    {%- if not loop.last %}
     UNION ALL
-    SELECT 'staging.stg_lexware__sales_vouchers', raw_table, tenant_id, source_system, remote_id, NULL, _issues
-    FROM {{ ref('stg_lexware__sales_vouchers') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__sales_voucher_lines', raw_table, tenant_id, source_system, remote_id,
-        line_number, _issues
-    FROM {{ ref('stg_lexware__sales_voucher_lines') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__vouchers', 'raw_lexware.vouchers', tenant_id, source_system, remote_id, NULL,
-        _issues
-    FROM {{ ref('stg_lexware__vouchers') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__voucher_items', 'raw_lexware.vouchers', tenant_id, source_system, remote_id,
-        line_number, _issues
-    FROM {{ ref('stg_lexware__voucher_items') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__voucherlist', 'raw_lexware.voucherlist', tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_lexware__voucherlist') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__payments', 'raw_lexware.payments', tenant_id, source_system, remote_id, NULL,
-        _issues
-    FROM {{ ref('stg_lexware__payments') }}
-    UNION ALL
-    SELECT 'staging.stg_lexware__payment_items', 'raw_lexware.payments', tenant_id, source_system, remote_id,
-        item_number, _issues
-    FROM {{ ref('stg_lexware__payment_items') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__contacts', 'raw_sevdesk.contacts', tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__contacts') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__invoices', raw_table, tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__invoices') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__invoice_positions', 'raw_sevdesk.invoices', tenant_id, source_system, remote_id,
-        line_number, _issues
-    FROM {{ ref('stg_sevdesk__invoice_positions') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__credit_notes', raw_table, tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__credit_notes') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__credit_note_positions', 'raw_sevdesk.credit_notes', tenant_id, source_system, remote_id,
-        line_number, _issues
-    FROM {{ ref('stg_sevdesk__credit_note_positions') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__vouchers', raw_table, tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__vouchers') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__voucher_positions', 'raw_sevdesk.vouchers', tenant_id, source_system, remote_id,
-        line_number, _issues
-    FROM {{ ref('stg_sevdesk__voucher_positions') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__documents', raw_table, tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__documents') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__payments', 'raw_sevdesk.check_account_transaction_logs', tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__payments') }}
-    UNION ALL
-    SELECT 'staging.stg_sevdesk__tax_rules', 'raw_sevdesk.tax_rules', tenant_id, source_system, remote_id,
-        NULL, _issues
-    FROM {{ ref('stg_sevdesk__tax_rules') }}
+    {%- endif %}
+    {%- endfor %}
 )
 
 SELECT
