@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 import duckdb
 
+# The raw tables of the Lexware source, written out here as the tests' own expectation (the catalogue and
+# extraction tests compare against it), independent of pipelines/lexware/settings.py.
 RAW_TABLES = (
     "contacts",
     "voucherlist",

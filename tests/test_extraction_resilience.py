@@ -21,6 +21,7 @@ from pipelines.lexware.errors import MalformedResponseError, PossiblyExecutedErr
 from pipelines.lexware.sync import sync_tenant
 from sandbox.process import start_sandbox
 from tests.extraction_helpers import assert_matches_export, count_rows
+from tests.raw_fixtures import RAW_TABLES
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTS = "429=0.03,500=0.03,502=0.02,503=0.02,504=0.02,reset=0.02,slow=0.01,malformed=0.03"
@@ -152,20 +153,7 @@ def test_dagster_materialize_carries_metadata(tmp_path, monkeypatch):
         export = sb.export("demo")
     assert result.success
     mats = {m.asset_key: m.metadata for m in result.asset_materializations_for_node("lexware_raw")}
-    assert set(mats) == {
-        AssetKey(["raw_lexware", t])
-        for t in (
-            "contacts",
-            "voucherlist",
-            "invoices",
-            "credit_notes",
-            "vouchers",
-            "payments",
-            "posting_categories",
-            "profile",
-            "articles",
-        )
-    }
+    assert set(mats) == {AssetKey(["raw_lexware", t]) for t in RAW_TABLES}
     invoices = mats[AssetKey(["raw_lexware", "invoices"])]
     assert invoices["rows_loaded"].value == len(export["invoices"])
     assert invoices["dagster/row_count"].value == len(export["invoices"])
