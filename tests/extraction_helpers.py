@@ -4,6 +4,9 @@ kontor.yaml writer and request predictions live in `bench.sandbox_sync`, shared 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -74,3 +77,46 @@ def assert_matches_export(config: KontorConfig, export: dict, tenant: str) -> No
         assert not diff, f"{table}: {len(diff)} payloads differ, e.g. {diff[:3]}"
     assert rows(config, "payments", tenant) == export["payments"]
     assert rows(config, "profile", tenant) == {export["organizationId"]: export["profile"]}
+
+
+# Child-process runs of one source's sync of tenant "demo" that SIGKILL themselves at a given moment
+# (format with source="lexware" or "sevdesk", client= its client class).
+KILL_AFTER_NORMALIZE = """
+import os, signal, sys
+from core.config import load_config
+from pipelines.{source} import {source}_source
+from pipelines.{source}.client import {client}
+from pipelines.{source}.sync import pipeline_for
+cfg = load_config(sys.argv[1])
+tenant = cfg.tenant("demo")
+pipeline = pipeline_for(cfg, tenant)
+pipeline.extract({source}_source({client}(tenant)))
+pipeline.normalize()
+os.kill(os.getpid(), signal.SIGKILL)  # dies with a normalised package not yet loaded
+"""
+KILL_AFTER_CONFIRMING_DELETES = """
+import os, signal, sys
+from core.config import load_config
+from pipelines.{source} import deletes
+from pipelines.{source}.sync import sync_tenant
+record = deletes.save_pending
+def record_then_die(path, deleted):
+    record(path, deleted)
+    if deleted:
+        os.kill(os.getpid(), signal.SIGKILL)  # confirmed, recorded, not yet loaded or flagged
+deletes.save_pending = record_then_die
+sync_tenant(load_config(sys.argv[1]), "demo", reconcile=True)
+"""
+CLIENTS = {"lexware": "LexwareClient", "sevdesk": "SevdeskClient"}
+
+
+def run_killed(config: KontorConfig, source: str, script: str) -> subprocess.CompletedProcess[bytes]:
+    """Run one of the scripts above for ``source`` against ``config`` in a child process; returns it
+    finished (killed, if the script got to its moment)."""
+    code = script.format(source=source, client=CLIENTS[source])
+    return subprocess.run(
+        [sys.executable, "-c", code, str(config.path)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        timeout=180,
+    )

@@ -23,7 +23,14 @@ from pipelines.lexware.client import LexwareClient
 from pipelines.lexware.errors import AuthError
 from pipelines.lexware.sync import pipeline_for, sync_tenant
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import assert_matches_export, count_rows, rows
+from tests.extraction_helpers import (
+    KILL_AFTER_CONFIRMING_DELETES,
+    KILL_AFTER_NORMALIZE,
+    assert_matches_export,
+    count_rows,
+    rows,
+    run_killed,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"demo": "demo-key", "other": "other-key", "noplan": "noplan-key"}
@@ -279,31 +286,11 @@ def test_a_subset_loads_every_table_that_shares_the_voucher_cursor(sb, cfg):
     assert_matches_export(cfg, export, "demo")
 
 
-KILL_AFTER_NORMALIZE = """
-import os, signal, sys
-from core.config import load_config
-from pipelines.lexware import lexware_source
-from pipelines.lexware.client import LexwareClient
-from pipelines.lexware.sync import pipeline_for
-cfg = load_config(sys.argv[1])
-tenant = cfg.tenant("demo")
-pipeline = pipeline_for(cfg, tenant)
-pipeline.extract(lexware_source(LexwareClient(tenant)))
-pipeline.normalize()
-os.kill(os.getpid(), signal.SIGKILL)  # dies with a normalised package not yet loaded
-"""
-
-
 def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb, cfg):
     sync_tenant(cfg, "demo")
     contact = sb.export("demo")["contacts"][0]
     sb.edit("demo", "contacts", contact["id"], changes={"note": "vor dem Absturz"})
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_NORMALIZE, str(cfg.path)],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=120,
-    )
+    proc = run_killed(cfg, "lexware", KILL_AFTER_NORMALIZE)
     assert proc.returncode == -signal.SIGKILL
     assert rows(cfg, "contacts", "demo")[contact["id"]]["version"] == contact["version"]  # not loaded yet
     sb.reset_stats()
@@ -313,31 +300,11 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
     assert count_rows(cfg, "contacts")[0] == count_rows(cfg, "contacts")[1]
 
 
-KILL_AFTER_CONFIRMING_DELETES = """
-import os, signal, sys
-from core.config import load_config
-from pipelines.lexware import deletes
-from pipelines.lexware.sync import sync_tenant
-record = deletes.save_pending
-def record_then_die(path, deleted):
-    record(path, deleted)
-    if deleted:
-        os.kill(os.getpid(), signal.SIGKILL)  # confirmed, recorded, not yet loaded or flagged
-deletes.save_pending = record_then_die
-sync_tenant(load_config(sys.argv[1]), "demo", reconcile=True)
-"""
-
-
 def test_deletes_confirmed_by_a_killed_run_are_flagged_by_the_next(sb, cfg):
     sync_tenant(cfg, "demo")
     draft = next(r for r in sb.export("demo")["invoices"] if r["voucherStatus"] == "draft")
     sb.edit("demo", "invoices", draft["id"], action="delete")
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_CONFIRMING_DELETES, str(cfg.path)],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=120,
-    )
+    proc = run_killed(cfg, "lexware", KILL_AFTER_CONFIRMING_DELETES)
     assert proc.returncode == -signal.SIGKILL
     assert not rows(cfg, "invoices", "demo", deleted=True)  # the killed run flagged nothing
     sb.reset_stats()

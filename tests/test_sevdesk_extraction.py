@@ -21,6 +21,7 @@ from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
 from pipelines.sevdesk.sync import sync_tenant
 from sandbox.process import start_sandbox
+from tests.extraction_helpers import KILL_AFTER_CONFIRMING_DELETES, KILL_AFTER_NORMALIZE, run_killed
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"demo": "demo-key", "other": "other-key"}
@@ -331,31 +332,11 @@ def test_config_accepts_sevdesk_tenants_with_their_defaults(tmp_path):
         load_config(path)  # only sevDesk has a default base URL
 
 
-KILL_AFTER_NORMALIZE = """
-import os, signal, sys
-from core.config import load_config
-from pipelines.sevdesk import sevdesk_source
-from pipelines.sevdesk.client import SevdeskClient
-from pipelines.sevdesk.sync import pipeline_for
-cfg = load_config(sys.argv[1])
-tenant = cfg.tenant("demo")
-pipeline = pipeline_for(cfg, tenant)
-pipeline.extract(sevdesk_source(SevdeskClient(tenant)))
-pipeline.normalize()
-os.kill(os.getpid(), signal.SIGKILL)  # dies with a normalised package not yet loaded
-"""
-
-
 def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb, cfg):
     sync_tenant(cfg, "demo")
     contact = sb.export("demo")["contacts"][0]
     sb.edit("demo", "Contact", contact["id"], {"description": "vor dem Absturz"})
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_NORMALIZE, str(cfg.path)],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=180,
-    )
+    proc = run_killed(cfg, "sevdesk", KILL_AFTER_NORMALIZE)
     assert proc.returncode == -signal.SIGKILL
     assert rows(cfg, "contacts")[contact["id"]]["description"] is None  # not loaded yet
     result = sync_tenant(cfg, "demo")
@@ -365,31 +346,11 @@ def test_a_package_left_by_a_killed_run_is_loaded_before_the_next_extraction(sb,
     assert duplicates(cfg) == {}
 
 
-KILL_AFTER_CONFIRMING_DELETES = """
-import os, signal, sys
-from core.config import load_config
-from pipelines.sevdesk import deletes
-from pipelines.sevdesk.sync import sync_tenant
-record = deletes.save_pending
-def record_then_die(path, deleted):
-    record(path, deleted)
-    if deleted:
-        os.kill(os.getpid(), signal.SIGKILL)  # confirmed, recorded, not yet loaded or flagged
-deletes.save_pending = record_then_die
-sync_tenant(load_config(sys.argv[1]), "demo", reconcile=True)
-"""
-
-
 def test_deletes_confirmed_by_a_killed_run_are_flagged_by_the_next(sb, cfg):
     sync_tenant(cfg, "demo")
     draft = next(i for i in sb.export("demo")["invoices"] if i["status"] == "100")
     sb.edit("demo", "Invoice", draft["id"], action="delete")
-    proc = subprocess.run(
-        [sys.executable, "-c", KILL_AFTER_CONFIRMING_DELETES, str(cfg.path)],
-        cwd=ROOT,
-        capture_output=True,
-        timeout=180,
-    )
+    proc = run_killed(cfg, "sevdesk", KILL_AFTER_CONFIRMING_DELETES)
     assert proc.returncode == -signal.SIGKILL
     assert not rows(cfg, "invoices", deleted=True)  # the killed run flagged nothing
     sb.reset_stats()
