@@ -15,19 +15,19 @@ src AS (
         {{ json_parse('r.raw', '{
             "version": "VARCHAR", "createdDate": "VARCHAR", "updatedDate": "VARCHAR",
             "archived": "BOOLEAN", "voucherStatus": "VARCHAR", "voucherNumber": "VARCHAR",
-            "voucherDate": "VARCHAR", "dueDate": "VARCHAR", "language": "VARCHAR",
+            "voucherDate": "VARCHAR", "dueDate": "VARCHAR",
             "address": {"contactId": "VARCHAR", "name": "VARCHAR"},
             "lineItems": [{"id": "VARCHAR", "type": "VARCHAR", "name": "VARCHAR", "description": "VARCHAR",
                            "quantity": "VARCHAR", "unitName": "VARCHAR",
-                           "unitPrice": {"currency": "VARCHAR", "netAmount": "VARCHAR",
-                                         "grossAmount": "VARCHAR", "taxRatePercentage": "VARCHAR"},
+                           "unitPrice": {"netAmount": "VARCHAR", "grossAmount": "VARCHAR",
+                                         "taxRatePercentage": "VARCHAR"},
                            "discountPercentage": "VARCHAR", "lineItemAmount": "VARCHAR"}],
             "totalPrice": {"currency": "VARCHAR", "totalNetAmount": "VARCHAR", "totalGrossAmount": "VARCHAR",
                            "totalTaxAmount": "VARCHAR", "totalDiscountAbsolute": "VARCHAR"},
             "taxAmounts": [{"taxRatePercentage": "VARCHAR", "taxAmount": "VARCHAR", "netAmount": "VARCHAR"}],
             "taxConditions": {"taxType": "VARCHAR"},
             "paymentConditions": {"paymentTermDuration": "VARCHAR"},
-            "shippingConditions": {"shippingDate": "VARCHAR", "shippingType": "VARCHAR"},
+            "shippingConditions": {"shippingDate": "VARCHAR"},
             "relatedVouchers": [{"id": "VARCHAR", "voucherType": "VARCHAR"}],
             "title": "VARCHAR", "remark": "VARCHAR"
         }') }} AS j
