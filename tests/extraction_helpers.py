@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -120,3 +121,19 @@ def run_killed(config: KontorConfig, source: str, script: str) -> subprocess.Com
         capture_output=True,
         timeout=180,
     )
+
+
+def start_full_sync(config: KontorConfig, sandbox: Any, served: int) -> subprocess.Popen[bytes]:
+    """Start ``pipelines.cli sync --mode full`` of tenant demo in a child process and return it once the
+    sandbox has served it ``served`` requests (it is then extracting, holding the tenant's lock)."""
+    command = ["sync", "--config", str(config.path), "--tenant", "demo", "--mode", "full"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *command],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while sandbox.tenant_stats("demo")["requests"] < served and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return proc

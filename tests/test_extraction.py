@@ -30,6 +30,7 @@ from tests.extraction_helpers import (
     count_rows,
     rows,
     run_killed,
+    start_full_sync,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -319,26 +320,7 @@ def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
     """A full refresh is under way when another run of the same tenant starts (e.g. the hourly sync):
     the second waits for the first instead of sharing its dlt folder and state."""
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=60)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "sync",
-            "--config",
-            str(slow.path),
-            "--tenant",
-            "demo",
-            "--mode",
-            "full",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while sb.tenant_stats("demo")["requests"] < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_full_sync(slow, sb, served=20)
     assert proc.poll() is None  # the full refresh is extracting
     served_before_ours: list[int] = []
 

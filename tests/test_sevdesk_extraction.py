@@ -21,7 +21,12 @@ from pipelines.sevdesk import settings
 from pipelines.sevdesk.client import SevdeskClient
 from pipelines.sevdesk.sync import sync_tenant
 from sandbox.process import start_sandbox
-from tests.extraction_helpers import KILL_AFTER_CONFIRMING_DELETES, KILL_AFTER_NORMALIZE, run_killed
+from tests.extraction_helpers import (
+    KILL_AFTER_CONFIRMING_DELETES,
+    KILL_AFTER_NORMALIZE,
+    run_killed,
+    start_full_sync,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = {"demo": "demo-key", "other": "other-key"}
@@ -474,26 +479,7 @@ def test_runs_of_one_tenant_queue_instead_of_overlapping(sb, cfg):
     """A full refresh of a sevDesk tenant is under way when another run of it starts (the hourly sync):
     the second waits for the first instead of sharing its dlt folder and state."""
     slow = write_config(cfg.path.parent, sb.base_url, ENVS, rps=4, system="sevdesk")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "sync",
-            "--config",
-            str(slow.path),
-            "--tenant",
-            "demo",
-            "--mode",
-            "full",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while sb.tenant_stats("demo")["requests"] < 4 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    proc = start_full_sync(slow, sb, served=4)
     assert proc.poll() is None  # the full refresh is extracting
     served_before_ours: list[int] = []
 
