@@ -15,6 +15,8 @@ import duckdb
 from core.config import KontorConfig, PostgresWarehouse
 from core.warehouse import connect
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def _query(config: KontorConfig, sql: str, params: list | None = None) -> list[tuple[Any, ...]]:
     """Rows of a read-only query on the warehouse (DuckDB opened read-only, or PostgreSQL)."""
@@ -117,7 +119,7 @@ def run_killed(config: KontorConfig, source: str, script: str) -> subprocess.Com
     code = script.format(source=source, client=CLIENTS[source])
     return subprocess.run(
         [sys.executable, "-c", code, str(config.path)],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
         capture_output=True,
         timeout=180,
     )
@@ -129,7 +131,7 @@ def start_full_sync(config: KontorConfig, sandbox: Any, served: int) -> subproce
     command = ["sync", "--config", str(config.path), "--tenant", "demo", "--mode", "full"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "pipelines.cli", *command],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

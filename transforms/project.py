@@ -25,9 +25,9 @@ PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
 TARGET_DIR = PROJECT_DIR / "target"
 BLOCKING_STATUSES = frozenset({"error", "fail", "runtime error"})
+AS_OF_VARIABLE = "KONTOR_AS_OF"  # the marts' date, read by macros/as_of.sql
 # dbt's per-node cost: its debug log file formats and writes every event and statement (warnings and
 # errors still reach logs/dbt.log); no version check. Set in the environment to override.
-AS_OF_VARIABLE = "KONTOR_AS_OF"  # read by macros/as_of.sql
 DBT_SPEED_FLAGS = {"DBT_LOG_LEVEL_FILE": "warn", "DBT_VERSION_CHECK": "false"}
 
 
