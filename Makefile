@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
+# pytest-xdist workers for `make test` (each takes whole test files; each has its own dbt target folder,
+# tests/conftest.py); TEST_WORKERS=0 runs the suite in this one process
+TEST_WORKERS ?= 2
 
 .PHONY: setup browser test lint typecheck docs demo demo-ui sandbox ui sync sql report bench clean
 
@@ -36,7 +39,7 @@ browser:
 	  echo "no chromium: the browser check of the Dagster UI will skip (apt-get install chromium)"
 
 test: setup lint browser
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 sandbox: setup
 	$(PY) -m sandbox serve --host 127.0.0.1 --port 8765

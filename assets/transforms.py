@@ -56,7 +56,7 @@ from transforms.project import (
     publish_if_complete,
 )
 
-KONTOR_DBT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROFILES_DIR, target_path=Path("target"))
+KONTOR_DBT = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROFILES_DIR, target_path=TARGET_DIR)
 NOT_AN_ASSET = "_dlt_loads"  # dlt's load log: written with every raw table, no asset of its own
 
 
@@ -71,7 +71,7 @@ def _stale(manifest: Path) -> bool:
 def prepare_manifest() -> Path:
     """``dbt parse`` when the manifest is missing or older than a model, test or macro (a fresh clone,
     an analyst's new model), against the configured warehouse so builds can parse partially."""
-    with FileLock(str(TARGET_DIR.with_name("target.lock"))):
+    with FileLock(str(TARGET_DIR.with_name(f"{TARGET_DIR.name}.lock"))):
         if _stale(KONTOR_DBT.manifest_path):
             try:
                 warehouse = load_config().warehouse

@@ -272,10 +272,26 @@ def mixed(sandbox, tmp_path_factory):
         mp.undo()
 
 
+def why_blocked(nodes: list[NodeOutcome], url: str) -> list[Any]:
+    """The blocking nodes, a few of each failed test's stored rows and the contacts per layer (PostgreSQL):
+    enough to tell a missing load from a model's mistake."""
+    found: list[Any] = []
+    with psycopg2.connect(url) as con, con.cursor() as cur:
+        for n in (n for n in nodes if n.blocks):
+            found.append((n.name, n.status, n.message))
+            if n.relation and n.status == "fail":
+                cur.execute(f"SELECT * FROM {n.relation} LIMIT 5")
+                found.append(cur.fetchall())
+        for table in ("raw_lexware.contacts", "raw_sevdesk.contacts", "cdm.contacts"):
+            cur.execute(f"SELECT tenant_id, count(*) FROM {table} GROUP BY tenant_id ORDER BY 1")
+            found.append((table, cur.fetchall()))
+    return found
+
+
 def test_sevdesk_and_lexware_models_run_on_postgres_as_on_duckdb(mixed):
-    duck, pg, _, _ = mixed
+    duck, pg, _, url = mixed
     assert duck.ok, [(n.name, n.status, n.message) for n in duck.nodes if n.blocks]
-    assert pg.ok, [(n.name, n.status, n.message) for n in pg.nodes if n.blocks]
+    assert pg.ok, why_blocked(pg.nodes, url)
     assert statuses(pg.nodes) == statuses(duck.nodes)
     assert sum(n.is_model and "sevdesk" in n.name for n in pg.nodes) >= 10
 

@@ -23,7 +23,8 @@ from core.warehouse import Warehouse, dbt_env, postgres_profile_env, publish_sna
 
 PROJECT_DIR = Path(__file__).resolve().parent
 PROFILES_DIR = PROJECT_DIR
-TARGET_DIR = PROJECT_DIR / "target"
+# dbt's own setting (its --target-path): one folder per concurrent user of this checkout (e.g. test workers)
+TARGET_DIR = PROJECT_DIR / os.environ.get("DBT_TARGET_PATH", "target")
 BLOCKING_STATUSES = frozenset({"error", "fail", "runtime error"})
 AS_OF_VARIABLE = "KONTOR_AS_OF"  # the marts' date, read by macros/as_of.sql
 # dbt's per-node cost: its debug log file formats and writes every event and statement (warnings and
