@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
-# pytest-xdist workers for `make test` (each takes whole test files; each has its own dbt target folder,
+# pytest-xdist workers for `make test` (whole test files; those using PostgreSQL/Redis take turns;
 # tests/conftest.py); TEST_WORKERS=0 runs the suite in this one process
 TEST_WORKERS ?= 2
 

@@ -23,6 +23,7 @@ from core.warehouse import snapshot_path
 from kontor.__main__ import console_command, console_env
 from kontor.__main__ import main as kontor_main
 from tests import raw_fixtures as fx
+from tests.conftest import terminal_env
 from tests.dbt_warehouse import fixture_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,7 +55,7 @@ def test_harlequin_opens_the_snapshot_in_a_terminal(snapshot):
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env={**console_env(), "TERM": "xterm-256color"},
+        env=terminal_env(console_env()),
         start_new_session=True,
     )
     raw, screen, deadline = b"", "", time.monotonic() + 90

@@ -40,6 +40,7 @@ from kontor.__main__ import main as kontor_main
 from report.__main__ import main as report_main
 from report.render import ReportError, render
 from tests import raw_fixtures as fx
+from tests.conftest import terminal_env
 from tests.dbt_warehouse import fixture_warehouse
 from tests.services import postgres_database
 from transforms.project import build
@@ -233,7 +234,7 @@ def test_make_sql_opens_the_postgres_warehouse_in_a_terminal(books):
         stdin=slave,
         stdout=slave,
         stderr=slave,
-        env={**os.environ, "TERM": "xterm-256color", "KONTOR_CONFIG": str(config)},
+        env=terminal_env({**os.environ, "KONTOR_CONFIG": str(config)}),
         start_new_session=True,
     )
     try:
