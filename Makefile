@@ -4,8 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
-# pytest-xdist workers for `make test` (whole test files; those using PostgreSQL/Redis take turns;
-# tests/conftest.py); TEST_WORKERS=0 runs the suite in this one process
+# pytest-xdist workers for `make test` (whole test files; a dbt target folder each, tests/conftest.py);
+# TEST_WORKERS=0 runs the suite in this one process
 TEST_WORKERS ?= 2
 
 .PHONY: setup browser test lint typecheck docs demo demo-ui sandbox ui sync sql report bench clean
